@@ -18,8 +18,7 @@ class RemoteJob:
 
     ``properties`` is ``properties_json`` parsed, without the owner marker; None when
     the server holds null, "" or nothing. ``properties_error`` is set when the server
-    holds text that does not parse as a JSON object. ``fingerprint`` identifies this
-    exact remote object for stale-plan checks.
+    holds text that does not parse as a JSON object.
     """
 
     id: str
@@ -35,7 +34,26 @@ class RemoteJob:
     status: str | None = None
     owner_id: str | None = None
     created_at: str | None = None
-    fingerprint: str = ""
+
+
+def fingerprint(job: RemoteJob) -> str:
+    """A short digest of everything reconciler reads of a remote job, for stale-plan checks.
+
+    Computed on demand: a plan of 10,000 in-sync jobs never needs it.
+    """
+    props: Any = job.properties if job.properties_error is None else job.properties_json
+    managed = [
+        job.id,
+        job.job_name,
+        job.job_type,
+        job.source,
+        job.destination,
+        job.schedule,
+        props,
+        job.owner,
+    ]
+    text = json.dumps(managed, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _str_or_none(obj: Mapping[str, Any], key: str) -> str | None:
@@ -76,18 +94,6 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
     if props is not None and OWNER_KEY in props:
         marker = props.pop(OWNER_KEY)
         owner = marker if isinstance(marker, str) else json.dumps(marker)
-    managed = {
-        "job_name": name,
-        "job_type": obj.get("job_type"),
-        "source": obj.get("source"),
-        "destination": obj.get("destination"),
-        "schedule": obj.get("schedule"),
-        "properties": props if error is None else raw_props,
-        "owner": owner,
-    }
-    digest = hashlib.sha256(
-        json.dumps([job_id, managed], sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()[:16]
     return RemoteJob(
         id=job_id,
         job_name=name,
@@ -102,7 +108,6 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
         status=obj.get("status") if isinstance(obj.get("status"), str) else None,
         owner_id=obj.get("owner_id") if isinstance(obj.get("owner_id"), str) else None,
         created_at=obj.get("created_at") if isinstance(obj.get("created_at"), str) else None,
-        fingerprint=digest,
     )
 
 
