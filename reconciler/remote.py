@@ -71,7 +71,7 @@ def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None
         return None, None
     try:
         value = json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return None, f"properties_json is not JSON ({exc.msg})"
     if not isinstance(value, dict):
         return None, f"properties_json is a JSON {type(value).__name__}, not an object"
