@@ -57,7 +57,9 @@ class ConfigError(ReconcilerError):
 class ApiError(ReconcilerError):
     """The NX1 API answered with an error or with something we cannot read."""
 
-    def __init__(self, message: str, *, method: str = "", path: str = "", status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, method: str = "", path: str = "", status: int | None = None
+    ) -> None:
         self.method = method
         self.path = path
         self.status = status
