@@ -1,0 +1,139 @@
+"""Carry out a plan against the API: bounded concurrency, go on past failures, stop cleanly.
+
+A replace is one unit of work, delete then create, so a run killed between the two
+leaves the job absent and the next run creates it; never two live copies. Ctrl-C
+starts nothing new, lets the calls in flight finish, and reports what was done.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from reconciler.errors import PlanError, ReconcilerError
+from reconciler.plan import Action, Change, Plan, create_body
+from reconciler.remote import RemoteJob
+
+
+class JobsApi(Protocol):
+    """The part of the API client that apply needs."""
+
+    def create_job(self, payload: dict[str, Any]) -> RemoteJob: ...
+
+    def delete_job(self, job_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    job_name: str
+    action: Action
+    ok: bool
+    created_id: str | None = None
+    deleted_ids: tuple[str, ...] = ()
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    results: tuple[ActionResult, ...]
+    not_started: tuple[str, ...] = ()
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> tuple[ActionResult, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.not_started and not self.interrupted
+
+
+def check_allowed(plan: Plan) -> None:
+    """Refuse the whole run, before any write, when the plan breaks a safety rule."""
+    if plan.blockers:
+        raise PlanError("; ".join(plan.blockers))
+
+
+def _run_one(change: Change, api: JobsApi, owner: str) -> ActionResult:
+    started = time.monotonic()
+    deleted: list[str] = []
+    created: str | None = None
+    try:
+        if change.action in (Action.DELETE, Action.REPLACE):
+            for job in change.remote:
+                api.delete_job(job.id)
+                deleted.append(job.id)
+        if change.action in (Action.CREATE, Action.REPLACE):
+            assert change.desired is not None
+            created = api.create_job(create_body(change.desired, owner)).id
+    except ReconcilerError as exc:
+        return ActionResult(
+            change.job_name,
+            change.action,
+            ok=False,
+            created_id=created,
+            deleted_ids=tuple(deleted),
+            error=str(exc),
+            seconds=time.monotonic() - started,
+        )
+    return ActionResult(
+        change.job_name,
+        change.action,
+        ok=True,
+        created_id=created,
+        deleted_ids=tuple(deleted),
+        seconds=time.monotonic() - started,
+    )
+
+
+def apply_plan(
+    plan: Plan,
+    api: JobsApi,
+    *,
+    parallelism: int = 8,
+    fail_fast: bool = False,
+    on_result: Callable[[ActionResult], None] | None = None,
+) -> ApplyResult:
+    """Run every actionable change; returns one result per change started."""
+    check_allowed(plan)
+    todo = list(plan.actionable)
+    results: list[ActionResult] = []
+    stop = threading.Event()
+    interrupted = False
+    owner = plan.policy.owner
+    pending: dict[Future[ActionResult], Change] = {}
+    queue = iter(todo)
+
+    def submit_more(pool: ThreadPoolExecutor) -> None:
+        # Feed the pool only as slots free up, so stopping leaves nothing queued.
+        while not stop.is_set() and len(pending) < parallelism:
+            change = next(queue, None)
+            if change is None:
+                return
+            pending[pool.submit(_run_one, change, api, owner)] = change
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+        submit_more(pool)
+        while pending:
+            try:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                interrupted = True
+                stop.set()
+                continue
+            for future in done:
+                pending.pop(future)
+                result = future.result()
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
+                if fail_fast and not result.ok:
+                    stop.set()
+            submit_more(pool)
+    not_started = tuple(c.job_name for c in queue)
+    return ApplyResult(tuple(results), not_started, interrupted)

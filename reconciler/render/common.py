@@ -1,0 +1,120 @@
+"""What every plan format shares: masked values, paths in dotted form, the summary line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reconciler.plan import Action, Change, FieldChange, Plan, spec_view
+from reconciler.sensitive import Sensitivity
+from reconciler.spec import FieldPath
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.CONFLICT: "!",
+    Action.UNCHANGED: "=",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    sensitivity: Sensitivity = field(default_factory=Sensitivity)
+    color: bool = False
+    api_url: str = ""
+    now: datetime | None = None  # for next run times; None: no next runs shown
+    show_unchanged: bool = False
+
+
+def dotted(path: FieldPath) -> str:
+    """``("properties", "db", 0)`` -> ``properties.db[0]``."""
+    out = ""
+    for key in path:
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            out += f".{key}" if out else str(key)
+    return out
+
+
+def shown(value: Any) -> str:
+    """A value as it reads in a plan: JSON, so strings are quoted and None is null."""
+    if isinstance(value, str) and value.startswith("(sensitive, sha256:"):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def masked_diff(change: Change, sensitivity: Sensitivity) -> Iterator[FieldChange]:
+    """The field changes of a change with every secret replaced by its fingerprint."""
+    env = change.desired.sensitive if change.desired else frozenset()
+    for fc in change.diff:
+        yield FieldChange(
+            fc.path,
+            sensitivity.mask(fc.before, fc.path, env),
+            sensitivity.mask(fc.after, fc.path, env),
+            fc.kind,
+        )
+
+
+def masked_desired(change: Change, sensitivity: Sensitivity) -> dict[str, Any] | None:
+    """The managed fields a change wants, secrets masked; None for deletes."""
+    if change.desired is None:
+        return None
+    view = spec_view(change.desired)
+    env = change.desired.sensitive
+    masked: dict[str, Any] = {
+        key: sensitivity.mask(value, (key,), env) for key, value in view.items()
+    }
+    return masked
+
+
+def summary_line(plan: Plan) -> str:
+    s = plan.summary()
+    line = (
+        f"Plan: {s['create']} to create, {s['replace']} to replace, {s['delete']} to delete, "
+        f"{s['unchanged']} unchanged"
+    )
+    if s["conflict"]:
+        line += f", {s['conflict']} conflict{'s' if s['conflict'] != 1 else ''}"
+    return line + "."
+
+
+def change_line(fc: FieldChange) -> str:
+    """``schedule: "0 2 * * *" -> "0 3 * * *"``."""
+    name = dotted(fc.path)
+    if fc.kind == "added":
+        return f"{name}: (none) -> {shown(fc.after)}"
+    if fc.kind == "removed":
+        return f"{name}: {shown(fc.before)} -> (removed)"
+    return f"{name}: {shown(fc.before)} -> {shown(fc.after)}"
+
+
+def schedule_note(schedule: str | None, now: datetime | None) -> str:
+    """``at 02:00 AM; next 2026-11-29 02:00, ... UTC`` or "" when it cannot be explained."""
+    if not schedule:
+        return ""
+    try:
+        from reconciler.cron import describe, next_runs
+    except ImportError:  # pragma: no cover - cron ships with the package
+        return ""
+    try:
+        words = describe(schedule)
+        runs = next_runs(schedule, 3, now) if now is not None else []
+    except Exception:
+        # A schedule the validator accepted but the explainer cannot read is shown as is.
+        return ""
+    if runs:
+        when = ", ".join(r.strftime("%Y-%m-%d %H:%M") for r in runs)
+        return f"{words}; next {when} UTC"
+    return words
+
+
+def where(change: Change) -> str:
+    if change.desired is None:
+        return ""
+    loc = change.desired.location
+    return f"{loc.file}:{loc.line}"

@@ -1,0 +1,61 @@
+"""The versioned JSON plan (``plan --format json`` and the body of a saved plan)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler import __version__
+from reconciler.plan import Change, Plan
+from reconciler.render.common import RenderOptions, dotted, masked_desired, masked_diff
+
+FORMAT_VERSION = 1
+
+
+def change_json(change: Change, options: RenderOptions) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "action": change.action.value,
+        "job_name": change.job_name,
+        "job_type": change.desired.job_type if change.desired else change.remote[0].job_type,
+    }
+    if change.desired is not None:
+        loc = change.desired.location
+        entry["file"], entry["line"] = loc.file, loc.line
+    entry["remote_ids"] = [r.id for r in change.remote]
+    if change.reason:
+        entry["reason"] = change.reason
+    entry["diff"] = [
+        {"path": dotted(fc.path), "kind": fc.kind, "before": fc.before, "after": fc.after}
+        for fc in masked_diff(change, options.sensitivity)
+    ]
+    desired = masked_desired(change, options.sensitivity)
+    if desired is not None:
+        entry["desired"] = desired
+    return entry
+
+
+def plan_document(plan: Plan, options: RenderOptions) -> dict[str, Any]:
+    """The plan as plain JSON data; secrets appear only as fingerprints."""
+    policy = plan.policy
+    return {
+        "format_version": FORMAT_VERSION,
+        "reconciler_version": __version__,
+        "api_url": options.api_url,
+        "summary": plan.summary(),
+        "changes": [change_json(c, options) for c in plan.changes],
+        "ignored": [{"job_name": i.job_name, "id": i.id, "reason": i.reason} for i in plan.ignored],
+        "blockers": list(plan.blockers),
+        "policy": {
+            "owner": policy.owner,
+            "allow_replace": policy.allow_replace,
+            "prune": policy.prune,
+            "adopt": policy.adopt,
+            "allow_empty": policy.allow_empty,
+            "max_deletes": policy.max_deletes,
+            "max_delete_share": policy.max_delete_share,
+        },
+    }
+
+
+def render_json(plan: Plan, options: RenderOptions) -> str:
+    return json.dumps(plan_document(plan, options), indent=2, ensure_ascii=False) + "\n"

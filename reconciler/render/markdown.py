@@ -1,0 +1,83 @@
+"""The plan as a pull-request comment: the summary visible, details folded, one marker.
+
+GitHub refuses comments over 65,536 characters, so the details are cut at a budget
+with a note saying how much was left out.
+"""
+
+from __future__ import annotations
+
+from reconciler.plan import Action, Plan
+from reconciler.render.common import RenderOptions, summary_line
+from reconciler.render.text import change_lines
+
+MARKER = "<!-- reconciler-plan -->"
+LIMIT = 65_000
+
+
+def _banner(plan: Plan) -> list[str]:
+    deletes, replaces = plan.count(Action.DELETE), plan.count(Action.REPLACE)
+    if not deletes and not replaces:
+        return []
+    parts = []
+    if deletes:
+        parts.append(f"{deletes} job(s) will be deleted")
+    if replaces:
+        parts.append(f"{replaces} job(s) will be deleted and created again")
+    return [
+        "> [!CAUTION]",
+        f"> **{' and '.join(parts)}.** A replaced or deleted job loses its run history.",
+        "",
+    ]
+
+
+def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> str:
+    plain = RenderOptions(
+        sensitivity=options.sensitivity,
+        color=False,
+        api_url=options.api_url,
+        now=options.now,
+        show_unchanged=False,
+    )
+    head = [MARKER, "### reconciler plan", ""]
+    if options.api_url:
+        head += [f"Against `{options.api_url}`, owner `{plan.policy.owner}`.", ""]
+    head += _banner(plan)
+    head += [f"**{summary_line(plan)}**", ""]
+    if plan.blockers:
+        head += ["**Apply will refuse to run:**", *[f"- {b}" for b in plan.blockers], ""]
+    tail: list[str] = []
+    if plan.ignored:
+        tail += ["", f"{len(plan.ignored)} live job(s) left alone (not managed by this run)."]
+
+    changes = [c for c in plan.changes if c.action is not Action.UNCHANGED]
+    if not changes:
+        return "\n".join([*head, "No changes. The API matches the specs.", *tail]) + "\n"
+
+    opening = [f"<details><summary>{len(changes)} change(s)</summary>", "", "```diff"]
+    closing = ["```", "", "</details>"]
+    fixed = len("\n".join(head + opening + closing + tail)) + 400
+    body: list[str] = []
+    used = 0
+    for shown_count, change in enumerate(changes):
+        block = [_diff_prefix(line) for line in change_lines(change, plain)]
+        size = sum(len(line) + 1 for line in block)
+        if fixed + used + size > limit:
+            left = len(changes) - shown_count
+            body.append(f"# ... cut: {left} more change(s) not shown (comment size limit);")
+            body.append("# run `reconcile plan` for the full plan")
+            break
+        body.extend(block)
+        used += size
+    # Backticks in a value must not end the code block early.
+    body = [line.replace("```", "'''") for line in body]
+    return "\n".join([*head, *opening, *body, *closing, *tail]) + "\n"
+
+
+def _diff_prefix(line: str) -> str:
+    """GitHub colours a diff block by its first character: + green, - red, ! orange."""
+    stripped = line.lstrip()
+    if stripped.startswith("-/+"):
+        return "! " + stripped
+    if stripped[:1] in ("+", "-", "!"):
+        return stripped
+    return "  " + stripped if line.startswith("      ") else "  " + line

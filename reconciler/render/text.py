@@ -1,0 +1,82 @@
+"""The plan for a terminal or a CI log: one line per change, details indented below."""
+
+from __future__ import annotations
+
+from reconciler.plan import Action, Change, Plan
+from reconciler.render.common import (
+    SYMBOLS,
+    RenderOptions,
+    change_line,
+    masked_desired,
+    masked_diff,
+    schedule_note,
+    shown,
+    summary_line,
+    where,
+)
+
+_COLORS = {
+    Action.CREATE: "32",  # green
+    Action.REPLACE: "33",  # yellow
+    Action.DELETE: "31",  # red
+    Action.CONFLICT: "35",  # magenta
+    Action.UNCHANGED: "2",  # dim
+}
+
+
+def _paint(text: str, code: str, on: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if on else text
+
+
+def change_lines(change: Change, options: RenderOptions) -> list[str]:
+    """The head line of one change and its indented details."""
+    symbol = SYMBOLS[change.action]
+    kind = change.desired.job_type if change.desired else (change.remote[0].job_type or "?")
+    head = f"{symbol:>3} {change.job_name} ({kind})"
+    loc = where(change)
+    if loc:
+        head += f"  {loc}"
+    if change.action is Action.DELETE:
+        head += f"  id {change.remote[0].id}"
+    lines = [_paint(head, _COLORS[change.action], options.color)]
+    if change.reason:
+        lines.append(f"      {change.reason}")
+    if change.action is Action.CREATE:
+        desired = masked_desired(change, options.sensitivity) or {}
+        for key in ("source", "destination", "schedule", "properties"):
+            if desired.get(key) is not None:
+                lines.append(f"      {key}: {shown(desired[key])}")
+    else:
+        for fc in masked_diff(change, options.sensitivity):
+            lines.append(f"      {change_line(fc)}")
+    if change.action in (Action.CREATE, Action.REPLACE) and change.desired:
+        note = schedule_note(change.desired.schedule, options.now)
+        if note:
+            lines.append(f"      runs {note}")
+    return lines
+
+
+def render_text(plan: Plan, options: RenderOptions) -> str:
+    out: list[str] = []
+    for change in plan.changes:
+        if change.action is Action.UNCHANGED and not (options.show_unchanged or change.reason):
+            continue
+        out.extend(change_lines(change, options))
+    if plan.ignored:
+        out.append("")
+        out.append(f"Left alone: {len(plan.ignored)} live job(s) not managed by this run:")
+        out.extend(f"    {i.job_name} (id {i.id}): {i.reason}" for i in plan.ignored[:20])
+        if len(plan.ignored) > 20:
+            out.append(f"    ... and {len(plan.ignored) - 20} more (see --format json)")
+    if plan.blockers:
+        out.append("")
+        out.append(_paint("Apply will refuse to run:", "31;1", options.color))
+        out.extend(f"  - {b}" for b in plan.blockers)
+    if not plan.has_changes:
+        out.append("")
+        out.append("No changes. The API matches the specs.")
+    out.append("")
+    out.append(_paint(summary_line(plan), "1", options.color))
+    while out and out[0] == "":
+        out.pop(0)
+    return "\n".join(out) + "\n"

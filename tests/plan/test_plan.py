@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.apply import apply_plan
+from reconciler.errors import PlanError
+from reconciler.plan import Action, Plan, Policy, create_body, make_plan
+from reconciler.spec import JOB_TYPES, JobSpec
+from tests.plan.fakeapi import FakeApi
+
+OWNER = "team-a"
+
+
+def spec(name: str, **kw: object) -> JobSpec:
+    kw.setdefault("job_type", "airflow.dataeng")
+    return JobSpec(job_name=name, **kw)  # type: ignore[arg-type]
+
+
+def plan_for(specs: list[JobSpec], api: FakeApi, **policy: object) -> Plan:
+    return make_plan(specs, api.list_jobs(), Policy(owner=OWNER, **policy))  # type: ignore[arg-type]
+
+
+def actions(plan: Plan) -> dict[str, str]:
+    return {c.job_name: c.action.value for c in plan.changes}
+
+
+def test_missing_job_is_created_with_owner_marker() -> None:
+    api = FakeApi()
+    plan = make_plan([spec("a", schedule="0 2 * * *")], [], Policy(owner=OWNER))
+    assert actions(plan) == {"a": "create"}
+    desired = plan.changes[0].desired
+    assert desired is not None
+    body = create_body(desired, OWNER)
+    assert json.loads(body["properties_json"]) == {"_managed_by": OWNER}
+    apply_plan(plan, api)
+    assert actions(plan_for([spec("a", schedule="0 2 * * *")], api)) == {"a": "unchanged"}
+
+
+def test_properties_compare_as_json_and_empty_forms_are_equal() -> None:
+    api = FakeApi()
+    api.add(
+        "a", job_type="airflow.dataeng", owner=OWNER, properties={"b": 1, "a": [1, 2]}, source=""
+    )
+    want = spec("a", properties={"a": [1, 2], "b": 1}, source=None, destination=None)
+    assert actions(plan_for([want], api)) == {"a": "unchanged"}
+
+
+def test_true_and_one_differ() -> None:
+    api = FakeApi()
+    api.add("a", job_type="airflow.dataeng", owner=OWNER, properties={"flag": 1})
+    plan = plan_for([spec("a", properties={"flag": True})], api, allow_replace=True)
+    assert actions(plan) == {"a": "replace"}
+
+
+def test_replace_shows_field_level_diff_and_needs_permission() -> None:
+    api = FakeApi()
+    api.add(
+        "a",
+        owner=OWNER,
+        job_type="airflow.dataeng",
+        schedule="0 2 * * *",
+        properties={"retries": 3},
+    )
+    want = spec("a", schedule="0 3 * * *", properties={"retries": 5})
+    plan = plan_for([want], api)
+    change = plan.changes[0]
+    assert change.action is Action.REPLACE
+    assert [(c.path, c.before, c.after) for c in change.diff] == [
+        (("properties", "retries"), 3, 5),
+        (("schedule",), "0 2 * * *", "0 3 * * *"),
+    ]
+    assert any("--allow-replace" in b for b in plan.blockers)
+    with pytest.raises(PlanError, match="allow-replace"):
+        apply_plan(plan, api)
+    assert api.writes == 0
+
+
+def test_duplicates_are_a_conflict() -> None:
+    api = FakeApi()
+    api.add("a", owner=OWNER)
+    api.add("a", owner=OWNER)
+    plan = plan_for([spec("a", job_type="mirror")], api)
+    assert actions(plan) == {"a": "conflict"}
+    assert "2 live jobs share this name" in plan.changes[0].reason
+
+
+def test_other_owner_is_a_conflict_and_unowned_is_left_or_adopted() -> None:
+    api = FakeApi()
+    api.add("theirs", owner="team-b")
+    api.add("same", owner=None)
+    api.add("differs", owner=None, schedule="@daily")
+    specs = [spec(n, job_type="mirror") for n in ("theirs", "same", "differs")]
+    assert actions(plan_for(specs, api)) == {
+        "theirs": "conflict",
+        "same": "unchanged",
+        "differs": "conflict",
+    }
+    adopted = plan_for(specs, api, adopt=True)
+    assert actions(adopted) == {"theirs": "conflict", "same": "replace", "differs": "replace"}
+    assert adopted.blockers == ()
+
+
+def test_prune_deletes_only_ours_and_only_when_asked() -> None:
+    api = FakeApi()
+    api.add("ours", owner=OWNER)
+    api.add("theirs", owner="team-b")
+    api.add("nobody")
+    kept = plan_for([spec("x")], api)
+    assert actions(kept) == {"x": "create"}
+    assert {i.reason for i in kept.ignored} == {
+        "ours but not in the specs (use --prune)",
+        "owned by 'team-b'",
+        "unmanaged",
+    }
+    pruned = plan_for([spec("x")], api, prune=True)
+    assert actions(pruned) == {"x": "create", "ours": "delete"}
+
+
+def test_deletion_budget_by_count_and_share() -> None:
+    api = FakeApi()
+    for i in range(12):
+        api.add(f"j{i}", owner=OWNER)
+    keep = [spec(f"j{i}", job_type="mirror") for i in range(6)]
+    plan = plan_for(keep, api, prune=True, max_deletes=5)
+    assert any("budget of 5" in b for b in plan.blockers)
+    assert any("50%" in b for b in plan.blockers)
+    raised = plan_for(keep, api, prune=True, max_deletes=6, max_delete_share=0.5)
+    assert raised.blockers == ()
+
+
+def test_empty_spec_set_is_refused_unless_allowed() -> None:
+    api = FakeApi()
+    assert plan_for([], api).blockers
+    assert plan_for([], api, allow_empty=True).blockers == ()
+
+
+names = st.text(alphabet="abcdefgh-", min_size=1, max_size=6)
+props = st.dictionaries(
+    st.text(alphabet="xyz", min_size=1, max_size=3),
+    st.one_of(st.integers(-3, 3), st.booleans(), st.text(max_size=3), st.none()),
+    max_size=3,
+)
+spec_strategy = st.builds(
+    lambda n, t, s, p: spec(n, job_type=t, schedule=s, properties=p or None),
+    names,
+    st.sampled_from(JOB_TYPES),
+    st.sampled_from([None, "0 2 * * *", "@daily"]),
+    props,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    wanted=st.lists(spec_strategy, max_size=8, unique_by=lambda s: s.job_name),
+    existing=st.lists(st.tuples(spec_strategy, st.sampled_from([OWNER, None])), max_size=8),
+)
+def test_apply_then_plan_is_empty(
+    wanted: list[JobSpec], existing: list[tuple[JobSpec, str | None]]
+) -> None:
+    api = FakeApi()
+    seen: set[str] = set()
+    for s, owner in existing:
+        if s.job_name in seen:
+            continue  # duplicates are conflicts by design; covered above
+        seen.add(s.job_name)
+        api.add(s.job_name, s.job_type, owner, schedule=s.schedule, properties=s.properties)
+    policy = {
+        "allow_replace": True,
+        "prune": True,
+        "adopt": True,
+        "allow_empty": True,
+        "max_deletes": 100,
+        "max_delete_share": 1.0,
+    }
+    first = plan_for(wanted, api, **policy)
+    result = apply_plan(first, api)
+    assert result.ok
+    again = plan_for(wanted, api, **policy)
+    assert not again.has_changes, again
+    writes = api.writes
+    apply_plan(again, api)
+    assert api.writes == writes
