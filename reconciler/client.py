@@ -1,0 +1,535 @@
+"""The NX1 jobs API client: one shared connection pool, retries where safe, no duplicates.
+
+Every call has a timeout, is retried with jittered exponential backoff (stamina) on
+transport errors, 429 (honouring Retry-After) and 502/503/504 within bounded attempts
+and an overall deadline, and is never retried on other 4xx. A create whose answer is
+lost is not repeated blindly: the job list is read first and a job that the lost
+attempt committed is returned instead of creating a second one. Every request takes a
+place in an AIMD limiter, so concurrency grows while the server keeps up.
+
+Errors are ``reconciler.errors`` classes with one clear line each; no header, token,
+key, secret or body ever reaches a message or a log record.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import ssl
+import time
+from collections.abc import Callable, Collection
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+import stamina
+
+from reconciler import __version__
+from reconciler.auth import (
+    ApiSettings,
+    ClientCredentials,
+    RetryPolicy,
+    TokenCache,
+    api_settings_from_env,
+    auth_headers,
+    parse_token_answer,
+    refused_hint,
+)
+from reconciler.errors import ApiError, AuthError, TransportError
+from reconciler.remote import RemoteJob, is_live, parse_properties, remote_job_from_api
+from reconciler.throttle import AimdLimiter, Outcome
+
+__all__ = ["ApiSettings", "NX1Client", "RetryPolicy", "api_settings_from_env"]
+
+log = logging.getLogger("reconciler.client")
+
+JOBS = "/api/jobs"
+PING = "/api/health/ping"
+_UNAVAILABLE = frozenset({502, 503, 504})
+# The request never left us: even a create is safe to repeat.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+T = TypeVar("T")
+
+
+class _Retry(Exception):
+    """Internal: one attempt failed in a way that another attempt may fix."""
+
+    def __init__(
+        self,
+        kind: type[ApiError],
+        reason: str,
+        method: str,
+        path: str,
+        status: int | None = None,
+        *,
+        retry_after: float | None = None,
+        lost: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.kind, self.reason, self.method, self.path, self.status = (
+            kind,
+            reason,
+            method,
+            path,
+            status,
+        )
+        self.retry_after = retry_after
+        self.lost = lost
+
+    def gave_up(self, attempts: int, started: float) -> ApiError:
+        elapsed = time.monotonic() - started
+        return self.kind(
+            f"{self.reason}; gave up after {attempts} attempt(s) in {elapsed:.1f} s",
+            method=self.method,
+            path=self.path,
+            status=self.status,
+        )
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number" if isinstance(value, int | float) else "value")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _describe_transport(exc: httpx.TransportError, timeout: float) -> tuple[str, bool]:
+    """One line naming the cause, and whether another attempt may help."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timeout: could not connect within {timeout:g} s", True
+    if isinstance(exc, httpx.PoolTimeout):
+        return f"timeout: no free connection within {timeout:g} s", True
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"timeout: no answer within {timeout:g} s", True
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timeout: could not send the request within {timeout:g} s", True
+    if isinstance(exc, httpx.ConnectError):
+        for cause in _causes(exc):
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                return f"TLS failure: certificate not trusted ({cause.verify_message})", False
+            if isinstance(cause, ssl.SSLError):
+                return f"TLS failure: {_one_line(cause.reason or str(cause))}", False
+        text = str(exc).lower()
+        if "refused" in text:
+            return "connection refused: nothing listens at the API address", True
+        if "temporary failure in name resolution" in text:
+            return "DNS failure: the API host name could not be resolved (temporary)", True
+        if any(s in text for s in ("name or service", "nodename", "getaddrinfo", "resolve")):
+            return "DNS failure: the API host name could not be resolved", False
+        return f"could not connect: {_one_line(str(exc)) or type(exc).__name__}", True
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server closed the connection without an answer", True
+    if isinstance(exc, httpx.ReadError):
+        return "the connection was reset while waiting for the answer", True
+    if isinstance(exc, httpx.WriteError):
+        return "the connection broke while sending the request", True
+    return f"transport failure: {type(exc).__name__}", False
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _detail(response: httpx.Response) -> str:
+    """The server's own explanation, without echoing the values we sent."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    detail = data.get("detail", data.get("error_description"))
+    if isinstance(detail, str):
+        return _one_line(detail)
+    if isinstance(detail, list):
+        # FastAPI's 422 items carry the offending input too; only loc and msg are shown.
+        parts = []
+        for item in detail[:5]:
+            if isinstance(item, dict):
+                loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                parts.append(f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg", "")))
+        return _one_line("; ".join(parts))
+    return ""
+
+
+def _status_error(response: httpx.Response, method: str, path: str, hint: str) -> ApiError:
+    status = response.status_code
+    detail = _detail(response)
+    more = f": {detail}" if detail else ""
+    where: dict[str, Any] = {"method": method, "path": path, "status": status}
+    if status == 401:
+        return AuthError(f"the API refused the credentials (401); {hint}", **where)
+    if status == 403:
+        return AuthError(
+            f"the API refused access (403): the credentials lack permission{more}", **where
+        )
+    if 300 <= status < 400:
+        target = urlsplit(response.headers.get("location", ""))
+        shown = f" to {target.scheme}://{target.hostname}{target.path}" if target.hostname else ""
+        return ApiError(
+            f"the API answered a redirect{shown}; point NX1_HOST at the final address", **where
+        )
+    if status == 404:
+        return ApiError(f"not found (404){more}", **where)
+    if status == 422:
+        return ApiError(f"the API rejected the request (422){more}", **where)
+    if status >= 500:
+        return ApiError(f"the server failed ({status}){more}", **where)
+    return ApiError(f"the API refused the request ({status}){more}", **where)
+
+
+def _json(response: httpx.Response, method: str, path: str) -> Any:
+    where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
+    text = response.text
+    if "html" in response.headers.get("content-type", "").lower() or text.lstrip().startswith("<"):
+        raise ApiError("the server answered an HTML page, not JSON; is the API URL right?", **where)
+    if not text.strip():
+        raise ApiError("the server answered an empty body, expected JSON", **where)
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ApiError(
+            f"the server answered invalid JSON ({_one_line(str(exc))})", **where
+        ) from None
+
+
+def _same_content(job: RemoteJob, payload: dict[str, Any]) -> bool:
+    """Whether a listed job is what ``payload`` would create (owner marker included)."""
+    for key in ("job_type", "source", "destination", "schedule"):
+        if (getattr(job, key) or None) != (payload.get(key) or None):
+            return False
+    raw = payload.get("properties_json")
+    if raw is not None and not isinstance(raw, str):
+        raw = json.dumps(raw)
+    ours, _ = parse_properties(raw)
+    theirs, _ = parse_properties(job.properties_json)
+    return (ours or None) == (theirs or None)
+
+
+class NX1Client:
+    """A thread-safe client of the NX1 jobs API; use it as a context manager.
+
+    ``parallelism`` caps the adaptive concurrency limit (the apply ``--parallelism``);
+    pass a shared ``limiter`` instead to control it directly. ``transport`` is the seam
+    for tests (``httpx.MockTransport``); it serves the token endpoint too.
+    """
+
+    def __init__(
+        self,
+        settings: ApiSettings,
+        *,
+        parallelism: int = 8,
+        limiter: AimdLimiter | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.limiter = limiter or AimdLimiter(parallelism, initial=min(4, parallelism))
+        pool = max(32, self.limiter.max_limit)
+        self._http = httpx.Client(
+            base_url=settings.base_url,
+            timeout=httpx.Timeout(settings.timeout_s, connect=min(settings.timeout_s, 10.0)),
+            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+            headers={"User-Agent": f"reconciler/{__version__}", "Accept": "application/json"},
+            transport=transport,
+            follow_redirects=False,
+        )
+        credential = settings.credential
+        self._tokens = (
+            TokenCache(self._fetch_token) if isinstance(credential, ClientCredentials) else None
+        )
+        self._hint = refused_hint(credential)
+
+    def __enter__(self) -> NX1Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # -- the API -------------------------------------------------------------------------
+
+    def list_jobs(self) -> list[RemoteJob]:
+        """Every live job, read with one request; soft-deleted jobs are left out."""
+        response = self._with_retries(lambda n: self._send("GET", JOBS, None, n))
+        data = _json(response, "GET", JOBS)
+        if not isinstance(data, list):
+            raise ApiError(
+                f"expected a JSON array of jobs, got a JSON {_kind(data)}",
+                method="GET",
+                path=JOBS,
+                status=response.status_code,
+            )
+        jobs = []
+        for index, obj in enumerate(data):
+            try:
+                if not isinstance(obj, dict):
+                    raise ValueError(f"it is a JSON {_kind(obj)}, not an object")
+                if is_live(obj):
+                    jobs.append(remote_job_from_api(obj))
+            except ValueError as exc:
+                raise ApiError(
+                    f"item {index} of the job list cannot be read: {exc}",
+                    method="GET",
+                    path=JOBS,
+                    status=response.status_code,
+                ) from None
+        return jobs
+
+    def create_job(self, payload: dict[str, Any], *, ignore_ids: Collection[str] = ()) -> RemoteJob:
+        """Create one job from its POST body; never twice, even when an answer is lost.
+
+        After a lost answer the job list is read, and a live job with the payload's name
+        and content (owner marker included) whose id is not in ``ignore_ids`` is taken as
+        the one the lost attempt created.
+        """
+        lost = False
+
+        def attempt(number: int) -> RemoteJob:
+            nonlocal lost
+            if lost and (found := self._find_committed(payload, ignore_ids)) is not None:
+                return found
+            try:
+                response = self._send("POST", JOBS, payload, number, idempotent=False)
+            except _Retry as exc:
+                lost = lost or exc.lost
+                raise
+            return self._job_from(response)
+
+        try:
+            return self._with_retries(attempt)
+        except ApiError:
+            if not lost:
+                raise
+            found = self._find_committed(payload, ignore_ids)
+            if found is None:
+                raise
+            return found
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete one job; an already deleted job (404) counts as done."""
+        path = f"{JOBS}/{quote(job_id, safe='')}"
+        self._with_retries(lambda n: self._send("DELETE", path, None, n, accept=(404,)))
+
+    def ping(self) -> dict[str, Any]:
+        """The health endpoint's answer (``version``, ``build_number``)."""
+        response = self._with_retries(lambda n: self._send("GET", PING, None, n))
+        data = _json(response, "GET", PING)
+        if not isinstance(data, dict):
+            raise ApiError(
+                f"expected a JSON object, got a JSON {_kind(data)}", method="GET", path=PING
+            )
+        return data
+
+    # -- machinery -----------------------------------------------------------------------
+
+    def _find_committed(
+        self, payload: dict[str, Any], ignore_ids: Collection[str]
+    ) -> RemoteJob | None:
+        name = payload.get("job_name")
+        matches = [
+            job
+            for job in self.list_jobs()
+            if job.job_name == name and job.id not in ignore_ids and _same_content(job, payload)
+        ]
+        log.debug("POST %s: answer lost; %d committed match(es) found", JOBS, len(matches))
+        return min(matches, key=lambda j: (j.created_at or "", j.id)) if matches else None
+
+    def _job_from(self, response: httpx.Response) -> RemoteJob:
+        data = _json(response, "POST", JOBS)
+        try:
+            return remote_job_from_api(data)
+        except ValueError as exc:
+            raise ApiError(
+                f"the created job cannot be read: {exc}",
+                method="POST",
+                path=JOBS,
+                status=response.status_code,
+            ) from None
+
+    def _with_retries(self, attempt: Callable[[int], T]) -> T:
+        policy = self.settings.retry
+        started = time.monotonic()
+
+        def retry_on(exc: Exception) -> bool | float:
+            if not isinstance(exc, _Retry):
+                return False
+            if exc.retry_after is None:
+                return True
+            remaining = max(0.0, policy.deadline_s - (time.monotonic() - started))
+            wait = min(exc.retry_after, policy.retry_after_cap_s, remaining)
+            # A little jitter, so threads throttled together do not all come back together.
+            return wait + random.uniform(0, wait / 10)
+
+        number = 0
+        try:
+            for context in stamina.retry_context(
+                on=retry_on,
+                attempts=policy.attempts,
+                timeout=policy.deadline_s,
+                wait_initial=policy.wait_initial_s,
+                wait_max=policy.wait_max_s,
+                wait_jitter=policy.wait_jitter_s,
+            ):
+                with context:
+                    number = context.num
+                    return attempt(number)
+        except _Retry as exc:
+            raise exc.gave_up(number, started) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        number: int,
+        *,
+        idempotent: bool = True,
+        accept: Collection[int] = (),
+    ) -> httpx.Response:
+        """One attempt (plus one re-send with a fresh token after a 401)."""
+        try:
+            response, token = self._exchange(method, path, body, number)
+            if response.status_code == 401 and self._tokens is not None and token:
+                self._tokens.invalidate(token)
+                response, token = self._exchange(method, path, body, number)
+        except httpx.TransportError as exc:
+            reason, retryable = _describe_transport(exc, self.settings.timeout_s)
+            if not retryable:
+                raise TransportError(reason, method=method, path=path) from exc
+            lost = not idempotent and not isinstance(exc, _NOT_SENT)
+            raise _Retry(TransportError, reason, method, path, lost=lost) from exc
+        status = response.status_code
+        if 200 <= status < 300 or status in accept:
+            return response
+        if status == 429:
+            reason = "the API is rate limiting (429)"
+            raise _Retry(ApiError, reason, method, path, status, retry_after=_retry_after(response))
+        if status in _UNAVAILABLE:
+            reason = f"the API is unavailable ({status})"
+            raise _Retry(ApiError, reason, method, path, status, lost=not idempotent)
+        raise _status_error(response, method, path, self._hint)
+
+    def _exchange(
+        self, method: str, path: str, body: dict[str, Any] | None, number: int
+    ) -> tuple[httpx.Response, str]:
+        headers = auth_headers(self.settings.credential, self._tokens)
+        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        with self.limiter.slot() as slot:
+            started = time.monotonic()
+            try:
+                response = self._http.request(method, path, json=body, headers=headers)
+            except httpx.TransportError as exc:
+                log.debug(
+                    "%s %s -> %s after %.3f s (attempt %d)",
+                    method,
+                    path,
+                    type(exc).__name__,
+                    time.monotonic() - started,
+                    number,
+                )
+                raise
+            status = response.status_code
+            if status in (429, 503):
+                slot.outcome = Outcome.THROTTLED
+            elif status < 500:
+                slot.outcome = Outcome.SUCCESS
+            log.debug(
+                "%s %s -> %d in %.3f s (attempt %d)",
+                method,
+                path,
+                status,
+                time.monotonic() - started,
+                number,
+            )
+            return response, token
+
+    def _fetch_token(self) -> tuple[str, float]:
+        credential = self.settings.credential
+        assert isinstance(credential, ClientCredentials)
+        path = urlsplit(credential.token_url).path or "/"
+        form = {
+            "grant_type": "client_credentials",
+            "scope": credential.scope,
+            "client_id": credential.client_id,
+            "client_secret": credential.client_secret,
+        }
+
+        def attempt(number: int) -> tuple[str, float]:
+            started = time.monotonic()
+            try:
+                response = self._http.post(credential.token_url, data=form)
+            except httpx.TransportError as exc:
+                reason, retryable = _describe_transport(exc, self.settings.timeout_s)
+                reason = f"token endpoint: {reason}"
+                if not retryable:
+                    raise TransportError(reason, method="POST", path=path) from exc
+                raise _Retry(TransportError, reason, "POST", path) from exc
+            status = response.status_code
+            log.debug(
+                "POST %s (token) -> %d in %.3f s (attempt %d)",
+                path,
+                status,
+                time.monotonic() - started,
+                number,
+            )
+            where: dict[str, Any] = {"method": "POST", "path": path, "status": status}
+            if status == 429 or status in _UNAVAILABLE:
+                raise _Retry(
+                    AuthError,
+                    f"the token endpoint is unavailable ({status})",
+                    "POST",
+                    path,
+                    status,
+                    retry_after=_retry_after(response) if status == 429 else None,
+                )
+            if status in (400, 401, 403):
+                detail = _detail(response)
+                raise AuthError(
+                    f"the token endpoint refused the client credentials ({status}"
+                    f"{': ' + detail if detail else ''}); check NX1_CLIENT_ID and NX1_CLIENT_SECRET",
+                    **where,
+                )
+            if not 200 <= status < 300:
+                raise AuthError(f"the token endpoint failed ({status})", **where)
+            data = _json(response, "POST", path)
+            try:
+                return parse_token_answer(data)
+            except ValueError as exc:
+                raise AuthError(str(exc), **where) from None
+
+        return self._with_retries(attempt)
