@@ -8,12 +8,19 @@ inside it, so ``reconcile --help`` stays fast.
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from reconciler import __version__
-from reconciler.errors import ReconcilerError, SpecError
+from reconciler.errors import ConfigError, ReconcilerError, SpecError
+
+if TYPE_CHECKING:
+    from reconciler.apply import ActionResult
+    from reconciler.pipeline import PlanRequest
+    from reconciler.plan import Plan
+    from reconciler.render.common import RenderOptions
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -28,26 +35,85 @@ def _fail(message: str) -> NoReturn:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconcile")
-@click.option("--traceback", "show_traceback", is_flag=True, help="Show the full traceback of an unexpected error.")
+@click.option(
+    "--traceback",
+    "show_traceback",
+    is_flag=True,
+    help="Show the full traceback of an unexpected error.",
+)
 def cli(show_traceback: bool) -> None:
     """Keep NX1 Cloud jobs as YAML in git: validate, plan and apply them."""
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
-@click.option("--db", type=click.Path(dir_okay=False), default=None, help="SQLite file (default: in memory).")
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port; 0 picks a free one.",
+)
+@click.option(
+    "--db", type=click.Path(dir_okay=False), default=None, help="SQLite file (default: in memory)."
+)
 @click.option("--psk", "psks", multiple=True, help="Accepted pre-shared key; repeatable.")
-@click.option("--client", "clients", multiple=True, metavar="ID:SECRET", help="Accepted OAuth client credentials; repeatable.")
-@click.option("--token-ttl", default=600, show_default=True, type=click.IntRange(1), help="Lifetime of issued tokens, seconds.")
-@click.option("--latency-ms", default=0.0, show_default=True, type=click.FloatRange(0), help="Delay added to every API request.")
+@click.option(
+    "--client",
+    "clients",
+    multiple=True,
+    metavar="ID:SECRET",
+    help="Accepted OAuth client credentials; repeatable.",
+)
+@click.option(
+    "--token-ttl",
+    default=600,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Lifetime of issued tokens, seconds.",
+)
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Delay added to every API request.",
+)
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault injection.")
-@click.option("--fail-503", default=0.0, type=click.FloatRange(0, 1), help="Share of requests answered 503.")
-@click.option("--fail-429", default=0.0, type=click.FloatRange(0, 1), help="Share of requests answered 429 with Retry-After.")
-@click.option("--retry-after", default=1.0, show_default=True, type=click.FloatRange(0), help="Retry-After of injected 429s, seconds.")
-@click.option("--lose-creates", default=0.0, type=click.FloatRange(0, 1), help="Share of creates committed, then answered 502.")
-@click.option("--drop", default=0.0, type=click.FloatRange(0, 1), help="Share of connections closed without an answer.")
-@click.option("--max-in-flight", default=0, type=click.IntRange(0), help="Cap on requests in flight; above it, 503.")
+@click.option(
+    "--fail-503", default=0.0, type=click.FloatRange(0, 1), help="Share of requests answered 503."
+)
+@click.option(
+    "--fail-429",
+    default=0.0,
+    type=click.FloatRange(0, 1),
+    help="Share of requests answered 429 with Retry-After.",
+)
+@click.option(
+    "--retry-after",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Retry-After of injected 429s, seconds.",
+)
+@click.option(
+    "--lose-creates",
+    default=0.0,
+    type=click.FloatRange(0, 1),
+    help="Share of creates committed, then answered 502.",
+)
+@click.option(
+    "--drop",
+    default=0.0,
+    type=click.FloatRange(0, 1),
+    help="Share of connections closed without an answer.",
+)
+@click.option(
+    "--max-in-flight",
+    default=0,
+    type=click.IntRange(0),
+    help="Cap on requests in flight; above it, 503.",
+)
 def emulator(
     host: str,
     port: int,
@@ -94,8 +160,291 @@ def emulator(
     try:
         from reconciler.emulator.server import serve
     except ImportError as exc:
-        _fail(f"the emulator needs its extra: pip install 'reconciler[emulator]' ({exc.name} is missing)")
+        _fail(
+            f"the emulator needs its extra: pip install 'reconciler[emulator]' ({exc.name} is missing)"
+        )
     serve(settings)
+
+
+# -- plan and apply --------------------------------------------------------------------
+
+_paths_arg = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+
+
+def _policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by plan and apply: where the API is, who we are, what is allowed."""
+    options = [
+        click.option("--api-url", default=None, help="API base URL (overrides NX1_HOST)."),
+        click.option(
+            "--owner",
+            default=None,
+            help="Owner recorded on the jobs we create [default: reconciler].",
+        ),
+        click.option(
+            "--allow-replace",
+            is_flag=True,
+            default=None,
+            help="Allow deleting and re-creating jobs that differ.",
+        ),
+        click.option(
+            "--prune",
+            is_flag=True,
+            default=None,
+            help="Delete our jobs that are no longer in the specs.",
+        ),
+        click.option(
+            "--adopt",
+            is_flag=True,
+            default=None,
+            help="Replace same-named jobs without an owner with owned ones.",
+        ),
+        click.option(
+            "--allow-empty",
+            is_flag=True,
+            default=None,
+            help="Allow a run whose specs hold no jobs.",
+        ),
+        click.option(
+            "--max-deletes",
+            type=click.IntRange(0),
+            default=None,
+            help="Deletion budget per run [default: 10].",
+        ),
+        click.option(
+            "--max-delete-share",
+            type=click.FloatRange(0, 1),
+            default=None,
+            help="Most of our jobs one run may delete, as a share [default: 0.25].",
+        ),
+        click.option(
+            "--sensitive-pattern",
+            "sensitive_patterns",
+            multiple=True,
+            help="Regex of property keys whose values are secret; repeatable [default: password, secret, token, key, credential].",
+        ),
+        click.option(
+            "--parallelism",
+            type=click.IntRange(1, 64),
+            default=None,
+            help="Most API calls in flight [default: 8].",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(0.1, 300),
+            default=30.0,
+            show_default=True,
+            help="Seconds per API call.",
+        ),
+        click.option(
+            "-v", "--verbose", is_flag=True, help="Log every API call (never a secret) to stderr."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
+    import os
+    import re
+
+    from reconciler.auth import api_settings_from_env
+    from reconciler.config import load_config
+    from reconciler.pipeline import PlanRequest
+    from reconciler.plan import Policy
+    from reconciler.sensitive import DEFAULT_PATTERNS, Sensitivity
+
+    if opts.pop("verbose", False):
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("httpcore").setLevel(logging.WARNING)
+    config = load_config()
+
+    def pick(name: str, default: Any, env_var: str | None = None) -> Any:
+        # Flags, then environment variables, then reconciler.yaml, then the default.
+        value = opts.get(name)
+        if value is not None:
+            return value
+        if env_var and os.environ.get(env_var):
+            return os.environ[env_var]
+        return config.get(name, default)
+
+    patterns = tuple(opts.get("sensitive_patterns") or ()) or tuple(
+        config.get("sensitive_patterns", DEFAULT_PATTERNS)
+    )
+    try:
+        sensitivity = Sensitivity(patterns)
+    except re.error as exc:
+        raise ConfigError(f"bad sensitive pattern: {exc}") from exc
+    policy = Policy(
+        owner=pick("owner", "reconciler", "RECONCILER_OWNER"),
+        allow_replace=bool(pick("allow_replace", False)),
+        prune=bool(pick("prune", False)),
+        adopt=bool(pick("adopt", False)),
+        allow_empty=bool(pick("allow_empty", False)),
+        max_deletes=int(pick("max_deletes", 10)),
+        max_delete_share=float(pick("max_delete_share", 0.25)),
+    )
+    if not policy.owner.strip():
+        raise ConfigError("the owner must not be empty")
+    api_url = opts.get("api_url") or (None if os.environ.get("NX1_HOST") else config.get("api_url"))
+    api = api_settings_from_env(os.environ, api_url, opts["timeout"])
+    spec_paths = paths or tuple(config.get("paths", ("jobs",)))
+    return PlanRequest(spec_paths, policy, api, sensitivity, int(pick("parallelism", 8)))
+
+
+def _color(stream: Any) -> bool:
+    import os
+
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+
+
+@cli.command()
+@_paths_arg
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Save the plan to FILE for `apply --plan`.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing would change, 2 when something would.",
+)
+@click.option("--show-unchanged", is_flag=True, help="List unchanged jobs too (text format).")
+@_policy_options
+def plan(
+    paths: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    show_unchanged: bool,
+    **opts: Any,
+) -> int:
+    """Show what apply would change on the API; change nothing."""
+    import dataclasses
+    import os
+    from pathlib import Path
+
+    from reconciler.pipeline import build_plan, save_plan
+
+    request = _request(paths, opts)
+    outcome = build_plan(request, os.environ)
+    render = dataclasses.replace(
+        outcome.render, color=_color(sys.stdout), show_unchanged=show_unchanged
+    )
+    click.echo(_render(outcome.plan, render, fmt), nl=False)
+    if out is not None:
+        save_plan(outcome, request.paths, Path(out))
+        click.echo(
+            f"Saved the plan to {out}; apply it with: reconcile apply --plan {out}", err=True
+        )
+    if detailed_exitcode and outcome.plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+def _render(plan: Plan, options: RenderOptions, fmt: str) -> str:
+    if fmt == "json":
+        from reconciler.render.jsonplan import render_json
+
+        return render_json(plan, options)
+    if fmt == "markdown":
+        from reconciler.render.markdown import render_markdown
+
+        return render_markdown(plan, options)
+    from reconciler.render.text import render_text
+
+    return render_text(plan, options)
+
+
+@cli.command()
+@_paths_arg
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Apply a plan saved by `plan --out` instead of PATHs.",
+)
+@click.option(
+    "--yes",
+    "-y",
+    is_flag=True,
+    help="Do not ask for confirmation (never asked without a terminal).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--fail-fast", is_flag=True, help="Start nothing new after the first failed action.")
+@_policy_options
+def apply(
+    paths: tuple[str, ...], plan_file: str | None, yes: bool, fmt: str, fail_fast: bool, **opts: Any
+) -> int:
+    """Make the API match the specs."""
+    import dataclasses
+    import os
+    from pathlib import Path
+
+    from reconciler.apply import check_allowed
+    from reconciler.pipeline import build_plan, plan_from_saved, run_apply
+    from reconciler.render.applyresult import (
+        ProgressLine,
+        render_result_json,
+        result_line,
+        result_summary,
+    )
+    from reconciler.render.text import render_text
+    from reconciler.savedplan import read_saved
+
+    if plan_file is not None and paths:
+        raise click.UsageError("give either PATHs or --plan FILE, not both")
+    request = _request(paths, opts)
+    if plan_file is not None:
+        outcome = plan_from_saved(read_saved(Path(plan_file)), request, os.environ)
+    else:
+        outcome = build_plan(request, os.environ)
+    plan = outcome.plan
+    text = fmt == "text"
+    if text:
+        render = dataclasses.replace(outcome.render, color=_color(sys.stdout))
+        click.echo(render_text(plan, render), nl=False)
+    check_allowed(plan)
+    if not plan.actionable:
+        if not text:
+            click.echo(render_result_json(plan, None), nl=False)
+        return EXIT_OK
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if not yes and interactive and not click.confirm(f"Apply {len(plan.actionable)} change(s)?"):
+        click.echo("Nothing applied.", err=True)
+        return EXIT_ERROR
+    progress = ProgressLine(len(plan.actionable), enabled=text and sys.stderr.isatty())
+
+    def on_result(result: ActionResult) -> None:
+        progress.clear(sys.stderr)
+        if text:
+            click.echo(result_line(result, color=_color(sys.stdout)))
+        progress.advance(sys.stderr)
+
+    result = run_apply(outcome, request, fail_fast=fail_fast, on_result=on_result)
+    progress.clear(sys.stderr)
+    if text:
+        click.echo(result_summary(result))
+    else:
+        click.echo(render_result_json(plan, result), nl=False)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if result.ok else EXIT_ERROR
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

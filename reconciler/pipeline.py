@@ -1,0 +1,115 @@
+"""The pipeline end to end: load -> validate -> fetch -> plan; and apply on top.
+
+Each stage lives in its own module; this one only wires them together for the CLI,
+in the order that makes bad input cost nothing: specs and settings are checked
+before the first request to the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reconciler.apply import ActionResult, ApplyResult, apply_plan, check_allowed
+from reconciler.auth import ApiSettings
+from reconciler.errors import ConfigError, Problem, SpecError
+from reconciler.plan import Plan, Policy, make_plan
+from reconciler.remote import OWNER_KEY
+from reconciler.render.common import RenderOptions
+from reconciler.savedplan import SavedPlan, reviewed_plan, saved_document, write_saved
+from reconciler.sensitive import Sensitivity
+from reconciler.spec import JobSpec
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    paths: tuple[str, ...]
+    policy: Policy
+    api: ApiSettings
+    sensitivity: Sensitivity = field(default_factory=Sensitivity)
+    parallelism: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOutcome:
+    plan: Plan
+    specs: tuple[JobSpec, ...]
+    render: RenderOptions
+
+
+def load(paths: Sequence[str], env: Mapping[str, str]) -> list[JobSpec]:
+    """Load and validate every spec; SpecError lists every problem in every file."""
+    from reconciler.validate import load_specs
+
+    specs = load_specs(list(paths), env)
+    reserved = [
+        Problem(
+            s.where(("properties", OWNER_KEY)).file,
+            s.where(("properties", OWNER_KEY)).line,
+            s.where(("properties", OWNER_KEY)).column,
+            f"{s.json_path}.properties.{OWNER_KEY}",
+            f"{OWNER_KEY!r} is reserved: reconciler records the job's owner there",
+        )
+        for s in specs
+        if s.properties and OWNER_KEY in s.properties
+    ]
+    if reserved:
+        raise SpecError(reserved)
+    return specs
+
+
+def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
+    """Specs and the live jobs (one list request) into a Plan."""
+    from reconciler.client import NX1Client
+
+    specs = load(request.paths, env)
+    with NX1Client(request.api, parallelism=request.parallelism) as client:
+        remote = client.list_jobs()
+    plan = make_plan(specs, remote, request.policy)
+    options = RenderOptions(
+        sensitivity=request.sensitivity, api_url=request.api.base_url, now=datetime.now(UTC)
+    )
+    return PlanOutcome(plan, tuple(specs), options)
+
+
+def save_plan(outcome: PlanOutcome, paths: Sequence[str], out: Path) -> None:
+    write_saved(out, saved_document(outcome.plan, outcome.render, list(paths)))
+
+
+def plan_from_saved(saved: SavedPlan, request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
+    """Plan again from the saved paths and policy; keep only what was reviewed."""
+    if saved.api_url and saved.api_url != request.api.base_url:
+        raise ConfigError(
+            f"the saved plan was made against {saved.api_url}, not {request.api.base_url}"
+        )
+    fresh = build_plan(
+        PlanRequest(
+            tuple(saved.paths), saved.policy, request.api, request.sensitivity, request.parallelism
+        ),
+        env,
+    )
+    reviewed = reviewed_plan(saved, fresh.plan, fresh.render)
+    return PlanOutcome(reviewed, fresh.specs, fresh.render)
+
+
+def run_apply(
+    outcome: PlanOutcome,
+    request: PlanRequest,
+    *,
+    fail_fast: bool = False,
+    on_result: Callable[[ActionResult], None] | None = None,
+) -> ApplyResult:
+    """Carry out a plan; refuses before any write when the plan breaks a safety rule."""
+    from reconciler.client import NX1Client
+
+    check_allowed(outcome.plan)
+    with NX1Client(request.api, parallelism=request.parallelism) as client:
+        return apply_plan(
+            outcome.plan,
+            client,
+            parallelism=request.parallelism,
+            fail_fast=fail_fast,
+            on_result=on_result,
+        )

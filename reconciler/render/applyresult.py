@@ -1,0 +1,90 @@
+"""What apply prints: one line per action, a summary, the JSON result, a progress line."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from reconciler import __version__
+from reconciler.apply import ActionResult, ApplyResult
+from reconciler.plan import Action, Plan
+
+_DONE = {
+    Action.CREATE: "created",
+    Action.REPLACE: "replaced",
+    Action.DELETE: "deleted",
+}
+
+
+def result_line(result: ActionResult, color: bool = False) -> str:
+    if result.ok:
+        text = f"{_DONE[result.action]} {result.job_name}"
+        if result.created_id:
+            text += f" (id {result.created_id})"
+        elif result.deleted_ids:
+            text += f" (id {', '.join(result.deleted_ids)})"
+        return f"\x1b[32m{text}\x1b[0m" if color else text
+    text = f"FAILED to {result.action.value} {result.job_name}: {result.error}"
+    return f"\x1b[31m{text}\x1b[0m" if color else text
+
+
+def result_summary(result: ApplyResult) -> str:
+    counts = dict.fromkeys(_DONE.values(), 0)
+    for r in result.results:
+        if r.ok:
+            counts[_DONE[r.action]] += 1
+    line = (
+        f"Apply {'interrupted' if result.interrupted else 'complete'}: "
+        f"{counts['created']} created, {counts['replaced']} replaced, {counts['deleted']} deleted"
+    )
+    if result.failed:
+        line += f", {len(result.failed)} failed"
+    if result.not_started:
+        line += f", {len(result.not_started)} not started"
+    return line + "."
+
+
+def render_result_json(plan: Plan, result: ApplyResult | None) -> str:
+    results = result.results if result else ()
+    doc: dict[str, Any] = {
+        "format_version": 1,
+        "reconciler_version": __version__,
+        "summary": plan.summary(),
+        "results": [
+            {
+                "action": r.action.value,
+                "job_name": r.job_name,
+                "ok": r.ok,
+                "created_id": r.created_id,
+                "deleted_ids": list(r.deleted_ids),
+                "error": r.error,
+                "seconds": round(r.seconds, 3),
+            }
+            for r in results
+        ],
+        "created_ids": [r.created_id for r in results if r.created_id],
+        "failed": sum(1 for r in results if not r.ok),
+        "not_started": list(result.not_started) if result else [],
+        "interrupted": bool(result and result.interrupted),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+class ProgressLine:
+    """A one-line progress bar redrawn in place on a terminal; silent elsewhere."""
+
+    def __init__(self, total: int, enabled: bool, width: int = 30) -> None:
+        self.total, self.done, self.enabled, self.width = total, 0, enabled, width
+
+    def advance(self, stream: IO[str]) -> None:
+        self.done += 1
+        if self.enabled and self.done < self.total:
+            filled = self.width * self.done // max(1, self.total)
+            bar = "#" * filled + "-" * (self.width - filled)
+            stream.write(f"\r[{bar}] {self.done}/{self.total}")
+            stream.flush()
+
+    def clear(self, stream: IO[str]) -> None:
+        if self.enabled:
+            stream.write("\r\x1b[2K")
+            stream.flush()
