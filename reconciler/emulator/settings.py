@@ -30,5 +30,6 @@ class EmulatorSettings:
     latency_ms: float = 0.0
     faults: Faults = Faults()
 
+
 # Accepted when neither --psk nor a client is configured, so the quick start needs no set-up.
 DEFAULT_PSK = "psk_local_emulator"

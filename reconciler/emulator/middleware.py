@@ -1,0 +1,108 @@
+"""The outermost ASGI layer: counts requests per endpoint and injects faults.
+
+It runs before FastAPI so injected faults look like a gateway in front of the API:
+they hit every /api/ request before authentication, and nothing under /_emulator/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from typing import TYPE_CHECKING
+
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from reconciler.emulator.state import Emulator
+
+# Set in the scope of a create whose answer is to be lost after the commit.
+LOSE_CREATE_KEY = "nx1_emulator.lose_create"
+INSPECTION_PREFIX = "/_emulator/"
+FAULTED_PREFIX = "/api/"
+
+
+async def send_json(
+    send: Send, status: int, body: object, headers: dict[str, str] | None = None
+) -> None:
+    """Answer a request with a small JSON body."""
+    payload = json.dumps(body).encode("utf-8")
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode("ascii")),
+    ]
+    raw_headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def drop_connection(send: Send) -> None:
+    """Close the connection without answering.
+
+    ASGI has no message for this, so reach the transport through uvicorn's bound ``send``.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if isinstance(transport, asyncio.Transport):
+        transport.close()
+        # Let connection_lost run so uvicorn sees a disconnect, not a missing answer.
+        await asyncio.sleep(0)
+        return
+    # Another server: start an answer and abandon it, which closes the connection too.
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]}
+    )
+
+
+class EmulatorMiddleware:
+    def __init__(self, app: ASGIApp, emulator: Emulator, templates: list[str]) -> None:
+        self.app = app
+        self.emulator = emulator
+        # Our own matching: routing internals differ between FastAPI versions, and faulted
+        # requests never reach the router anyway.
+        self._routes = [(t, compile_path(t)[0]) for t in templates]
+
+    def route_key(self, scope: Scope) -> str:
+        """ "METHOD /route/{param}" for counting; unknown paths share one key."""
+        path = scope.get("path", "")
+        for template, regex in self._routes:
+            if regex.match(path):
+                return f"{scope.get('method', '')} {template}"
+        return f"{scope.get('method', '')} <other>"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(INSPECTION_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        self.emulator.stats.count_request(self.route_key(scope))
+        if not path.startswith(FAULTED_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        faults = self.emulator.faults
+        if faults.over_capacity():
+            faults.record("in_flight")
+            await send_json(send, 503, {"detail": "Too many requests in flight"})
+            return
+        faults.in_flight += 1
+        try:
+            # Draw before the delay so faults follow the order requests arrive in.
+            decision = faults.draw()
+            if faults.latency_ms > 0:
+                await asyncio.sleep(faults.latency_ms / 1000)
+            if decision.kind == "drop":
+                await drop_connection(send)
+            elif decision.kind == "503":
+                await send_json(send, 503, {"detail": "Service Unavailable"})
+            elif decision.kind == "429":
+                # Retry-After takes whole seconds; round up so a client never retries early.
+                retry_after = str(math.ceil(faults.faults.retry_after_s))
+                await send_json(
+                    send, 429, {"detail": "Too Many Requests"}, {"Retry-After": retry_after}
+                )
+            else:
+                if decision.lose_create:
+                    scope[LOSE_CREATE_KEY] = True
+                await self.app(scope, receive, send)
+        finally:
+            faults.in_flight -= 1
