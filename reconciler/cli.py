@@ -447,6 +447,58 @@ def apply(
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
+@cli.command("import")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default="jobs",
+    show_default=True,
+    help="Directory to write the spec files to.",
+)
+@click.option(
+    "--job-type", "job_types", multiple=True, help="Import only jobs of this type; repeatable."
+)
+@click.option("--name-prefix", default="", help="Import only jobs whose name starts with this.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option("--api-url", default=None, help="API base URL (overrides NX1_HOST).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 300),
+    default=30.0,
+    show_default=True,
+    help="Seconds per API call.",
+)
+def import_(
+    out_dir: str,
+    job_types: tuple[str, ...],
+    name_prefix: str,
+    force: bool,
+    api_url: str | None,
+    timeout: float,
+) -> int:
+    """Write YAML specs from the jobs that exist on the API."""
+    import os
+    from pathlib import Path
+
+    from reconciler.auth import api_settings_from_env
+    from reconciler.client import NX1Client
+    from reconciler.config import load_config
+    from reconciler.importer import build_import, write_import
+
+    config = load_config()
+    url = api_url or (None if os.environ.get("NX1_HOST") else config.get("api_url"))
+    settings = api_settings_from_env(os.environ, url, timeout)
+    with NX1Client(settings) as client:
+        remote = client.list_jobs()
+    result = build_import(remote, job_types=job_types, name_prefix=name_prefix)
+    for line in result.skipped:
+        click.echo(f"warning: {line}", err=True)
+    written = write_import(result, Path(out_dir), force)
+    click.echo(f"Imported {result.jobs} job(s) into {len(written)} file(s) under {out_dir}/.")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console entry point and the one error handler: expected errors print one line
     each, usage errors exit 1 like every other bad input, nothing else leaks."""

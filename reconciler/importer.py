@@ -1,0 +1,104 @@
+"""``reconcile import``: write spec files from the jobs that live on the API.
+
+The files round-trip: importing and then planning shows no changes. Our owner
+marker is left out of the properties; soft-deleted jobs never reach us (the client
+drops them). A name held by several live jobs cannot become one spec, so it is
+skipped and reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ConfigError
+from reconciler.remote import RemoteJob
+
+
+def schema_url() -> str:
+    """The published schema's ``$id``, for the editor modeline on top of each file."""
+    import json
+    from importlib.resources import files
+
+    text = files("reconciler").joinpath("data/jobs.schema.json").read_text(encoding="utf-8")
+    return str(json.loads(text)["$id"])
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    files: dict[str, str]  # file name -> YAML text
+    jobs: int
+    skipped: tuple[str, ...]  # one line per job that could not be imported
+
+
+def _file_name(job_type: str | None) -> str:
+    return (job_type or "unknown").replace(".", "-") + ".yaml"
+
+
+def _spec(job: RemoteJob) -> dict[str, Any]:
+    spec: dict[str, Any] = {"job_name": job.job_name, "job_type": job.job_type}
+    for key in ("source", "destination", "schedule"):
+        value = getattr(job, key)
+        if value:
+            spec[key] = value
+    if job.properties_error is not None and job.properties_json:
+        spec["properties_json"] = job.properties_json
+    elif job.properties:
+        spec["properties"] = job.properties
+    return spec
+
+
+def build_import(
+    remote: Iterable[RemoteJob],
+    *,
+    job_types: Sequence[str] = (),
+    name_prefix: str = "",
+    modeline_url: str | None = None,
+) -> ImportResult:
+    """Group the live jobs into one YAML file per job type, in a stable order."""
+    import yaml
+
+    by_name: dict[str, list[RemoteJob]] = {}
+    for job in remote:
+        if job_types and job.job_type not in job_types:
+            continue
+        if not job.job_name.startswith(name_prefix):
+            continue
+        by_name.setdefault(job.job_name, []).append(job)
+    skipped: list[str] = []
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for name in sorted(by_name):
+        jobs = by_name[name]
+        if len(jobs) > 1:
+            ids = ", ".join(sorted(j.id for j in jobs))
+            skipped.append(f"{name}: {len(jobs)} live jobs share this name ({ids}); not imported")
+            continue
+        groups.setdefault(_file_name(jobs[0].job_type), []).append(_spec(jobs[0]))
+    url = modeline_url or schema_url()
+    files: dict[str, str] = {}
+    for file_name in sorted(groups):
+        body = yaml.safe_dump(
+            {"jobs": groups[file_name]}, sort_keys=False, allow_unicode=True, width=100
+        )
+        files[file_name] = f"# yaml-language-server: $schema={url}\n{body}"
+    count = sum(len(v) for v in groups.values())
+    return ImportResult(files, count, tuple(skipped))
+
+
+def write_import(result: ImportResult, out: Path, force: bool) -> list[Path]:
+    """Write the files; refuse to overwrite any unless ``force`` (checked before writing)."""
+    targets = [out / name for name in result.files]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not force:
+        raise ConfigError(f"refusing to overwrite {', '.join(existing)} (use --force)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for target in targets:
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_text(result.files[target.name], encoding="utf-8")
+            tmp.replace(target)
+    except OSError as exc:
+        raise ConfigError(f"cannot write to {out}: {exc.strerror or exc}") from exc
+    return targets
