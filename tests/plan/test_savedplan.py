@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import ConfigError, StalePlanError
+from reconciler.plan import Policy, make_plan
+from reconciler.render.common import RenderOptions
+from reconciler.savedplan import read_saved, reviewed_plan, saved_document, write_saved
+from reconciler.spec import JobSpec
+from tests.plan.fakeapi import FakeApi
+
+OWNER = "team-a"
+POLICY = Policy(owner=OWNER, allow_replace=True, prune=True)
+OPTIONS = RenderOptions(api_url="http://127.0.0.1:1")
+
+
+def _save(tmp_path: Path, specs: list[JobSpec], api: FakeApi) -> Path:
+    plan = make_plan(specs, api.list_jobs(), POLICY)
+    out = tmp_path / "plan.json"
+    write_saved(out, saved_document(plan, OPTIONS, ["jobs"]))
+    return out
+
+
+def test_fresh_plan_is_applied_as_reviewed(tmp_path: Path) -> None:
+    api = FakeApi()
+    api.add("b", owner=OWNER, schedule="@daily")
+    api.add("gone", owner=OWNER)
+    specs = [JobSpec("a", "mirror"), JobSpec("b", "mirror", schedule="@hourly")]
+    saved = read_saved(_save(tmp_path, specs, api))
+    fresh = make_plan(specs, api.list_jobs(), saved.policy)
+    reviewed = reviewed_plan(saved, fresh, OPTIONS)
+    assert [(c.action.value, c.job_name) for c in reviewed.changes] == [
+        ("create", "a"),
+        ("replace", "b"),
+        ("delete", "gone"),
+    ]
+
+
+def test_changed_remote_object_makes_the_plan_stale(tmp_path: Path) -> None:
+    api = FakeApi()
+    b_id = api.add("b", owner=OWNER, schedule="@daily")
+    specs = [JobSpec("a", "mirror"), JobSpec("b", "mirror", schedule="@hourly")]
+    saved = read_saved(_save(tmp_path, specs, api))
+    api.jobs[b_id]["schedule"] = "@weekly"  # someone changed it in the portal
+    api.add("a", owner="someone-else")  # and created a job with our new name
+    fresh = make_plan(specs, api.list_jobs(), saved.policy)
+    with pytest.raises(StalePlanError) as err:
+        reviewed_plan(saved, fresh, OPTIONS)
+    assert err.value.stale == ["a", "b"]
+    assert "a, b" in str(err.value)
+
+
+def test_changed_secret_makes_the_plan_stale(tmp_path: Path) -> None:
+    api = FakeApi()
+    first = [
+        JobSpec(
+            "a", "mirror", properties={"conn": "s1"}, sensitive=frozenset({("properties", "conn")})
+        )
+    ]
+    path = _save(tmp_path, first, api)
+    assert "s1" not in path.read_text()
+    saved = read_saved(path)
+    second = [
+        JobSpec(
+            "a", "mirror", properties={"conn": "s2"}, sensitive=frozenset({("properties", "conn")})
+        )
+    ]
+    with pytest.raises(StalePlanError):
+        reviewed_plan(saved, make_plan(second, api.list_jobs(), saved.policy), OPTIONS)
+    assert reviewed_plan(saved, make_plan(first, api.list_jobs(), saved.policy), OPTIONS).changes
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "not JSON"),
+        ("[]", "is not a saved plan"),
+        (json.dumps({"kind": "reconciler-saved-plan", "format_version": 99}), "format 1"),
+        (
+            json.dumps({"kind": "reconciler-saved-plan", "format_version": 1}),
+            "not a valid saved plan",
+        ),
+    ],
+)
+def test_bad_plan_files_are_one_line_errors(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "p.json"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        read_saved(path)
+
+
+def test_missing_plan_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the plan"):
+        read_saved(tmp_path / "nope.json")

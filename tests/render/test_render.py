@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from reconciler.plan import Plan, Policy, make_plan
+from reconciler.render.common import RenderOptions, summary_line
+from reconciler.render.jsonplan import render_json
+from reconciler.render.markdown import MARKER, render_markdown
+from reconciler.render.text import render_text
+from reconciler.spec import JobSpec
+from tests.plan.fakeapi import FakeApi
+
+OWNER = "team-a"
+SECRET = "hunter2-very-secret"
+
+
+def _plan() -> Plan:
+    api = FakeApi()
+    api.add(
+        "changed",
+        owner=OWNER,
+        job_type="mirror",
+        schedule="0 2 * * *",
+        properties={"retries": 3, "db": {"password": "old-pass"}},
+    )
+    api.add("gone", owner=OWNER)
+    specs = [
+        JobSpec("new", "airflow.nlp", schedule="0 2 * * *", properties={"api_token": SECRET}),
+        JobSpec(
+            "changed",
+            "mirror",
+            schedule="0 3 * * *",
+            properties={"retries": 5, "db": {"password": SECRET}, "conn": "from-env"},
+            sensitive=frozenset({("properties", "conn")}),
+        ),
+    ]
+    return make_plan(specs, api.list_jobs(), Policy(owner=OWNER, allow_replace=True, prune=True))
+
+
+OPTIONS = RenderOptions(api_url="http://127.0.0.1:1", now=datetime(2026, 11, 28, tzinfo=UTC))
+
+
+def test_text_lists_symbols_diff_and_summary() -> None:
+    out = render_text(_plan(), OPTIONS)
+    assert "  + new (airflow.nlp)" in out
+    assert "-/+ changed (mirror)" in out
+    assert "  - gone (mirror)" in out
+    assert 'schedule: "0 2 * * *" -> "0 3 * * *"' in out
+    assert "properties.retries: 3 -> 5" in out
+    assert out.rstrip().endswith("Plan: 1 to create, 1 to replace, 1 to delete, 0 unchanged.")
+    assert "\x1b[" not in out
+
+
+def test_schedule_is_explained_with_next_runs() -> None:
+    out = render_text(_plan(), OPTIONS)
+    assert "next 2026-11-28 02:00, 2026-11-29 02:00, 2026-11-30 02:00 UTC" in out
+
+
+def test_color_only_when_asked() -> None:
+    from dataclasses import replace
+
+    assert "\x1b[32m" in render_text(_plan(), replace(OPTIONS, color=True))
+
+
+def test_secrets_are_fingerprints_in_every_format() -> None:
+    plan = _plan()
+    for out in (
+        render_text(plan, OPTIONS),
+        render_markdown(plan, OPTIONS),
+        render_json(plan, OPTIONS),
+    ):
+        assert SECRET not in out
+        assert "old-pass" not in out
+        assert "from-env" not in out
+        assert "(sensitive, sha256:" in out
+
+
+def test_json_has_the_fixed_keys() -> None:
+    doc = json.loads(render_json(_plan(), OPTIONS))
+    assert doc["format_version"] == 1
+    assert set(doc["summary"]) == {"create", "replace", "delete", "unchanged", "conflict"}
+    assert doc["summary"] == {"create": 1, "replace": 1, "delete": 1, "unchanged": 0, "conflict": 0}
+    assert all({"action", "job_name"} <= set(c) for c in doc["changes"])
+
+
+def test_markdown_has_marker_banner_and_folded_details() -> None:
+    out = render_markdown(_plan(), OPTIONS)
+    assert out.startswith(MARKER)
+    assert "[!CAUTION]" in out
+    assert "<details>" in out
+    assert f"**{summary_line(_plan())}**" in out
+
+
+def test_markdown_is_cut_under_the_limit_with_a_note() -> None:
+    specs = [JobSpec(f"job-{i:05d}", "mirror", properties={"text": "x" * 200}) for i in range(2000)]
+    plan = make_plan(specs, [], Policy(owner=OWNER))
+    out = render_markdown(plan, OPTIONS)
+    assert len(out) < 65_000
+    assert "more change(s) not shown" in out
+    assert out.count("```") == 2
+
+
+def test_no_changes_reads_plainly() -> None:
+    plan = make_plan([], [], Policy(owner=OWNER, allow_empty=True))
+    assert "No changes." in render_text(plan, OPTIONS)
+    assert "No changes." in render_markdown(plan, OPTIONS)
