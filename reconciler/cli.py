@@ -226,7 +226,7 @@ def _policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--parallelism",
             type=click.IntRange(1, 64),
             default=None,
-            help="Most API calls in flight [default: 8].",
+            help="Fixed cap on API calls in flight [default: adaptive, 8 growing to 32 while the API keeps up].",
         ),
         click.option(
             "--timeout",
@@ -292,7 +292,8 @@ def _request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
     api_url = opts.get("api_url") or (None if os.environ.get("NX1_HOST") else config.get("api_url"))
     api = api_settings_from_env(os.environ, api_url, opts["timeout"])
     spec_paths = paths or tuple(config.get("paths", ("jobs",)))
-    return PlanRequest(spec_paths, policy, api, sensitivity, int(pick("parallelism", 8)))
+    parallelism = pick("parallelism", None)
+    return PlanRequest(spec_paths, policy, api, sensitivity, parallelism)
 
 
 def _color(stream: Any) -> bool:

@@ -21,6 +21,7 @@ from reconciler.render.common import RenderOptions
 from reconciler.savedplan import SavedPlan, reviewed_plan, saved_document, write_saved
 from reconciler.sensitive import Sensitivity
 from reconciler.spec import JobSpec
+from reconciler.throttle import AimdLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,19 @@ class PlanRequest:
     policy: Policy
     api: ApiSettings
     sensitivity: Sensitivity = field(default_factory=Sensitivity)
-    parallelism: int = 8
+    # None: adaptive, from DEFAULT_PARALLELISM up to MAX_PARALLELISM while the API keeps
+    # up; a number: a fixed cap (still lowered for a while when the API pushes back).
+    parallelism: int | None = None
+
+
+DEFAULT_PARALLELISM = 8
+MAX_PARALLELISM = 32
+
+
+def limiter_for(parallelism: int | None) -> AimdLimiter:
+    if parallelism is None:
+        return AimdLimiter(MAX_PARALLELISM, initial=DEFAULT_PARALLELISM)
+    return AimdLimiter(parallelism, initial=parallelism)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +78,7 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     from reconciler.client import NX1Client
 
     specs = load(request.paths, env)
-    with NX1Client(request.api, parallelism=request.parallelism) as client:
+    with NX1Client(request.api) as client:
         remote = client.list_jobs()
     plan = make_plan(specs, remote, request.policy)
     options = RenderOptions(
@@ -105,11 +118,12 @@ def run_apply(
     from reconciler.client import NX1Client
 
     check_allowed(outcome.plan)
-    with NX1Client(request.api, parallelism=request.parallelism) as client:
+    limiter = limiter_for(request.parallelism)
+    with NX1Client(request.api, limiter=limiter) as client:
         return apply_plan(
             outcome.plan,
             client,
-            parallelism=request.parallelism,
+            parallelism=limiter.max_limit,
             fail_fast=fail_fast,
             on_result=on_result,
         )
