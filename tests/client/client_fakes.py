@@ -42,6 +42,7 @@ class FakeApi:
     requests: list[tuple[str, str, int | str]] = field(default_factory=list)
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
     token_fetches: int = 0
+    issued: list[str] = field(default_factory=list)
     token_status: int = 200
     seen_headers: list[dict[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -91,6 +92,7 @@ class FakeApi:
             )
         token = f"tok-{uuid.uuid4().hex}"
         self.tokens[token] = time.monotonic() + self.token_ttl
+        self.issued.append(token)
         return httpx.Response(
             200, json={"access_token": token, "expires_in": self.token_ttl, "token_type": "Bearer"}
         )
