@@ -100,7 +100,7 @@ def test_soft_delete_then_404(api: httpx.Client) -> None:
         assert response.json() == {"detail": "Job not found"}
 
 
-@pytest.mark.parametrize("job_id", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize("job_id", ["0b6f7c1e-2d4a-4c1b-9a4e-1f2b3c4d5e6f", "not-a-uuid"])
 def test_unknown_id_is_404(api: httpx.Client, job_id: str) -> None:
     response = api.get(f"/api/jobs/{job_id}")
     assert response.status_code == 404
