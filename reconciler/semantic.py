@@ -1,0 +1,83 @@
+"""Checks the schema cannot express: cron, properties_json, names, JSON-safe properties."""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from typing import Any
+
+from reconciler import cron
+from reconciler.hints import kind, quote_hint
+from reconciler.yamlread import Document, Mark, Path
+
+Found = list[tuple[Mark, Path, str]]
+
+
+def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> None:
+    """Append the problems of one job (a mapping) to ``out``."""
+    name = job.get("job_name")
+    if type(name) is str and name:
+        problem = name_problem(name)
+        if problem:
+            out.append((doc.mark_at((*path, "job_name")), (*path, "job_name"), problem))
+    schedule = job.get("schedule")
+    if type(schedule) is str:
+        problem = cron.check(schedule)
+        if problem:
+            out.append((doc.mark_at((*path, "schedule")), (*path, "schedule"), problem))
+    text = job.get("properties_json")
+    if type(text) is str:
+        problem = properties_json_problem(text)
+        if problem:
+            where = (*path, "properties_json")
+            out.append((doc.mark_at(where), where, problem))
+    props = job.get("properties")
+    if type(props) is dict:
+        _json_safe(props, (*path, "properties"), doc, out)
+
+
+def name_problem(name: str) -> str | None:
+    if name != name.strip():
+        return "job_name has leading or trailing whitespace"
+    for char in name:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            return f"job_name contains the control character U+{ord(char):04X}"
+    return None
+
+
+def properties_json_problem(text: str) -> str | None:
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return f"properties_json is not valid JSON: {exc}"
+    if not isinstance(parsed, dict):
+        return f"properties_json must hold a JSON object, got {kind(parsed)}"
+    return None
+
+
+def parse_properties_json(text: str) -> dict[str, Any]:
+    """The object in a properties_json string that :func:`properties_json_problem` passed."""
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def _json_safe(value: Any, path: Path, doc: Document, out: Found) -> None:
+    """Properties travel as JSON: every key a string, every value a JSON value."""
+    todo: list[tuple[Any, Path]] = [(value, path)]
+    while todo:
+        node, where = todo.pop()
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, child in items:
+            sub = (*where, key)
+            if type(node) is dict and not isinstance(key, str):
+                message = f"key {key!r} is not a string; quote it"
+                out.append((doc.key_mark_at(sub), sub, message))
+            kind_of = type(child)
+            if kind_of is dict or kind_of is list:
+                todo.append((child, sub))
+            elif kind_of is float and not math.isfinite(child):
+                out.append((doc.mark_at(sub), sub, f"{child} is not a JSON number; quote it"))
+            elif kind_of not in (str, int, float, bool) and child is not None:
+                hint = quote_hint(child, doc.raw_at(sub)) or "; quote it"
+                out.append((doc.mark_at(sub), sub, f"{kind(child)} is not a JSON value{hint}"))
