@@ -103,10 +103,11 @@ class AimdLimiter:
             self._in_flight -= 1
             if slot.outcome is Outcome.THROTTLED:
                 if slot.epoch == self._epoch:
-                    self._limit = max(self.min_limit, self._limit // 2)
+                    halved = max(self.min_limit, self._limit // 2)
+                    self._decreases += halved < self._limit
+                    self._limit = halved
                     self._epoch += 1
                     self._successes = 0
-                    self._decreases += 1
             elif slot.outcome is Outcome.SUCCESS:
                 self._successes += 1
                 if self._successes >= (self._increase_after or self._limit):

@@ -1,0 +1,135 @@
+"""The AIMD limiter on its own, and shared by a client under many threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from reconciler.client import NX1Client
+from reconciler.throttle import AimdLimiter, Outcome
+from tests.client.client_fakes import FakeApi, make_client, payload, psk_settings
+
+
+def finish(limiter: AimdLimiter, outcome: Outcome, count: int = 1) -> None:
+    for _ in range(count):
+        slot = limiter.acquire()
+        slot.outcome = outcome
+        limiter.release(slot)
+
+
+def test_starts_at_initial_capped_by_max() -> None:
+    assert AimdLimiter(8).limit == 4
+    assert AimdLimiter(2).limit == 2
+    assert AimdLimiter(1).limit == 1
+    with pytest.raises(ValueError):
+        AimdLimiter(0)
+
+
+def test_grows_by_one_per_window_up_to_max() -> None:
+    limiter = AimdLimiter(6, initial=4)
+    finish(limiter, Outcome.SUCCESS, 3)
+    assert limiter.limit == 4
+    finish(limiter, Outcome.SUCCESS)
+    assert limiter.limit == 5
+    finish(limiter, Outcome.SUCCESS, 5)
+    assert limiter.limit == 6
+    finish(limiter, Outcome.SUCCESS, 100)
+    assert limiter.limit == 6
+
+
+def test_fixed_increase_step() -> None:
+    limiter = AimdLimiter(10, initial=2, increase_after=1)
+    finish(limiter, Outcome.SUCCESS, 3)
+    assert limiter.limit == 5
+
+
+def test_neutral_outcomes_change_nothing() -> None:
+    limiter = AimdLimiter(8)
+    finish(limiter, Outcome.NEUTRAL, 50)
+    assert limiter.limit == 4
+
+
+def test_halves_on_throttle_down_to_min() -> None:
+    limiter = AimdLimiter(32, initial=16)
+    finish(limiter, Outcome.THROTTLED)
+    assert limiter.limit == 8
+    finish(limiter, Outcome.THROTTLED, 10)
+    assert limiter.limit == 1
+    assert limiter.stats().decreases == 4  # 16 -> 8 -> 4 -> 2 -> 1
+
+
+def test_a_burst_of_throttles_from_one_window_halves_once() -> None:
+    limiter = AimdLimiter(16, initial=8)
+    slots = [limiter.acquire() for _ in range(8)]
+    for slot in slots:
+        slot.outcome = Outcome.THROTTLED
+        limiter.release(slot)
+    assert limiter.limit == 4
+    assert limiter.stats().in_flight == 0
+
+
+def test_never_more_in_flight_than_the_limit() -> None:
+    limiter = AimdLimiter(3, initial=3)
+    current = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal current, peak
+        with limiter.slot():
+            with lock:
+                current += 1
+                peak = max(peak, current)
+            time.sleep(0.005)
+            with lock:
+                current -= 1
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda _: work(), range(60)))
+    assert peak == 3
+    assert limiter.stats().peak_in_flight == 3
+
+
+def test_client_grows_concurrency_while_the_server_keeps_up() -> None:
+    api = FakeApi()
+    with make_client(api, parallelism=12) as client, ThreadPoolExecutor(12) as pool:
+        list(pool.map(lambda i: client.create_job(payload(f"job-{i}")), range(150)))
+    stats = client.limiter.stats()
+    assert stats.limit == 12
+    assert stats.decreases == 0
+    assert len(api.live()) == 150
+
+
+def test_client_backs_off_on_429() -> None:
+    in_flight = 0
+    peak_after_throttle = 0
+    throttled = threading.Event()
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak_after_throttle
+        with lock:
+            in_flight += 1
+            over = in_flight > 2
+            if throttled.is_set():
+                peak_after_throttle = max(peak_after_throttle, in_flight)
+        try:
+            time.sleep(0.005)
+            if over:  # a server that can take two at a time
+                throttled.set()
+                return httpx.Response(429, headers={"Retry-After": "0"})
+            return httpx.Response(200, json=[])
+        finally:
+            with lock:
+                in_flight -= 1
+
+    client = NX1Client(psk_settings(), parallelism=8, transport=httpx.MockTransport(handler))
+    with client, ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: client.list_jobs(), range(80)))
+    stats = client.limiter.stats()
+    assert stats.decreases >= 1
+    assert stats.limit <= 3
