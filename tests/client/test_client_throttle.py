@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from reconciler.auth import RetryPolicy
 from reconciler.client import NX1Client
 from reconciler.throttle import AimdLimiter, Outcome
 from tests.client.client_fakes import FakeApi, make_client, payload, psk_settings
@@ -104,32 +105,40 @@ def test_client_grows_concurrency_while_the_server_keeps_up() -> None:
     assert len(api.live()) == 150
 
 
-def test_client_backs_off_on_429() -> None:
+def run_against_a_server_taking_two(limiter: AimdLimiter) -> tuple[int, int]:
+    """80 calls from 8 threads; returns (answers 429, answers 200)."""
     in_flight = 0
-    peak_after_throttle = 0
-    throttled = threading.Event()
+    counts = {429: 0, 200: 0}
     lock = threading.Lock()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal in_flight, peak_after_throttle
+        nonlocal in_flight
         with lock:
             in_flight += 1
-            over = in_flight > 2
-            if throttled.is_set():
-                peak_after_throttle = max(peak_after_throttle, in_flight)
+            status = 429 if in_flight > 2 else 200
+            counts[status] += 1
         try:
             time.sleep(0.005)
-            if over:  # a server that can take two at a time
-                throttled.set()
+            if status == 429:
                 return httpx.Response(429, headers={"Retry-After": "0"})
             return httpx.Response(200, json=[])
         finally:
             with lock:
                 in_flight -= 1
 
-    client = NX1Client(psk_settings(), parallelism=8, transport=httpx.MockTransport(handler))
+    patient = RetryPolicy(attempts=200, deadline_s=30, wait_initial_s=0.001, wait_max_s=0.005)
+    transport = httpx.MockTransport(handler)
+    client = NX1Client(psk_settings(patient), limiter=limiter, transport=transport)
     with client, ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda _: client.list_jobs(), range(80)))
-    stats = client.limiter.stats()
+    return counts[429], counts[200]
+
+
+def test_client_backs_off_on_429() -> None:
+    adaptive = AimdLimiter(8, initial=8)
+    throttled, answered = run_against_a_server_taking_two(adaptive)
+    stats = adaptive.stats()
+    assert answered == 80
     assert stats.decreases >= 1
-    assert stats.limit <= 3
+    # Eight threads at a server taking two: without backing off most answers would be 429s.
+    assert throttled < answered, (throttled, stats)
