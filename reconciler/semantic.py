@@ -40,6 +40,8 @@ def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> Non
 def name_problem(name: str) -> str | None:
     if name != name.strip():
         return "job_name has leading or trailing whitespace"
+    if name.isprintable():  # the common case, decided in C
+        return None
     for char in name:
         if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
             return f"job_name contains the control character U+{ord(char):04X}"
@@ -64,6 +66,8 @@ def parse_properties_json(text: str) -> dict[str, Any]:
 
 def _json_safe(value: Any, path: Path, doc: Document, out: Found) -> None:
     """Properties travel as JSON: every key a string, every value a JSON value."""
+    if _plain_json(value):
+        return
     todo: list[tuple[Any, Path]] = [(value, path)]
     while todo:
         node, where = todo.pop()
@@ -81,3 +85,20 @@ def _json_safe(value: Any, path: Path, doc: Document, out: Found) -> None:
             elif kind_of not in (str, int, float, bool) and child is not None:
                 hint = quote_hint(child, doc.raw_at(sub)) or "; quote it"
                 out.append((doc.mark_at(sub), sub, f"{kind(child)} is not a JSON value{hint}"))
+
+
+def _plain_json(node: Any) -> bool:
+    """True when ``node`` holds only string keys and JSON values (the fast, common case)."""
+    items = node.values() if type(node) is dict else node
+    if type(node) is dict and not all(type(k) is str for k in node):
+        return False
+    for child in items:
+        kind_of = type(child)
+        if kind_of is str or kind_of is int or kind_of is bool or child is None:
+            continue
+        if kind_of is dict or kind_of is list:
+            if not _plain_json(child):
+                return False
+        elif kind_of is not float or not math.isfinite(child):
+            return False
+    return True

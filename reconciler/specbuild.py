@@ -8,15 +8,20 @@ from typing import Any
 
 from reconciler.errors import Problem
 from reconciler.hints import format_path
+from reconciler.locations import FileMarks, LazyLocations
 from reconciler.schema import fast_valid, schema_problems
 from reconciler.semantic import check_job, parse_properties_json
 from reconciler.spec import FieldPath, JobSpec, Location
-from reconciler.yamlread import Document, Mark, Path, read_stream
+from reconciler.yamlread import Document, Mark, Path, Stream, read_stream
 
 
 @dataclass(slots=True)
 class FileReport:
-    """What one file holds: its problems, how many jobs, their names and places."""
+    """What one file holds: its problems, how many jobs, their names and places.
+
+    ``precise`` is False when the fast reader's places were enough (no problems): job
+    names then point at their job, and a caller that needs more reads the file again.
+    """
 
     file: str
     problems: list[Problem] = field(default_factory=list)
@@ -25,18 +30,33 @@ class FileReport:
         default_factory=list
     )  # name, line, col, $.jobs[i]
     specs: list[JobSpec] = field(default_factory=list)
+    precise: bool = True
 
 
-def check_data(name: str, data: bytes, env: Mapping[str, str], build: bool) -> FileReport:
-    """Check the YAML in ``data`` (UTF-8) read from file ``name``."""
-    report = FileReport(name)
-    stream = read_stream(data, env)
+def check_data(
+    name: str, data: bytes, env: Mapping[str, str], build: bool, *, precise: bool = False
+) -> FileReport:
+    """Check the YAML in ``data`` (UTF-8) read from file ``name``.
+
+    The fast reader goes first; any problem sends the file through the precise reader
+    again, so every problem is reported at its exact place.
+    """
+    stream = read_stream(data, env, precise=precise)
+    report = _check(name, data, stream, build)
+    if report.problems and not stream.precise:
+        report = _check(name, data, read_stream(data, env), build)
+    return report
+
+
+def _check(name: str, data: bytes, stream: Stream, build: bool) -> FileReport:
+    report = FileReport(name, precise=stream.precise)
     found: list[tuple[Mark, Path, str]] = []
     if stream.error is not None:
         found.append((stream.error.mark, (), stream.error.message))
     elif not stream.documents:
         found.append(((1, 1), (), "empty file: want a mapping with a jobs: list"))
-    for doc in stream.documents:
+    marks = FileMarks(name, data) if build and not stream.precise else None
+    for doc_index, doc in enumerate(stream.documents):
         doc_found = list(doc.problems)
         if not fast_valid(doc.value):
             doc_found.extend(schema_problems(doc))
@@ -52,7 +72,10 @@ def check_data(name: str, data: bytes, env: Mapping[str, str], build: bool) -> F
                     line, column = doc.mark_at(("jobs", i, "job_name"))
                     report.names.append((job_name, line, column, f"$.jobs[{i}]"))
             if build and not doc_found and not found:
-                report.specs.extend(_spec(name, doc, i, job) for i, job in enumerate(jobs))
+                report.specs.extend(
+                    _spec(name, doc, i, job, LazyLocations(marks, doc_index, i) if marks else None)
+                    for i, job in enumerate(jobs)
+                )
         found.extend(doc_found)
     report.problems = [Problem(name, m[0], m[1], format_path(p), msg) for m, p, msg in found]
     if report.problems:
@@ -60,20 +83,26 @@ def check_data(name: str, data: bytes, env: Mapping[str, str], build: bool) -> F
     return report
 
 
-def _spec(file: str, doc: Document, index: int, job: dict[str, Any]) -> JobSpec:
+def _spec(
+    file: str, doc: Document, index: int, job: dict[str, Any], lazy: LazyLocations | None
+) -> JobSpec:
     base = ("jobs", index)
-    locations: dict[FieldPath, Location] = {
-        path: Location(file, line, column) for path, (line, column) in doc.marks_under(base).items()
-    }
+    locations: dict[FieldPath, Location] | LazyLocations
+    if lazy is not None:
+        locations = lazy
+    else:
+        locations = {
+            path: Location(file, line, column)
+            for path, (line, column) in doc.marks_under(base).items()
+        }
+        if ("properties_json",) in locations:
+            locations.setdefault(("properties",), locations[("properties_json",)])
     n = len(base)
     sensitive = {p[n:] for p in doc.sensitive if p[:n] == base and len(p) > n}
     properties = job.get("properties")
     text = job.get("properties_json")
     if text is not None:
         properties = parse_properties_json(text)
-        where = locations.get(("properties_json",))
-        if where is not None:
-            locations[("properties",)] = where
         if ("properties_json",) in sensitive:
             sensitive.add(("properties",))
     line, column = doc.mark_at(base)

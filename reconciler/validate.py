@@ -60,6 +60,7 @@ def check_paths(
     names, problems = discover(paths)
     environ = dict(os.environ if env is None else env)
     reports = _check_all(names, environ, build, workers)
+    reports = _precise_where_names_repeat(reports, environ, build)
     jobs = 0
     specs: list[JobSpec] = []
     first_seen: dict[str, list[tuple[str, int, int, str]]] = {}
@@ -72,6 +73,26 @@ def check_paths(
     problems.extend(_duplicate_names(first_seen))
     problems.sort(key=Problem.sort_key)
     return Report(len(names), jobs, problems, specs if not problems else [])
+
+
+def _precise_where_names_repeat(
+    reports: list[FileReport], env: Mapping[str, str], build: bool
+) -> list[FileReport]:
+    """Files read fast know where each job starts, not its job_name: read the files
+    that hold a repeated name again, so both places are exact."""
+    counts: dict[str, int] = {}
+    for report in reports:
+        for name, *_ in report.names:
+            counts[name] = counts.get(name, 0) + 1
+    repeated = {name for name, count in counts.items() if count > 1}
+    if not repeated:
+        return reports
+    return [
+        check_file(r.file, env, build, precise=True)
+        if not r.precise and any(n[0] in repeated for n in r.names)
+        else r
+        for r in reports
+    ]
 
 
 def _duplicate_names(seen: dict[str, list[tuple[str, int, int, str]]]) -> list[Problem]:
@@ -92,13 +113,15 @@ def _duplicate_names(seen: dict[str, list[tuple[str, int, int, str]]]) -> list[P
     return out
 
 
-def check_file(name: str, env: Mapping[str, str], build: bool) -> FileReport:
+def check_file(
+    name: str, env: Mapping[str, str], build: bool, *, precise: bool = False
+) -> FileReport:
     """One file, read and checked on its own."""
     data, problem = read_bytes(name)
     if data is None:
         assert problem is not None
         return FileReport(name, [problem])
-    return check_data(name, data, env, build)
+    return check_data(name, data, env, build, precise=precise)
 
 
 def _check_batch(batch: list[str], env: Mapping[str, str], build: bool) -> list[FileReport]:

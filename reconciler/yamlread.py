@@ -1,4 +1,4 @@
-"""Build plain values straight from libyaml's event stream, with the place of every node.
+"""Read YAML spec text into plain values, straight from libyaml's event stream.
 
 PyYAML's own constructor is the slow part of loading (it builds a node graph first, then
 walks it); building dicts and lists while the C parser streams events is several times
@@ -12,168 +12,19 @@ the two side by side). Differences, all on purpose: duplicate keys, duplicate an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
-from yaml.events import (
-    AliasEvent,
-    DocumentEndEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-    StreamEndEvent,
-)
-from yaml.nodes import ScalarNode
-from yaml.resolver import Resolver
 
-from reconciler.interpolate import InterpolationError, interpolate
+from reconciler.yamldoc import Document, Mark, Path, Stream, YamlSyntaxError, to_mark
+from reconciler.yamlfast import NeedsPrecise, build_fast
+from reconciler.yamlprecise import build_precise
 
 try:
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _Parser  # type: ignore[assignment]
 
-Mark = tuple[int, int]
-Path = tuple[Any, ...]
-
-MAX_DEPTH = 100
-_T = "tag:yaml.org,2002:"
-STR, NULL, BOOL, INT, FLOAT = _T + "str", _T + "null", _T + "bool", _T + "int", _T + "float"
-MERGE, VALUE, MAP, SEQ = _T + "merge", _T + "value", _T + "map", _T + "seq"
-_SCALAR_TAGS = {NULL, BOOL, INT, FLOAT, _T + "timestamp", _T + "binary"}
-_IMPLICIT = Resolver.yaml_implicit_resolvers
-_CONSTRUCTOR = SafeConstructor()
-_BOOLS = SafeConstructor.bool_values
-_MERGE_KEY = object()  # the plain `<<` key; never a real value
-
-
-class YamlSyntaxError(Exception):
-    """The stream cannot be read further; carries the place and a message."""
-
-    def __init__(self, mark: Mark, message: str) -> None:
-        super().__init__(message)
-        self.mark = mark
-        self.message = message
-
-
-@dataclass(slots=True)
-class Document:
-    """One YAML document: its value and what we learned about it on the way.
-
-    Places are kept per container, not per path, because building a path tuple for
-    every node costs more than parsing it: ``shadows`` maps ``id(container)`` to
-    (its mark, key marks, value marks), and :meth:`mark_at` walks there on demand.
-    """
-
-    value: Any
-    mark: Any  # a yaml Mark: lines and columns count from 0 until to_mark()
-    shadows: dict[int, tuple[Any, Any, Any]] = field(default_factory=dict)
-    raw: dict[tuple[int, Any], str] = field(default_factory=dict)  # plain non-strings
-    sensitive: set[Path] = field(default_factory=set)  # values that came from the env
-    problems: list[tuple[Mark, Path, str]] = field(default_factory=list)
-    bad: set[Path] = field(default_factory=set)  # values replaced after a problem
-
-    def _parent(self, path: Path) -> tuple[Any, tuple[Any, Any, Any] | None]:
-        node = self.value
-        for key in path[:-1]:
-            node = node[key]
-        return node, self.shadows.get(id(node))
-
-    def mark_at(self, path: Path) -> Mark:
-        """Where the value at ``path`` starts (line and column from 1)."""
-        if not path:
-            return to_mark(self.mark)
-        try:
-            _, shadow = self._parent(path)
-            if shadow is not None:
-                return to_mark(shadow[2][path[-1]])
-        except (KeyError, IndexError, TypeError):
-            pass
-        return self.mark_at(path[:-1])
-
-    def key_mark_at(self, path: Path) -> Mark:
-        """Where the key of the mapping entry at ``path`` starts; else the value's place."""
-        try:
-            _, shadow = self._parent(path)
-            if shadow is not None and shadow[1] is not None:
-                return to_mark(shadow[1][path[-1]])
-        except (KeyError, IndexError, TypeError):
-            pass
-        return self.mark_at(path)
-
-    def raw_at(self, path: Path) -> str | None:
-        """The source text of a plain scalar that YAML read as a non-string."""
-        try:
-            node, _ = self._parent(path)
-        except (KeyError, IndexError, TypeError):
-            return None
-        return self.raw.get((id(node), path[-1])) if path else None
-
-    def marks_under(self, path: Path) -> dict[Path, Mark]:
-        """Every value place inside the value at ``path``, keyed by path relative to it."""
-        out: dict[Path, Mark] = {}
-        node = self.value
-        for key in path:
-            node = node[key]
-        todo: list[tuple[Path, Any]] = [((), node)]
-        seen: set[int] = set()
-        while todo:
-            rel, node = todo.pop()
-            shadow = self.shadows.get(id(node))
-            if shadow is None or id(node) in seen:
-                continue
-            seen.add(id(node))  # aliases share containers; each is listed once
-            items = node.items() if type(node) is dict else enumerate(node)
-            vmarks = shadow[2]
-            for key, child in items:
-                sub = (*rel, key)
-                try:
-                    out[sub] = to_mark(vmarks[key])
-                except (KeyError, IndexError):
-                    continue
-                if type(child) is dict or type(child) is list:
-                    todo.append((sub, child))
-        return out
-
-
-def to_mark(mark: Any) -> Mark:
-    return (mark.line + 1, mark.column + 1)
-
-
-@dataclass(slots=True)
-class Stream:
-    documents: list[Document]
-    error: YamlSyntaxError | None = None
-
-
-def short_tag(tag: str) -> str:
-    return "!!" + tag[len(_T) :] if tag.startswith(_T) else tag
-
-
-def _construct(tag: str, value: str) -> Any:
-    """A scalar of a known standard tag, exactly as SafeConstructor makes it."""
-    if tag == NULL:
-        return None
-    if tag == BOOL:
-        return _BOOLS[value.lower()]
-    if tag == INT and value.isdigit() and (value[0] != "0" or len(value) == 1):
-        return int(value)
-    node = ScalarNode(tag, value)
-    return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
-
-
-def _resolve(value: str) -> str:
-    resolvers = _IMPLICIT.get(value[0] if value else "")
-    if resolvers:
-        for tag, regexp in resolvers:
-            if regexp.match(value):
-                return str(tag)
-    return STR
+__all__ = ["Document", "Mark", "Path", "Stream", "YamlSyntaxError", "read_stream", "to_mark"]
 
 
 def _error_mark(exc: yaml.YAMLError, data: bytes) -> Mark:
@@ -200,12 +51,28 @@ def _syntax_message(exc: yaml.YAMLError) -> str:
     return f"invalid YAML: {text}"
 
 
-def read_stream(data: bytes, env: Mapping[str, str]) -> Stream:
-    """Every document in ``data`` (UTF-8 bytes), stopping at the first syntax error."""
+def read_stream(data: bytes, env: Mapping[str, str], *, precise: bool = True) -> Stream:
+    """Every document in ``data`` (UTF-8 bytes), stopping at the first syntax error.
+
+    ``precise=False`` first tries the fast reader, which records only where each
+    mapping and list starts; anything out of the ordinary (a problem, an anchor, a tag,
+    an env reference) makes it fall back to the precise reader, and so does every
+    problem found later (the caller reads the file again with ``precise=True``).
+    """
+    if not precise:
+        parser = _Parser(data)
+        try:
+            documents: list[Document] = []
+            build_fast(parser, documents)
+            return Stream(documents, precise=False)
+        except (NeedsPrecise, yaml.YAMLError):
+            pass
+        finally:
+            parser.dispose()
     parser = _Parser(data)
-    documents: list[Document] = []
+    documents = []
     try:
-        _build(parser, data, env, documents)
+        build_precise(parser, data, env, documents)
     except yaml.YAMLError as exc:
         return Stream(documents, YamlSyntaxError(_error_mark(exc, data), _syntax_message(exc)))
     except YamlSyntaxError as exc:
@@ -213,282 +80,3 @@ def read_stream(data: bytes, env: Mapping[str, str]) -> Stream:
     finally:
         parser.dispose()
     return Stream(documents)
-
-
-def _build(parser: Any, data: bytes, env: Mapping[str, str], out: list[Document]) -> None:
-    # The hot loop: the open container lives in locals, ancestors on ``stack`` as
-    # tuples, and ``keys`` holds the path of the open container; paths are built
-    # only when a problem needs one.
-    get_event = parser.get_event
-    implicit = _IMPLICIT
-    no_key = _NO_KEY
-    budget = 10_000 + len(data)  # alias-expanded nodes allowed per stream
-    sizes: dict[int, int] = {}
-    expanded = 0
-    doc = Document(None, None)
-    anchors: dict[str, tuple[Any, Path]] = {}
-    stack: list[tuple[Any, ...]] = []
-    keys: list[Any] = []
-    cont: Any = None
-    is_map = False
-    key: Any = no_key
-    kmark: Any = None
-    mk: Any = None
-    mv: Any = None
-    merges: list[tuple[Any, Any]] | None = None
-    anchor: str | None = None
-    cmark: Any = None
-    while True:
-        event = get_event()
-        kind = type(event)
-        if kind is ScalarEvent or kind is AliasEvent:
-            mark = event.start_mark
-            as_key = is_map and key is no_key
-            if kind is ScalarEvent:
-                value = event.value
-                tag = event.tag
-                if tag is None and (not event.implicit[0] or value[:1] not in implicit):
-                    if "$" in value and not as_key:
-                        value = _expand(value, env, doc, mark, _here(keys, cont, is_map, key))
-                else:
-                    value = _scalar(event, as_key, mark, _here(keys, cont, is_map, key), doc, env)
-                    if not as_key and tag is None and type(value) is not str and cont is not None:
-                        doc.raw[(id(cont), key if is_map else len(cont))] = event.value
-                if event.anchor is not None:
-                    _define(anchors, event.anchor, value, _here(keys, cont, is_map, key), mark)
-            else:
-                if event.anchor not in anchors:
-                    raise YamlSyntaxError(
-                        to_mark(mark),
-                        f"alias *{event.anchor} refers to no anchor defined before it",
-                    )
-                value, source = anchors[event.anchor]
-                expanded += _size(value, sizes)
-                if expanded > budget:
-                    raise YamlSyntaxError(
-                        to_mark(mark), f"aliases expand to more than {budget} nodes (alias bomb?)"
-                    )
-                if as_key and type(value) in (dict, list):
-                    raise YamlSyntaxError(to_mark(mark), "a mapping key must be a scalar")
-                if doc.sensitive and not as_key:
-                    _copy_sensitive(doc.sensitive, source, _here(keys, cont, is_map, key))
-            if cont is None:
-                doc.value = value
-                doc.mark = mark
-            elif not is_map:
-                cont.append(value)
-                mv.append(mark)
-            elif key is no_key:
-                if value is _MERGE_KEY:
-                    if merges is None:
-                        merges = []
-                elif value in cont:
-                    _duplicate(doc, (*keys, value), mk[value], mark)
-                key = value
-                kmark = mark
-            else:
-                if key is _MERGE_KEY:
-                    merges.append((value, mark))  # type: ignore[union-attr]
-                else:
-                    cont[key] = value
-                    mk[key] = kmark
-                    mv[key] = mark
-                key = no_key
-        elif kind is MappingStartEvent or kind is SequenceStartEvent:
-            mark = event.start_mark
-            is_new_map = kind is MappingStartEvent
-            if cont is not None:
-                if is_map and key is no_key:
-                    raise YamlSyntaxError(to_mark(mark), "a mapping key must be a scalar")
-                keys.append(("<<" if key is _MERGE_KEY else key) if is_map else len(cont))
-                if len(keys) > MAX_DEPTH:
-                    raise YamlSyntaxError(to_mark(mark), f"nesting deeper than {MAX_DEPTH} levels")
-            tag = event.tag
-            if tag is not None and tag != "!" and tag != (MAP if is_new_map else SEQ):
-                what = "mapping" if is_new_map else "list"
-                path = tuple(keys)
-                doc.problems.append(
-                    (to_mark(mark), path, f"tag {short_tag(tag)} is not allowed on a {what}")
-                )
-                doc.bad.add(path)
-            stack.append((cont, is_map, key, kmark, mk, mv, merges, anchor, cmark))
-            is_map = is_new_map
-            cont = {} if is_map else []
-            mk = {} if is_map else None
-            mv = {} if is_map else []
-            key = no_key
-            merges = None
-            anchor = event.anchor
-            cmark = mark
-        elif kind is MappingEndEvent or kind is SequenceEndEvent:
-            value = cont
-            if merges is not None:
-                value, mk, mv = _merge(cont, mk, mv, merges, doc, tuple(keys))
-            doc.shadows[id(value)] = (cmark, mk, mv)
-            if anchor is not None:
-                _define(anchors, anchor, value, tuple(keys), cmark)
-            mark = cmark
-            cont, is_map, key, kmark, mk, mv, merges, anchor, cmark = stack.pop()
-            if cont is None:
-                doc.value = value
-                doc.mark = mark
-                continue
-            keys.pop()
-            if not is_map:
-                cont.append(value)
-                mv.append(mark)
-            elif key is _MERGE_KEY:
-                merges.append((value, mark))
-                key = no_key
-            else:
-                cont[key] = value
-                mk[key] = kmark
-                mv[key] = mark
-                key = no_key
-        elif kind is DocumentStartEvent:
-            doc = Document(None, event.start_mark)
-            anchors = {}
-            sizes = {}
-        elif kind is DocumentEndEvent:
-            out.append(doc)
-        elif kind is StreamEndEvent or event is None:
-            return
-
-
-class _NoKey:
-    """The pending key of a mapping that waits for its next key."""
-
-
-_NO_KEY = _NoKey()
-
-
-def _here(keys: list[Any], cont: Any, is_map: bool, key: Any) -> Path:
-    """The path of the node being read now."""
-    if cont is None:
-        return ()
-    if is_map:
-        return (*keys, "<<" if key is _MERGE_KEY else key)
-    return (*keys, len(cont))
-
-
-def _size(value: Any, sizes: dict[int, int]) -> int:
-    """Nodes in ``value`` with every alias expanded; shared containers counted once each."""
-    if type(value) is not dict and type(value) is not list:
-        return 1
-    known = sizes.get(id(value))
-    if known is None:
-        children = value.values() if type(value) is dict else value
-        known = 1 + sum(_size(child, sizes) for child in children)
-        sizes[id(value)] = known
-    return known
-
-
-def _define(
-    anchors: dict[str, tuple[Any, Path]], name: str, value: Any, path: Path, mark: Any
-) -> None:
-    if name in anchors:
-        raise YamlSyntaxError(to_mark(mark), f"anchor &{name} is defined twice in one document")
-    anchors[name] = (value, path)
-
-
-def _duplicate(doc: Document, path: Path, first: Any, again: Any) -> None:
-    key = path[-1]
-    one, two = to_mark(first), to_mark(again)
-    doc.problems.append((one, path, f"duplicate key {key!r}: given again at line {two[0]}"))
-    doc.problems.append((two, path, f"duplicate key {key!r}: first given at line {one[0]}"))
-
-
-def _expand(value: str, env: Mapping[str, str], doc: Document, mark: Any, path: Path) -> str:
-    try:
-        result, from_env = interpolate(value, env)
-    except InterpolationError as exc:
-        doc.problems.append((to_mark(mark), path, str(exc)))
-        doc.bad.add(path)
-        return value
-    if from_env:
-        doc.sensitive.add(path)
-    return result
-
-
-def _scalar(
-    event: Any, as_key: bool, mark: Any, path: Path, doc: Document, env: Mapping[str, str]
-) -> Any:
-    """The slow path: plain scalars that may not be strings, and explicit tags."""
-    value: str = event.value
-    tag: str | None = event.tag
-    if tag is None:
-        tag = _resolve(value) if event.implicit[0] else STR
-    elif tag == "!":
-        tag = STR
-    if tag == STR:
-        return value if as_key or "$" not in value else _expand(value, env, doc, mark, path)
-    if as_key and tag == MERGE and event.tag is None:
-        return _MERGE_KEY
-    if as_key and tag == VALUE:
-        return "="  # PyYAML's flatten_mapping turns a `=` key into a string
-    if tag in _SCALAR_TAGS:
-        try:
-            return _construct(tag, value)
-        except (ValueError, TypeError, yaml.YAMLError):
-            problem = f"{value!r} cannot be read as {short_tag(tag)}"
-    elif tag in (MAP, SEQ, MERGE, VALUE):
-        problem = f"tag {short_tag(tag)} is not allowed here"
-    else:
-        problem = f"tag {short_tag(tag)} is not allowed: only plain YAML values are (safe loading)"
-    doc.problems.append((to_mark(mark), path, problem))
-    doc.bad.add(path)
-    return None
-
-
-def _merge(
-    explicit: dict[Any, Any],
-    mk: dict[Any, Any],
-    mv: dict[Any, Any],
-    merges: list[tuple[Any, Any]],
-    doc: Document,
-    base: Path,
-) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
-    """Apply ``<<`` keys the way PyYAML's flatten_mapping does: explicit keys win, then
-    earlier mappings of a merged list, then later ``<<`` entries over earlier ones."""
-    sources: list[dict[Any, Any]] = []
-    for index, (value, mark) in enumerate(merges):
-        if type(value) is dict:
-            sources.append(value)
-        elif type(value) is list and all(type(v) is dict for v in value):
-            sources.extend(reversed(value))
-        else:
-            path = (*base, "<<")
-            problem = "<< wants a mapping or a list of mappings to merge"
-            doc.problems.append((to_mark(mark), path, f"{problem} (entry {index + 1})"))
-            doc.bad.add(path)
-    result: dict[Any, Any] = {}
-    keys: dict[Any, Any] = {}
-    values: dict[Any, Any] = {}
-    for source in sources:
-        result.update(source)
-        shadow = doc.shadows.get(id(source))
-        if shadow is not None:
-            keys.update(shadow[1])
-            values.update(shadow[2])
-    result.update(explicit)
-    keys.update(mk)
-    values.update(mv)
-    if doc.sensitive:
-        root = (*base, "<<")
-        for item in list(doc.sensitive):
-            if item[: len(root)] == root:
-                rest = item[len(root) :]
-                if rest and type(rest[0]) is int:
-                    rest = rest[1:]
-                if rest and rest[0] not in explicit:
-                    doc.sensitive.add((*base, *rest))
-    return result, keys, values
-
-
-def _copy_sensitive(sensitive: set[Path], source: Path | None, target: Path) -> None:
-    if source is None:
-        return
-    n = len(source)
-    for item in list(sensitive):
-        if item[:n] == source:
-            sensitive.add((*target, *item[n:]))
