@@ -80,6 +80,10 @@ Principal = Annotated[str, Depends(principal)]
 
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": HTTPError}}
 _ID_ERRORS: dict[int | str, dict[str, Any]] = {**_AUTH_ERRORS, 404: {"model": HTTPError}}
+# FastAPI answers 400 (not 422) to a body it cannot even decode, e.g. one that is not UTF-8.
+_BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": HTTPError, "description": "Body could not be parsed"}
+}
 
 jobs = APIRouter(prefix="/api", tags=["jobs"])
 
@@ -98,7 +102,11 @@ def _found(text: str | None) -> Response:
     "/jobs",
     status_code=201,
     response_model=JobCreated,
-    responses={**_AUTH_ERRORS, 502: {"description": "Answer lost (injected fault)"}},
+    responses={
+        **_BODY_ERRORS,
+        **_AUTH_ERRORS,
+        502: {"description": "Answer lost (injected fault)"},
+    },
     summary="Create job",
 )
 async def create_job(body: JobCreate, who: Principal, emulator: Em, request: Request) -> Response:
@@ -146,7 +154,10 @@ async def trigger_job(job_id: str, who: Principal, emulator: Em) -> Response:
 
 
 @jobs.put(
-    "/jobs/{job_id}/status", response_model=Job, responses=_ID_ERRORS, summary="Set job status"
+    "/jobs/{job_id}/status",
+    response_model=Job,
+    responses={**_BODY_ERRORS, **_ID_ERRORS},
+    summary="Set job status",
 )
 async def set_job_status(job_id: str, body: StatusUpdate, who: Principal, emulator: Em) -> Response:
     """Set the status (and message); stamps last_started/completed/failed_at."""

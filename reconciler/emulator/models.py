@@ -43,19 +43,23 @@ def _json_text(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_storable)]
+# Field comes first: constraints placed after a validator vanish from the JSON schema.
 JsonText = Annotated[
     str,
+    Field(
+        description="Extra properties as a JSON-encoded string (not an object).",
+        json_schema_extra={"contentMediaType": "application/json"},
+    ),
     AfterValidator(_storable),
     AfterValidator(_json_text),
-    Field(description="Extra properties as a JSON-encoded string (not an object)."),
 ]
 Cron = Annotated[
     str,
-    AfterValidator(_storable),
     Field(
         pattern=CRON_PATTERN,
         description="Cron expression: five fields, or an Airflow preset such as @daily.",
     ),
+    AfterValidator(_storable),
 ]
 
 
