@@ -47,7 +47,7 @@ def kind(value: Any) -> str:
 
 def quote_hint(value: Any, raw: str | None) -> str:
     """Why an unquoted scalar is not a string in YAML 1.1, and how to make it one."""
-    if raw is None or isinstance(value, str):
+    if not raw or isinstance(value, str):
         return ""
     return f'; YAML reads unquoted {raw} as {kind(value)}: quote it ("{raw}") if you mean text'
 

@@ -132,6 +132,8 @@ def _explain(error: Any, doc: Document) -> list[tuple[Mark, Path, str]]:
         where = "" if path else ": want a mapping with a jobs: list"
         return [(doc.mark_at(path), path, f"missing required key {k!r}{where}") for k in missing]
     if validator == "not":
+        if type(instance) is not dict:
+            return []  # "not both" holds vacuously for non-mappings; the type error says it
         both: Path = (*path, "properties_json")
         return [(doc.key_mark_at(both), both, "give properties or properties_json, not both")]
     if validator == "enum":

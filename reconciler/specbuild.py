@@ -50,11 +50,12 @@ def check_data(
 
 def _check(name: str, data: bytes, stream: Stream, build: bool) -> FileReport:
     report = FileReport(name, precise=stream.precise)
-    found: list[tuple[Mark, Path, str]] = []
+    # A None path: a problem of the file, not of a value in it.
+    found: list[tuple[Mark, Path | None, str]] = []
     if stream.error is not None:
-        found.append((stream.error.mark, (), stream.error.message))
+        found.append((stream.error.mark, None, stream.error.message))
     elif not stream.documents:
-        found.append(((1, 1), (), "empty file: want a mapping with a jobs: list"))
+        found.append(((1, 1), None, "empty file: want a mapping with a jobs: list"))
     marks = FileMarks(name, data) if build and not stream.precise else None
     for doc_index, doc in enumerate(stream.documents):
         doc_found = list(doc.problems)
@@ -77,7 +78,10 @@ def _check(name: str, data: bytes, stream: Stream, build: bool) -> FileReport:
                     for i, job in enumerate(jobs)
                 )
         found.extend(doc_found)
-    report.problems = [Problem(name, m[0], m[1], format_path(p), msg) for m, p, msg in found]
+    report.problems = [
+        Problem(name, m[0], m[1], format_path(p) if p is not None else "", msg)
+        for m, p, msg in found
+    ]
     if report.problems:
         report.specs = []
     return report

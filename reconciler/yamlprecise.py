@@ -144,9 +144,12 @@ def build_precise(parser: Any, data: bytes, env: Mapping[str, str], out: list[Do
             if tag is not None and tag != "!" and tag != (MAP if is_new_map else SEQ):
                 what = "mapping" if is_new_map else "list"
                 path = tuple(keys)
-                doc.problems.append(
-                    (to_mark(mark), path, f"tag {short_tag(tag)} is not allowed on a {what}")
-                )
+                problem = f"tag {short_tag(tag)} is not allowed on a {what}"
+                if not tag.startswith("tag:yaml.org,2002:") or tag.startswith(
+                    "tag:yaml.org,2002:python/"
+                ):
+                    problem = f"tag {short_tag(tag)} is not allowed: only plain YAML values are (safe loading)"
+                doc.problems.append((to_mark(mark), path, problem))
                 doc.bad.add(path)
             stack.append((cont, is_map, key, kmark, mk, mv, merges, anchor, cmark))
             is_map = is_new_map

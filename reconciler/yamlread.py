@@ -29,6 +29,9 @@ __all__ = ["Document", "Mark", "Path", "Stream", "YamlSyntaxError", "read_stream
 
 def _error_mark(exc: yaml.YAMLError, data: bytes) -> Mark:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    context = getattr(exc, "context", None) or ""
+    if "alias" in context and getattr(exc, "context_mark", None) is not None:
+        mark = getattr(exc, "context_mark")  # noqa: B009 - the `*` that started it, not the char after
     if mark is not None:
         return (mark.line + 1, mark.column + 1)
     position = getattr(exc, "position", None)
