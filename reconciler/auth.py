@@ -127,8 +127,8 @@ def _env(env: Mapping[str, str], name: str) -> str | None:
 
 def _secret(value: str, name: str) -> str:
     # A newline in a header value would be refused by httpx with the value in the message.
-    if not value.isprintable() or any(c.isspace() for c in value):
-        raise ConfigError(f"{name} contains whitespace or control characters")
+    if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
+        raise ConfigError(f"{name} contains whitespace, control or non-ASCII characters")
     return value
 
 

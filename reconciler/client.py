@@ -45,6 +45,9 @@ from reconciler.throttle import AimdLimiter, Outcome
 __all__ = ["ApiSettings", "NX1Client", "RetryPolicy", "api_settings_from_env"]
 
 log = logging.getLogger("reconciler.client")
+# stamina reports every scheduled retry as a WARNING; without this, an application that
+# configured no logging would get them printed raw on stderr by logging's last resort.
+logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 JOBS = "/api/jobs"
 PING = "/api/health/ping"
@@ -207,7 +210,7 @@ def _status_error(response: httpx.Response, method: str, path: str, hint: str) -
 def _json(response: httpx.Response, method: str, path: str) -> Any:
     where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
     text = response.text
-    if "html" in response.headers.get("content-type", "").lower() or text.lstrip().startswith("<"):
+    if "html" in response.headers.get("content-type", "").lower() or text[:512].lstrip()[:1] == "<":
         raise ApiError("the server answered an HTML page, not JSON; is the API URL right?", **where)
     if not text.strip():
         raise ApiError("the server answered an empty body, expected JSON", **where)

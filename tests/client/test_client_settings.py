@@ -67,6 +67,7 @@ def test_precedence_token_then_client_then_psk() -> None:
         ({"NX1_HOST": HOST}, None, "no API credential: set NX1_API_KEY, NX1_TOKEN"),
         ({"NX1_HOST": HOST, "NX1_CLIENT_ID": "ci"}, None, "incomplete client credentials"),
         ({"NX1_HOST": HOST, "NX1_API_KEY": "a b"}, None, "NX1_API_KEY contains whitespace"),
+        ({"NX1_HOST": HOST, "NX1_TOKEN": "t\u00e9"}, None, "NX1_TOKEN contains whitespace"),
     ],
 )
 def test_bad_settings_one_line(env: dict[str, str], api_url: str | None, expected: str) -> None:
