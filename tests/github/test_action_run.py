@@ -1,0 +1,297 @@
+"""action/run.py end to end: a fake GitHub run environment, the emulator, fake comments API.
+
+The script runs as the action runs it: a subprocess with ``INPUT_*`` and ``GITHUB_*``
+variables, an event payload file, a step summary file and an output file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.github.fakegithub import TOKEN, FakeGitHub
+
+if TYPE_CHECKING:
+    from reconciler.emulator.testing import EmulatorHandle
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "action" / "run.py"
+MARKER = "<!-- reconciler-plan -->"
+PR = 7
+
+TWO_JOBS = """\
+jobs:
+  - job_name: sales-daily
+    job_type: airflow.dataeng
+    schedule: "0 2 * * *"
+  - job_name: sales-weekly
+    job_type: airflow.dataeng
+    schedule: "0 3 * * 1"
+"""
+THIRD_JOB = """\
+  - job_name: sales-monthly
+    job_type: airflow.dataeng
+    schedule: "0 4 1 * *"
+"""
+INVALID = """\
+jobs:
+  - job_name: broken
+    job_type: airflow.dataeng
+    schedule: "99 * * *"
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    summary: str
+    outputs: dict[str, str]
+
+    @property
+    def log(self) -> str:
+        return self.stdout + self.stderr
+
+
+def _event(path: Path, *, fork: bool) -> Path:
+    head = "contributor/jobs" if fork else "acme/jobs"
+    payload = {
+        "action": "synchronize",
+        "number": PR,
+        "pull_request": {
+            "number": PR,
+            "head": {"repo": {"full_name": head}},
+            "base": {"repo": {"full_name": "acme/jobs"}},
+        },
+    }
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return path
+
+
+def run_action(
+    workdir: Path,
+    inputs: dict[str, str],
+    *,
+    github: FakeGitHub | None = None,
+    fork: bool = False,
+    emulator: EmulatorHandle | None = None,
+) -> Run:
+    """Run action/run.py once in WORKDIR; a PR event when GITHUB is given, else a push."""
+    scratch = Path(tempfile.mkdtemp(prefix="run-", dir=workdir.parent))
+    summary, outputs = scratch / "summary.md", scratch / "output.txt"
+    summary.touch()
+    outputs.touch()
+    prefixes = ("NX1_", "GITHUB_", "INPUT_", "RUNNER_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env |= {
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_REPOSITORY": "acme/jobs",
+        "RUNNER_TEMP": str(scratch),
+        "INPUT_GITHUB_TOKEN": TOKEN,
+        "GITHUB_EVENT_NAME": "push",
+    }
+    if github is not None:
+        env |= {
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(_event(scratch / "event.json", fork=fork)),
+            "GITHUB_API_URL": github.url,
+        }
+    if emulator is not None:
+        env |= {"NX1_HOST": emulator.url, "NX1_API_KEY": emulator.psk}
+    env |= {f"INPUT_{k.upper().replace('-', '_')}": v for k, v in inputs.items()}
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = outputs.read_text(encoding="utf-8").splitlines()
+    return Run(
+        proc.returncode,
+        proc.stdout,
+        proc.stderr,
+        summary.read_text(encoding="utf-8"),
+        dict(line.split("=", 1) for line in lines),
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A jobs repository checkout with two valid jobs in jobs/."""
+    work = tmp_path / "repo"
+    (work / "jobs").mkdir(parents=True)
+    (work / "jobs" / "sales.yaml").write_text(TWO_JOBS, encoding="utf-8")
+    return work
+
+
+def test_pr_plan_creates_one_comment_then_updates_it(
+    workdir: Path, clean_emulator: EmulatorHandle, fake_github: FakeGitHub
+) -> None:
+    # Unrelated comments fill the first pages, so the marker is looked for page by page.
+    for i in range(3):
+        fake_github.add(PR, f"looks good {i}")
+
+    first = run_action(workdir, {"paths": "jobs"}, github=fake_github, emulator=clean_emulator)
+
+    assert first.returncode == 0, first.log
+    [comment] = fake_github.marked(PR, MARKER)
+    assert comment["body"].startswith(MARKER)
+    assert "Plan: 2 to create, 0 to replace, 0 to delete, 0 unchanged." in comment["body"]
+    assert "Plan: 2 to create" in first.summary
+    assert first.outputs["exit-code"] == "2"
+    assert first.outputs["has-changes"] == "true"
+    assert first.outputs["summary"] == "Plan: 2 to create, 0 to replace, 0 to delete, 0 unchanged."
+    assert fake_github.methods().count("POST") == 1
+    assert "Created the plan comment" in first.stdout
+
+    with (workdir / "jobs" / "sales.yaml").open("a", encoding="utf-8") as f:
+        f.write(THIRD_JOB)
+    second = run_action(workdir, {"paths": "jobs"}, github=fake_github, emulator=clean_emulator)
+
+    assert second.returncode == 0, second.log
+    [updated] = fake_github.marked(PR, MARKER)
+    assert updated["id"] == comment["id"]
+    assert "Plan: 3 to create, 0 to replace, 0 to delete, 0 unchanged." in updated["body"]
+    assert "Plan: 2 to create" not in updated["body"]
+    assert len(fake_github.comments[PR]) == 4
+    assert fake_github.methods().count("POST") == 1
+    assert fake_github.methods().count("PATCH") == 1
+    assert "Updated the plan comment" in second.stdout
+    # The plan changes nothing on the API.
+    assert clean_emulator.stats()["jobs"] == 0
+    assert TOKEN not in first.log + second.log
+
+
+def test_fork_pr_without_credentials_validates_and_notes(
+    workdir: Path, emulator: EmulatorHandle, fake_github: FakeGitHub
+) -> None:
+    before = emulator.stats()["requests_total"]
+
+    run = run_action(workdir, {"paths": "jobs"}, github=fake_github, fork=True)
+
+    assert run.returncode == 0, run.log
+    assert emulator.stats()["requests_total"] == before
+    assert "reconcile validate" in run.stdout
+    assert "reconcile plan" not in run.stdout
+    assert "No plan was made" in run.summary
+    assert "fork" in run.summary
+    assert "Plan:" not in run.summary
+    [comment] = fake_github.marked(PR, MARKER)
+    assert "No plan was made" in comment["body"]
+    assert "All job specs are valid." in comment["body"]
+    assert run.outputs["exit-code"] == "0"
+    assert run.outputs["has-changes"] == ""
+
+
+def test_fork_pr_with_invalid_specs_fails_with_annotations(
+    workdir: Path, fake_github: FakeGitHub
+) -> None:
+    (workdir / "jobs" / "broken.yaml").write_text(INVALID, encoding="utf-8")
+
+    run = run_action(workdir, {"paths": "jobs"}, github=fake_github, fork=True)
+
+    assert run.returncode == 1
+    assert "::error file=jobs/broken.yaml,line=4," in run.stdout
+    assert "The job specs are invalid." in run.summary
+    assert "`jobs/broken.yaml:4:" in run.summary
+    [comment] = fake_github.marked(PR, MARKER)
+    assert "No plan was made" in comment["body"]
+
+
+def test_read_only_token_is_a_warning_not_a_failure(workdir: Path, fake_github: FakeGitHub) -> None:
+    fake_github.read_only = True
+
+    run = run_action(workdir, {"paths": "jobs"}, github=fake_github, fork=True)
+
+    assert run.returncode == 0, run.log
+    assert "::warning::could not comment on the pull request: HTTP 403" in run.stdout
+    assert "No plan was made" in run.summary
+    assert fake_github.marked(PR, MARKER) == []
+
+
+def test_plan_changes_pass_unless_detailed_exitcode_is_asked(
+    workdir: Path, clean_emulator: EmulatorHandle
+) -> None:
+    plain = run_action(workdir, {"paths": "jobs"}, emulator=clean_emulator)
+    detailed = run_action(
+        workdir, {"paths": "jobs", "detailed-exitcode": "true"}, emulator=clean_emulator
+    )
+    by_args = run_action(
+        workdir,
+        {"paths": "jobs", "args": "--detailed-exitcode", "format": "json"},
+        emulator=clean_emulator,
+    )
+
+    assert plain.returncode == 0, plain.log
+    assert plain.outputs["exit-code"] == "2"
+    assert detailed.returncode == 2, detailed.log
+    assert by_args.returncode == 2, by_args.log
+    assert '"create": 2' in by_args.summary
+    assert by_args.summary.startswith(MARKER)
+
+
+def test_apply_then_plan_shows_no_changes(workdir: Path, clean_emulator: EmulatorHandle) -> None:
+    applied = run_action(workdir, {"command": "apply", "paths": "jobs"}, emulator=clean_emulator)
+    again = run_action(
+        workdir, {"paths": "jobs", "detailed-exitcode": "true"}, emulator=clean_emulator
+    )
+
+    assert applied.returncode == 0, applied.log
+    assert "Apply complete: 2 created" in applied.summary
+    assert applied.outputs["summary"].startswith("Apply complete: 2 created")
+    assert clean_emulator.stats()["jobs"] == 2
+    assert again.returncode == 0, again.log
+    assert again.outputs["exit-code"] == "0"
+    assert again.outputs["has-changes"] == "false"
+    assert "Plan: 0 to create, 0 to replace, 0 to delete, 2 unchanged." in again.summary
+    report = Path(again.outputs["report-file"]).read_text(encoding="utf-8")
+    assert report.startswith(MARKER)
+
+
+def test_apply_without_credentials_is_an_error(workdir: Path) -> None:
+    run = run_action(workdir, {"command": "apply", "paths": "jobs"})
+
+    assert run.returncode == 1
+    assert "::error::apply needs NX1 credentials" in run.stdout
+
+
+def test_validate_command_turns_problems_into_annotations(workdir: Path) -> None:
+    (workdir / "jobs" / "broken.yaml").write_text(INVALID, encoding="utf-8")
+
+    run = run_action(workdir, {"command": "validate", "paths": "jobs"})
+
+    assert run.returncode == 1
+    assert run.stdout.count("::error file=jobs/broken.yaml") == 1
+    assert "cron" in run.summary
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"command": "destroy"}, "input command must be one of validate, plan, apply"),
+        ({"command": "apply", "format": "markdown"}, "input format for apply must be one of"),
+        ({"comment": "maybe"}, "input comment must be true or false"),
+        ({"args": "--owner 'unclosed"}, "cannot split paths or args"),
+    ],
+)
+def test_bad_inputs_fail_with_one_error_line(
+    workdir: Path, inputs: dict[str, str], message: str
+) -> None:
+    run = run_action(workdir, inputs)
+
+    assert run.returncode == 1
+    assert f"::error::{message}" in run.stdout
+    assert "Traceback" not in run.log
