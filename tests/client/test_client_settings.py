@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from reconciler.auth import (
     ClientCredentials,
@@ -136,3 +138,33 @@ def test_repr_never_shows_secrets() -> None:
         for text in (repr(settings), str(settings), repr(settings.credential)):
             for secret in ("psk_SECRET_A", "tok_SECRET_B", CLIENT["NX1_CLIENT_SECRET"]):
                 assert secret not in text
+
+
+VARS = [
+    "NX1_HOST",
+    "NX1_API_KEY",
+    "NX1_TOKEN",
+    "NX1_CLIENT_ID",
+    "NX1_CLIENT_SECRET",
+    "NX1_TOKEN_URL",
+]
+
+
+@given(
+    env=st.dictionaries(st.sampled_from(VARS), st.text(max_size=40)), api_url=st.text(max_size=40)
+)
+def test_any_environment_gives_settings_or_one_config_error(
+    env: dict[str, str], api_url: str
+) -> None:
+    secrets = ("NX1_API_KEY", "NX1_TOKEN", "NX1_CLIENT_SECRET")
+    # A marker no message can hold by chance stands for the secret values.
+    assume("zqx" not in api_url and "zqx" not in "".join(env.values()))
+    env = {k: "zqx" + v if k in secrets else v for k, v in env.items()}
+    try:
+        settings = api_settings_from_env(env, api_url=api_url or None)
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+        assert "zqx" not in str(exc)
+    else:
+        assert settings.base_url.startswith(("http://", "https://"))
+        assert "zqx" not in repr(settings)

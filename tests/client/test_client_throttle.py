@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.auth import RetryPolicy
 from reconciler.client import NX1Client
@@ -142,3 +144,16 @@ def test_client_backs_off_on_429() -> None:
     assert stats.decreases >= 1
     # Eight threads at a server taking two: without backing off most answers would be 429s.
     assert throttled < answered, (throttled, stats)
+
+
+@given(
+    max_limit=st.integers(1, 64),
+    initial=st.integers(1, 64),
+    outcomes=st.lists(st.sampled_from(list(Outcome)), max_size=200),
+)
+def test_limit_stays_within_bounds(max_limit: int, initial: int, outcomes: list[Outcome]) -> None:
+    limiter = AimdLimiter(max_limit, initial=initial)
+    for outcome in outcomes:
+        finish(limiter, outcome)
+        assert 1 <= limiter.limit <= max_limit
+    assert limiter.stats().in_flight == 0
