@@ -1,0 +1,166 @@
+"""The workflows and the action: actionlint, GitHub's schemas, pins and permissions."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((REPO / "examples" / "github").glob("*.yml"))
+WORKFLOWS = [*EXAMPLES, REPO / ".github" / "workflows" / "ci.yml"]
+ACTION = REPO / "action.yml"
+OUR_ACTION = "your-org/reconciler@v1"
+_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$", re.MULTILINE)
+_PIN = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}$")
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [str(p.relative_to(REPO)) for p in paths]
+
+
+def _tool(name: str) -> str:
+    """The path of a command from the venv of this interpreter, or from PATH."""
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    found = shutil.which(name, path=search)
+    if found is None:
+        message = f"{name} is not installed (pip install '.[test]')"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _load(path: Path) -> dict[Any, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _on(workflow: dict[Any, Any]) -> dict[str, Any]:
+    # PyYAML reads the key `on` as the boolean True (YAML 1.1).
+    triggers: dict[str, Any] = workflow.get("on", workflow.get(True))
+    return triggers
+
+
+def test_there_are_the_three_examples() -> None:
+    assert [p.name for p in EXAMPLES] == ["apply.yml", "drift.yml", "plan.yml"]
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=_ids(WORKFLOWS))
+def test_actionlint_passes(workflow: Path) -> None:
+    # Run from the repository root so `uses: ./` in ci.yml is checked against action.yml.
+    done = _run(_tool("actionlint"), "-no-color", str(workflow.relative_to(REPO)))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_finds_a_mistake(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.event.nope.what }}\n        shell: nosh\n",
+        encoding="utf-8",
+    )
+
+    done = _run(_tool("actionlint"), "-no-color", str(bad))
+
+    assert done.returncode == 1
+    assert "nosh" in done.stdout
+
+
+def test_workflows_match_the_github_workflow_schema() -> None:
+    files = [str(p) for p in WORKFLOWS]
+    checker = _tool("check-jsonschema")
+
+    done = _run(checker, "--builtin-schema", "vendor.github-workflows", *files)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_action_matches_the_github_action_schema() -> None:
+    done = _run(_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", str(ACTION))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_third_party_actions_are_pinned_by_sha_with_a_version_comment() -> None:
+    versions: dict[str, set[str]] = {}
+    for path in [*WORKFLOWS, ACTION]:
+        for match in _USES.finditer(path.read_text(encoding="utf-8")):
+            ref, rest = match["ref"], match["rest"].strip()
+            if ref.startswith("./") or ref == OUR_ACTION:
+                continue
+            assert _PIN.match(ref), f"{path.name}: {ref} is not pinned by a full commit SHA"
+            assert re.match(r"^# v\d+(\.\d+)*$", rest), f"{path.name}: {ref} lacks '# vX.Y.Z'"
+            versions.setdefault(ref, set()).add(rest)
+    assert versions, "no pinned actions found"
+    # One SHA, one version: a comment copied next to another SHA would mislead.
+    assert all(len(v) == 1 for v in versions.values()), versions
+
+
+def test_examples_use_only_inputs_the_action_has() -> None:
+    inputs = set(_load(ACTION)["inputs"])
+    for path in EXAMPLES:
+        steps = [s for job in _load(path)["jobs"].values() for s in job["steps"]]
+        ours = [s for s in steps if s.get("uses") == OUR_ACTION]
+        assert ours, f"{path.name} does not use the action"
+        for step in ours:
+            assert set(step.get("with", {})) <= inputs, (path.name, step["with"])
+
+
+def test_every_action_input_reaches_the_script() -> None:
+    action = _load(ACTION)
+    script = (REPO / "action" / "run.py").read_text(encoding="utf-8")
+    run_step = action["runs"]["steps"][-1]
+    for name in action["inputs"]:
+        if name == "python-version":
+            continue
+        var = "INPUT_" + name.upper().replace("-", "_")
+        assert run_step["env"][var] == f"${{{{ inputs.{name} }}}}"
+        assert f'"{var}"' in script, f"run.py never reads {var}"
+
+
+def test_permissions_are_least_privilege() -> None:
+    wanted = {
+        "plan.yml": {"plan": {"contents": "read", "pull-requests": "write"}},
+        "apply.yml": {"apply": {"contents": "read"}},
+        "drift.yml": {"drift": {"contents": "read", "issues": "write"}},
+        "ci.yml": {"test": None, "action": {"contents": "read"}},
+    }
+    for path in WORKFLOWS:
+        workflow = _load(path)
+        assert workflow["permissions"] == {"contents": "read"}, path.name
+        jobs = {name: job.get("permissions") for name, job in workflow["jobs"].items()}
+        assert jobs == wanted[path.name], path.name
+
+
+def test_apply_runs_on_main_and_never_overlaps() -> None:
+    apply = _load(REPO / "examples" / "github" / "apply.yml")
+
+    assert _on(apply)["push"] == {"branches": ["main"]}
+    assert apply["concurrency"] == {"group": "reconciler-apply", "cancel-in-progress": False}
+    [step] = [s for s in apply["jobs"]["apply"]["steps"] if s.get("uses") == OUR_ACTION]
+    assert step["with"]["command"] == "apply"
+
+
+def test_plan_runs_on_pull_requests_and_drift_on_a_schedule() -> None:
+    plan = _load(REPO / "examples" / "github" / "plan.yml")
+    drift = _load(REPO / "examples" / "github" / "drift.yml")
+
+    assert "pull_request" in _on(plan)
+    assert "pull_request_target" not in _on(plan)  # never run fork code with secrets
+    assert _on(drift)["schedule"]
+    issue_step = drift["jobs"]["drift"]["steps"][-1]
+    assert "steps.plan.outputs.exit-code == '2'" in issue_step["if"]
+    assert "<!-- reconciler-drift -->" in issue_step["with"]["script"]
