@@ -111,7 +111,7 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def _describe_transport(exc: httpx.TransportError, timeout: float) -> tuple[str, bool]:
+def _describe_transport(exc: httpx.RequestError, timeout: float) -> tuple[str, bool]:
     """One line naming the cause, and whether another attempt may help."""
     if isinstance(exc, httpx.ConnectTimeout):
         return f"timeout: could not connect within {timeout:g} s", True
@@ -141,6 +141,8 @@ def _describe_transport(exc: httpx.TransportError, timeout: float) -> tuple[str,
         return "the connection was reset while waiting for the answer", True
     if isinstance(exc, httpx.WriteError):
         return "the connection broke while sending the request", True
+    if isinstance(exc, httpx.DecodingError):
+        return "the answer could not be decoded (bad content encoding)", False
     return f"transport failure: {type(exc).__name__}", False
 
 
@@ -430,7 +432,7 @@ class NX1Client:
             if response.status_code == 401 and self._tokens is not None and token:
                 self._tokens.invalidate(token)
                 response, token = self._exchange(method, path, body, number)
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             reason, retryable = _describe_transport(exc, self.settings.timeout_s)
             if not retryable:
                 raise TransportError(reason, method=method, path=path) from exc
@@ -456,7 +458,7 @@ class NX1Client:
             started = time.monotonic()
             try:
                 response = self._http.request(method, path, json=body, headers=headers)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 log.debug(
                     "%s %s -> %s after %.3f s (attempt %d)",
                     method,
@@ -496,7 +498,7 @@ class NX1Client:
             started = time.monotonic()
             try:
                 response = self._http.post(credential.token_url, data=form)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 reason, retryable = _describe_transport(exc, self.settings.timeout_s)
                 reason = f"token endpoint: {reason}"
                 if not retryable:

@@ -295,6 +295,8 @@ def test_redirect_is_not_followed() -> None:
         (httpx.RemoteProtocolError("x"), "closed the connection without an answer", True),
         (httpx.ReadError("x"), "connection was reset", True),
         (httpx.UnsupportedProtocol("x"), "transport failure: UnsupportedProtocol", False),
+        (httpx.DecodingError("x"), "could not be decoded", False),
+        (httpx.TooManyRedirects("x"), "transport failure: TooManyRedirects", False),
     ],
 )
 def test_transport_errors_name_the_cause(exc: Exception, words: str, retried: bool) -> None:
