@@ -107,10 +107,11 @@ def schedule_note(schedule: str | None, now: datetime | None) -> str:
     except Exception:
         # A schedule the validator accepted but the explainer cannot read is shown as is.
         return ""
+    words = words[:1].upper() + words[1:]
     if runs:
         when = ", ".join(r.strftime("%Y-%m-%d %H:%M") for r in runs)
         return f"{words}; next {when} UTC"
-    return words
+    return str(words)
 
 
 def where(change: Change) -> str:

@@ -52,7 +52,7 @@ def change_lines(change: Change, options: RenderOptions) -> list[str]:
     if change.action in (Action.CREATE, Action.REPLACE) and change.desired:
         note = schedule_note(change.desired.schedule, options.now)
         if note:
-            lines.append(f"      runs {note}")
+            lines.append(f"      when: {note}")
     return lines
 
 
