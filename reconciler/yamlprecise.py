@@ -119,6 +119,8 @@ def build_precise(parser: Any, data: bytes, env: Mapping[str, str], out: list[Do
                 if value is _MERGE_KEY:
                     if merges is None:
                         merges = []
+                    elif merges:  # a second `<<` is a duplicate key like any other
+                        _duplicate(doc, (*keys, "<<"), merges[0][1], mark)
                 elif value in cont:
                     _duplicate(doc, (*keys, value), mk[value], mark)
                 key = value
@@ -288,14 +290,19 @@ def _merge(
     doc: Document,
     base: Path,
 ) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
-    """Apply ``<<`` keys the way PyYAML's flatten_mapping does: explicit keys win, then
-    earlier mappings of a merged list, then later ``<<`` entries over earlier ones."""
+    """Apply ``<<`` the way the YAML merge-key spec says: explicit keys win, and of a
+    merged list, earlier mappings win over later ones.
+
+    PyYAML 6.0.4 deviates when two merged mappings share a key: it keeps the first pair
+    only when both key strings are the same object (one-letter keys), else the last.
+    We follow the spec; the equivalence tests leave such conflicts out.
+    """
     sources: list[dict[Any, Any]] = []
     for index, (value, mark) in enumerate(merges):
         if type(value) is dict:
             sources.append(value)
         elif type(value) is list and all(type(v) is dict for v in value):
-            sources.extend(reversed(value))
+            sources.extend(value)
         else:
             path = (*base, "<<")
             problem = "<< wants a mapping or a list of mappings to merge"
@@ -305,11 +312,13 @@ def _merge(
     keys: dict[Any, Any] = {}
     values: dict[Any, Any] = {}
     for source in sources:
-        result.update(source)
         shadow = doc.shadows.get(id(source))
-        if shadow is not None:
-            keys.update(shadow[1])
-            values.update(shadow[2])
+        for key, value in source.items():
+            if key not in result:  # the first mapping that gives a key wins
+                result[key] = value
+                if shadow is not None:
+                    keys[key] = shadow[1][key]
+                    values[key] = shadow[2][key]
     result.update(explicit)
     keys.update(mk)
     values.update(mv)

@@ -47,7 +47,8 @@ def _syntax_message(exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None)
     context = getattr(exc, "context", None)
     if problem is None:
-        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"invalid YAML: {first}"
     text = f"{context}: {problem}" if context else str(problem)
     if context and "alias" in context:
         text += '; a value that starts with * must be quoted, e.g. schedule: "*/5 * * * *"'

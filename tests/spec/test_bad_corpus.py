@@ -48,7 +48,7 @@ def test_corpus_is_large_enough() -> None:
 @pytest.mark.parametrize("path", sorted(BAD.iterdir()), ids=lambda p: p.name)
 def test_bad_file(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECONCILER_TEST_SURELY_UNSET", raising=False)
-    code, out, err = run("validate", "--format", "json", str(path))
+    code, out, _ = run("validate", "--format", "json", str(path))
     assert code == 1
     problems = json.loads(out)
     assert {p["file"] for p in problems} == {str(path)}
@@ -66,3 +66,19 @@ def test_text_format_of_a_bad_file() -> None:
     assert code == 1
     assert err == f"{path}:5:15: $.jobs[0].schedule: minute: 61 is out of range 0-59\n"
     assert out == "1 problem in 1 file (1 job in 1 file checked).\n"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted(BAD.iterdir()), *sorted((BAD.parent.parent.parent / "examples" / "jobs").iterdir())],
+    ids=lambda p: p.name,
+)
+def test_fast_and_precise_readers_report_the_same(path: Path) -> None:
+    from reconciler.specbuild import check_data
+
+    data = path.read_bytes()
+    fast = check_data(path.name, data, {}, True)
+    precise = check_data(path.name, data, {}, True, precise=True)
+    assert fast.problems == precise.problems
+    assert fast.specs == precise.specs
+    assert fast.jobs == precise.jobs
