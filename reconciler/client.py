@@ -20,6 +20,7 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Collection
+from contextlib import nullcontext
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -40,7 +41,7 @@ from reconciler.auth import (
 )
 from reconciler.errors import ApiError, AuthError, TransportError
 from reconciler.remote import RemoteJob, is_live, parse_properties, remote_job_from_api
-from reconciler.throttle import AimdLimiter, Outcome
+from reconciler.throttle import AimdLimiter, Outcome, Slot
 
 __all__ = ["ApiSettings", "NX1Client", "RetryPolicy", "api_settings_from_env"]
 
@@ -289,7 +290,7 @@ class NX1Client:
 
     def list_jobs(self) -> list[RemoteJob]:
         """Every live job, read with one request; soft-deleted jobs are left out."""
-        response = self._with_retries(lambda n: self._send("GET", JOBS, None, n))
+        response = self._with_retries(lambda n: self._send("GET", JOBS, n))
         data = _json(response, "GET", JOBS)
         if not isinstance(data, list):
             raise ApiError(
@@ -328,7 +329,7 @@ class NX1Client:
             if lost and (found := self._find_committed(payload, ignore_ids)) is not None:
                 return found
             try:
-                response = self._send("POST", JOBS, payload, number, idempotent=False)
+                response = self._send("POST", JOBS, number, body=payload, idempotent=False)
             except _Retry as exc:
                 lost = lost or exc.lost
                 raise
@@ -347,11 +348,11 @@ class NX1Client:
     def delete_job(self, job_id: str) -> None:
         """Delete one job; an already deleted job (404) counts as done."""
         path = f"{JOBS}/{quote(job_id, safe='')}"
-        self._with_retries(lambda n: self._send("DELETE", path, None, n, accept=(404,)))
+        self._with_retries(lambda n: self._send("DELETE", path, n, accept=(404,)))
 
     def ping(self) -> dict[str, Any]:
         """The health endpoint's answer (``version``, ``build_number``)."""
-        response = self._with_retries(lambda n: self._send("GET", PING, None, n))
+        response = self._with_retries(lambda n: self._send("GET", PING, n))
         data = _json(response, "GET", PING)
         if not isinstance(data, dict):
             raise ApiError(
@@ -419,21 +420,29 @@ class NX1Client:
     def _send(
         self,
         method: str,
-        path: str,
-        body: dict[str, Any] | None,
+        url: str,
         number: int,
         *,
+        body: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
         idempotent: bool = True,
         accept: Collection[int] = (),
     ) -> httpx.Response:
-        """One attempt (plus one re-send with a fresh token after a 401)."""
+        """One attempt (plus one re-send with a fresh token after a 401).
+
+        ``form`` marks a request to the token endpoint: sent without credentials,
+        outside the limiter (another server), with its own refusal message.
+        """
+        token_endpoint = form is not None
+        path = urlsplit(url).path if token_endpoint else url
         try:
-            response, token = self._exchange(method, path, body, number)
+            response, token = self._exchange(method, url, path, number, body, form)
             if response.status_code == 401 and self._tokens is not None and token:
                 self._tokens.invalidate(token)
-                response, token = self._exchange(method, path, body, number)
+                response, token = self._exchange(method, url, path, number, body, form)
         except httpx.RequestError as exc:
             reason, retryable = _describe_transport(exc, self.settings.timeout_s)
+            reason = f"token endpoint: {reason}" if token_endpoint else reason
             if not retryable:
                 raise TransportError(reason, method=method, path=path) from exc
             lost = not idempotent and not isinstance(exc, _NOT_SENT)
@@ -441,100 +450,71 @@ class NX1Client:
         status = response.status_code
         if 200 <= status < 300 or status in accept:
             return response
+        who = "the token endpoint" if token_endpoint else "the API"
         if status == 429:
-            reason = "the API is rate limiting (429)"
+            reason = f"{who} is rate limiting (429)"
             raise _Retry(ApiError, reason, method, path, status, retry_after=_retry_after(response))
         if status in _UNAVAILABLE:
-            reason = f"the API is unavailable ({status})"
+            reason = f"{who} is unavailable ({status})"
             raise _Retry(ApiError, reason, method, path, status, lost=not idempotent)
+        if token_endpoint and status in (400, 401, 403):
+            detail = _detail(response)
+            raise AuthError(
+                f"the token endpoint refused the client credentials ({status}"
+                f"{': ' + detail if detail else ''}); check NX1_CLIENT_ID and NX1_CLIENT_SECRET",
+                method=method,
+                path=path,
+                status=status,
+            )
         raise _status_error(response, method, path, self._hint)
 
     def _exchange(
-        self, method: str, path: str, body: dict[str, Any] | None, number: int
+        self,
+        method: str,
+        url: str,
+        path: str,
+        number: int,
+        body: dict[str, Any] | None,
+        form: dict[str, str] | None,
     ) -> tuple[httpx.Response, str]:
-        headers = auth_headers(self.settings.credential, self._tokens)
+        headers = {} if form is not None else auth_headers(self.settings.credential, self._tokens)
         token = headers.get("Authorization", "").removeprefix("Bearer ")
-        with self.limiter.slot() as slot:
+        with self.limiter.slot() if form is None else nullcontext(Slot(0)) as slot:
             started = time.monotonic()
+            outcome: str | int = "no answer"
             try:
-                response = self._http.request(method, path, json=body, headers=headers)
+                response = self._http.request(method, url, json=body, data=form, headers=headers)
+                outcome = response.status_code
             except httpx.RequestError as exc:
-                log.debug(
-                    "%s %s -> %s after %.3f s (attempt %d)",
-                    method,
-                    path,
-                    type(exc).__name__,
-                    time.monotonic() - started,
-                    number,
-                )
+                outcome = type(exc).__name__
                 raise
-            status = response.status_code
-            if status in (429, 503):
+            finally:
+                elapsed = time.monotonic() - started
+                log.debug(
+                    "%s %s -> %s in %.3f s (attempt %d)", method, path, outcome, elapsed, number
+                )
+            if response.status_code in (429, 503):
                 slot.outcome = Outcome.THROTTLED
-            elif status < 500:
+            elif response.status_code < 500:
                 slot.outcome = Outcome.SUCCESS
-            log.debug(
-                "%s %s -> %d in %.3f s (attempt %d)",
-                method,
-                path,
-                status,
-                time.monotonic() - started,
-                number,
-            )
             return response, token
 
     def _fetch_token(self) -> tuple[str, float]:
         credential = self.settings.credential
         assert isinstance(credential, ClientCredentials)
-        path = urlsplit(credential.token_url).path or "/"
         form = {
             "grant_type": "client_credentials",
             "scope": credential.scope,
             "client_id": credential.client_id,
             "client_secret": credential.client_secret,
         }
-
-        def attempt(number: int) -> tuple[str, float]:
-            started = time.monotonic()
-            try:
-                response = self._http.post(credential.token_url, data=form)
-            except httpx.RequestError as exc:
-                reason, retryable = _describe_transport(exc, self.settings.timeout_s)
-                reason = f"token endpoint: {reason}"
-                if not retryable:
-                    raise TransportError(reason, method="POST", path=path) from exc
-                raise _Retry(TransportError, reason, "POST", path) from exc
-            status = response.status_code
-            log.debug(
-                "POST %s (token) -> %d in %.3f s (attempt %d)",
-                path,
-                status,
-                time.monotonic() - started,
-                number,
-            )
-            where: dict[str, Any] = {"method": "POST", "path": path, "status": status}
-            if status == 429 or status in _UNAVAILABLE:
-                raise _Retry(
-                    AuthError,
-                    f"the token endpoint is unavailable ({status})",
-                    "POST",
-                    path,
-                    status,
-                    retry_after=_retry_after(response) if status == 429 else None,
-                )
-            if status in (400, 401, 403):
-                detail = _detail(response)
-                raise AuthError(
-                    f"the token endpoint refused the client credentials ({status}"
-                    f"{': ' + detail if detail else ''}); check NX1_CLIENT_ID and NX1_CLIENT_SECRET",
-                    **where,
-                )
-            if not 200 <= status < 300:
-                raise AuthError(f"the token endpoint failed ({status})", **where)
-            data = _json(response, "POST", path)
-            try:
-                return parse_token_answer(data)
-            except ValueError as exc:
-                raise AuthError(str(exc), **where) from None
-
-        return self._with_retries(attempt)
+        url = credential.token_url
+        response = self._with_retries(lambda n: self._send("POST", url, n, form=form))
+        path = urlsplit(url).path
+        data = _json(response, "POST", path)
+        try:
+            return parse_token_answer(data)
+        except ValueError as exc:
+            raise AuthError(
+                str(exc), method="POST", path=path, status=response.status_code
+            ) from None

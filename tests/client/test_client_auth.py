@@ -19,7 +19,7 @@ from reconciler.auth import (
     renewal_margin,
 )
 from reconciler.client import NX1Client
-from reconciler.errors import AuthError
+from reconciler.errors import ApiError, AuthError
 from tests.client.client_fakes import (
     BASE_URL,
     CLIENT_ID,
@@ -253,7 +253,20 @@ def test_secrets_never_reach_logs_or_errors(caplog: pytest.LogCaptureFixture) ->
                 errors.append(repr(exc))
     records = [f"{r.getMessage()} {r.__dict__}" for r in caplog.records]
     assert any("GET /api/jobs -> 503" in r for r in records)
-    assert any("(token) -> 200" in r for r in records)
+    assert any("openid-connect/token -> 200" in r for r in records)
     for secret in (PSK, CLIENT_SECRET, "tok_SECRET_static", *issued):
         for text in records + errors:
             assert secret not in text
+
+
+def test_token_endpoint_down_for_good_is_one_line() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503 if request.url.host == "sso.test" else 200, json=[])
+
+    client = NX1Client(oauth_settings(), transport=httpx.MockTransport(handler))
+    with client, pytest.raises(ApiError) as info:
+        client.list_jobs()
+    assert str(info.value).startswith(
+        "POST /realms/acme/protocol/openid-connect/token -> 503: the token endpoint is "
+        "unavailable (503); gave up after 6 attempt(s)"
+    )
