@@ -6,18 +6,17 @@ FastAPI's response validation; ``response_model`` stays only to document the con
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, Security
-from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from fastapi.security import APIKeyHeader, OAuth2
 
 from reconciler.emulator import inspection, keycloak
-from reconciler.emulator.middleware import LOSE_CREATE_KEY, EmulatorMiddleware
+from reconciler.emulator.middleware import LOSE_CREATE_KEY, PRINCIPAL_KEY, EmulatorMiddleware
 from reconciler.emulator.models import Health, HTTPError, Job, JobCreate, JobCreated, StatusUpdate
 from reconciler.emulator.settings import EmulatorSettings
-from reconciler.emulator.state import Em, Emulator
+from reconciler.emulator.state import Emulator
 from reconciler.emulator.store import NewJob
 
 EMULATOR_VERSION = "1.0.0"
@@ -31,52 +30,39 @@ LOST_ANSWER = (
 )
 
 
-psk_scheme = APIKeyHeader(
-    name="Authorization-PSK",
-    scheme_name="PSK",
-    description="Pre-shared key, as the vendor SDK sends it.",
-    auto_error=False,
-)
-oauth2_scheme = OAuth2(
-    flows=OAuthFlows(
-        clientCredentials=OAuthFlowClientCredentials(
-            tokenUrl="/realms/emulator/protocol/openid-connect/token",
-            scopes={"profile": "the caller's profile"},
-        )
-    ),
-    scheme_name="OAuth2",
-    description="Keycloak client credentials; send `Authorization: Bearer <access_token>`.",
-    auto_error=False,
-)
+# Authentication happens in the middleware, before FastAPI resolves anything: resolving
+# security dependencies per request cost more than the rest of a create. These entries
+# describe it in the OpenAPI document instead (see _with_security).
+SECURITY_SCHEMES: dict[str, Any] = {
+    "PSK": {
+        "type": "apiKey",
+        "description": "Pre-shared key, as the vendor SDK sends it.",
+        "in": "header",
+        "name": "Authorization-PSK",
+    },
+    "OAuth2": {
+        "type": "oauth2",
+        "description": "Keycloak client credentials; send `Authorization: Bearer <access_token>`.",
+        "flows": {
+            "clientCredentials": {
+                "scopes": {"profile": "the caller's profile"},
+                "tokenUrl": "/realms/emulator/protocol/openid-connect/token",
+            }
+        },
+    },
+}
+PUBLIC_PATHS = frozenset({"/api/health/ping"})
 
 
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+def _emulator(request: Request) -> Emulator:
+    emulator: Emulator = request.app.state.emulator
+    return emulator
 
 
-async def principal(
-    emulator: Em,
-    psk: Annotated[str | None, Security(psk_scheme)],
-    authorization: Annotated[str | None, Security(oauth2_scheme)],
-) -> str:
-    """The caller's e-mail; any one valid credential will do, else 401."""
-    failure = "Not authenticated"
-    if psk is not None:
-        who = emulator.auth.principal_for_psk(psk)
-        if who is not None:
-            return who
-        failure = "Invalid pre-shared key"
-    if authorization is not None:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            who = emulator.auth.principal_for_token(token.strip())
-            if who is not None:
-                return who
-            failure = "Invalid or expired token"
-    raise _unauthorized(failure)
+def _principal(request: Request) -> str:
+    who: str = request.scope[PRINCIPAL_KEY]
+    return who
 
-
-Principal = Annotated[str, Depends(principal)]
 
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": HTTPError}}
 _ID_ERRORS: dict[int | str, dict[str, Any]] = {**_AUTH_ERRORS, 404: {"model": HTTPError}}
@@ -109,8 +95,9 @@ def _found(text: str | None) -> Response:
     },
     summary="Create job",
 )
-async def create_job(body: JobCreate, who: Principal, emulator: Em, request: Request) -> Response:
+async def create_job(body: JobCreate, request: Request) -> Response:
     """Create a job; job_name need not be unique. Answers 201."""
+    emulator = _emulator(request)
     job = NewJob(
         job_type=body.job_type,
         job_name=body.job_name,
@@ -119,7 +106,7 @@ async def create_job(body: JobCreate, who: Principal, emulator: Em, request: Req
         properties_json=body.properties_json,
         schedule=body.schedule,
     )
-    _, created = emulator.store.create(job, who)
+    _, created = emulator.store.create(job, _principal(request))
     emulator.stats.count_write()
     if request.scope.get(LOSE_CREATE_KEY):
         emulator.faults.record("lost_create")
@@ -128,28 +115,30 @@ async def create_job(body: JobCreate, who: Principal, emulator: Em, request: Req
 
 
 @jobs.get("/jobs", response_model=list[Job], responses=_AUTH_ERRORS, summary="List jobs")
-async def list_jobs(who: Principal, emulator: Em) -> Response:
+async def list_jobs(request: Request) -> Response:
     """Every job as a bare array, soft-deleted ones included (is_deleted true)."""
-    return _json(emulator.store.list_json())
+    return _json(_emulator(request).store.list_json())
 
 
 @jobs.get("/jobs/{job_id}", response_model=Job, responses=_ID_ERRORS, summary="Get job")
-async def get_job(job_id: str, who: Principal, emulator: Em) -> Response:
+async def get_job(job_id: str, request: Request) -> Response:
     """One job; 404 when unknown or deleted."""
-    return _found(emulator.store.get_json(job_id))
+    return _found(_emulator(request).store.get_json(job_id))
 
 
 @jobs.delete("/jobs/{job_id}", response_model=Job, responses=_ID_ERRORS, summary="Delete job")
-async def delete_job(job_id: str, who: Principal, emulator: Em) -> Response:
+async def delete_job(job_id: str, request: Request) -> Response:
     """Soft delete: the job stays listed with is_deleted true; 404 when unknown or deleted."""
+    emulator = _emulator(request)
     return _found(_written(emulator, emulator.store.delete(job_id)))
 
 
 @jobs.post(
     "/jobs/{job_id}/trigger", response_model=Job, responses=_ID_ERRORS, summary="Trigger job"
 )
-async def trigger_job(job_id: str, who: Principal, emulator: Em) -> Response:
+async def trigger_job(job_id: str, request: Request) -> Response:
     """Start a run now: the job becomes running."""
+    emulator = _emulator(request)
     return _found(_written(emulator, emulator.store.set_status(job_id, "running", None)))
 
 
@@ -159,8 +148,9 @@ async def trigger_job(job_id: str, who: Principal, emulator: Em) -> Response:
     responses={**_BODY_ERRORS, **_ID_ERRORS},
     summary="Set job status",
 )
-async def set_job_status(job_id: str, body: StatusUpdate, who: Principal, emulator: Em) -> Response:
+async def set_job_status(job_id: str, body: StatusUpdate, request: Request) -> Response:
     """Set the status (and message); stamps last_started/completed/failed_at."""
+    emulator = _emulator(request)
     text = emulator.store.set_status(job_id, body.status, body.status_message)
     return _found(_written(emulator, text))
 
@@ -177,6 +167,24 @@ async def ping() -> Response:
     return _json(f'{{"version": "{EMULATOR_VERSION}", "build_number": "{BUILD_NUMBER}"}}')
 
 
+def _with_security(api: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI document plus the security the middleware enforces."""
+    if api.openapi_schema is None:
+        doc = get_openapi(
+            title=api.title,
+            version=api.version,
+            description=api.description,
+            routes=api.routes,
+        )
+        doc.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        for path, operations in doc["paths"].items():
+            if path not in PUBLIC_PATHS:
+                for operation in operations.values():
+                    operation["security"] = [{"PSK": []}, {"OAuth2": []}]
+        api.openapi_schema = doc
+    return api.openapi_schema
+
+
 def create_app(settings: EmulatorSettings) -> Emulator:
     """Build an emulator from its settings (opens the store); serve ``emulator.asgi``."""
     api = FastAPI(
@@ -187,7 +195,11 @@ def create_app(settings: EmulatorSettings) -> Emulator:
     api.include_router(jobs)
     api.include_router(keycloak.router)
     api.include_router(inspection.router)
+    api.openapi = lambda: _with_security(api)  # type: ignore[method-assign]
     emulator = Emulator(settings, api)
     templates = [r.path for r in (*jobs.routes, *keycloak.router.routes) if isinstance(r, APIRoute)]
-    emulator.asgi = EmulatorMiddleware(api, emulator, [*templates, "/openapi.json", "/docs"])
+    secured = [t for t in templates if t.startswith("/api/") and t not in PUBLIC_PATHS]
+    emulator.asgi = EmulatorMiddleware(
+        api, emulator, [*templates, "/openapi.json", "/docs"], frozenset(secured)
+    )
     return emulator

@@ -87,3 +87,20 @@ class Authenticator:
             self._tokens = {t: e for t, e in self._tokens.items() if e[1] > now}
             self._tokens[token] = (client_principal(client_id), now + self._ttl_s)
         return IssuedToken(token, self._ttl_s)
+
+    def authenticate(self, psk: str | None, authorization: str | None) -> tuple[str | None, str]:
+        """(principal, "") when any one credential is valid, else (None, why not)."""
+        failure = "Not authenticated"
+        if psk is not None:
+            who = self._psks.get(psk)
+            if who is not None:
+                return who, ""
+            failure = "Invalid pre-shared key"
+        if authorization is not None:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                who = self.principal_for_token(token.strip())
+                if who is not None:
+                    return who, ""
+                failure = "Invalid or expired token"
+        return None, failure

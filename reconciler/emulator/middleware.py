@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # Set in the scope of a create whose answer is to be lost after the commit.
 LOSE_CREATE_KEY = "nx1_emulator.lose_create"
+# Set in the scope of an authenticated request: the caller's e-mail.
+PRINCIPAL_KEY = "nx1_emulator.principal"
 INSPECTION_PREFIX = "/_emulator/"
 FAULTED_PREFIX = "/api/"
 
@@ -42,11 +44,16 @@ async def drop_connection(send: Send) -> None:
 
     ASGI has no message for this, so reach the transport through uvicorn's bound ``send``.
     """
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if isinstance(transport, asyncio.Transport):
-        transport.close()
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    # Duck-typed: uvloop's transports do not derive from asyncio.Transport.
+    if callable(getattr(transport, "close", None)):
+        transport.close()  # type: ignore[union-attr]
         # Let connection_lost run so uvicorn sees a disconnect, not a missing answer.
-        await asyncio.sleep(0)
+        for _ in range(10):
+            await asyncio.sleep(0)
+            if getattr(cycle, "disconnected", True):
+                break
         return
     # Another server: start an answer and abandon it, which closes the connection too.
     await send(
@@ -55,27 +62,30 @@ async def drop_connection(send: Send) -> None:
 
 
 class EmulatorMiddleware:
-    def __init__(self, app: ASGIApp, emulator: Emulator, templates: list[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, emulator: Emulator, templates: list[str], secured: frozenset[str]
+    ) -> None:
         self.app = app
         self.emulator = emulator
+        self.secured = secured
         # Our own matching: routing internals differ between FastAPI versions, and faulted
         # requests never reach the router anyway.
         self._routes = [(t, compile_path(t)[0]) for t in templates]
 
-    def route_key(self, scope: Scope) -> str:
-        """ "METHOD /route/{param}" for counting; unknown paths share one key."""
-        path = scope.get("path", "")
+    def route(self, path: str) -> str | None:
+        """The route template that path matches, if any."""
         for template, regex in self._routes:
             if regex.match(path):
-                return f"{scope.get('method', '')} {template}"
-        return f"{scope.get('method', '')} <other>"
+                return template
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] != "http" or path.startswith(INSPECTION_PREFIX):
             await self.app(scope, receive, send)
             return
-        self.emulator.stats.count_request(self.route_key(scope))
+        route = self.route(path)
+        self.emulator.stats.count_request(f"{scope.get('method', '')} {route or '<other>'}")
         if not path.startswith(FAULTED_PREFIX):
             await self.app(scope, receive, send)
             return
@@ -100,9 +110,26 @@ class EmulatorMiddleware:
                 await send_json(
                     send, 429, {"detail": "Too Many Requests"}, {"Retry-After": retry_after}
                 )
+            elif route in self.secured and not await self.authenticate(scope, send):
+                return
             else:
                 if decision.lose_create:
                     scope[LOSE_CREATE_KEY] = True
                 await self.app(scope, receive, send)
         finally:
             faults.in_flight -= 1
+
+    async def authenticate(self, scope: Scope, send: Send) -> bool:
+        """Put the caller's principal in the scope, or answer 401 as FastAPI would."""
+        psk = authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization-psk":
+                psk = value.decode("latin-1")
+            elif name == b"authorization":
+                authorization = value.decode("latin-1")
+        who, failure = self.emulator.auth.authenticate(psk, authorization)
+        if who is None:
+            await send_json(send, 401, {"detail": failure}, {"WWW-Authenticate": "Bearer"})
+            return False
+        scope[PRINCIPAL_KEY] = who
+        return True

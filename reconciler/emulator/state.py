@@ -51,8 +51,9 @@ class Emulator:
         self.store.close()
 
 
-def get_emulator(request: Request) -> Emulator:
-    """FastAPI dependency: the emulator serving this request."""
+async def get_emulator(request: Request) -> Emulator:
+    """FastAPI dependency: the emulator serving this request (async: FastAPI would run a
+    plain def in its thread pool, and that hand-off costs more than the whole lookup)."""
     emulator: Emulator = request.app.state.emulator
     return emulator
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,11 @@ def outcomes(api: httpx.Client, n: int = 40) -> list[str]:
     ("option", "kind"), [("rate_503", "503"), ("rate_429", "429"), ("rate_drop", "drop")]
 )
 def test_fault_is_deterministic_and_counted(
-    clean_emulator: EmulatorHandle, api: httpx.Client, option: str, kind: str
+    clean_emulator: EmulatorHandle,
+    api: httpx.Client,
+    option: str,
+    kind: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     clean_emulator.set_faults(seed=7, **{option: 0.3})
     first = outcomes(api)
@@ -45,6 +50,8 @@ def test_fault_is_deterministic_and_counted(
     assert outcomes(api) == first
     clean_emulator.set_faults(seed=8, **{option: 0.3})
     assert outcomes(api) != first
+    # A dropped connection is a fault we meant, not an error the server should log.
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_429_carries_retry_after_in_whole_seconds(
