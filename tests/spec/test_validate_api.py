@@ -156,7 +156,7 @@ def _no_dollar(value: Any) -> bool:
     return True
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(JOBS, max_size=6, unique_by=lambda j: j["job_name"]), st.booleans())
 def test_round_trip(jobs: list[dict[str, Any]], flow: bool) -> None:
     """Specs dumped as YAML load back as equal JobSpecs."""

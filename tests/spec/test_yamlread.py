@@ -172,7 +172,7 @@ def documents(draw: st.DrawFn, depth: int = 0) -> str:
     return "\n".join(lines)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(documents(), st.booleans())
 def test_generated_documents_equal_pyyaml(text: str, precise: bool) -> None:
     try:
