@@ -8,7 +8,6 @@ importing croniter costs more than validating ten thousand schedules.
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -58,6 +57,8 @@ def check(expr: str) -> str | None:
             return (
                 None if text in PRESETS else f"unknown preset {text}; did you mean {text.lower()}?"
             )
+        import difflib  # imported here: needed only for a bad preset
+
         close = difflib.get_close_matches(text.lower(), PRESETS, n=1)
         hint = f"did you mean {close[0]}?" if close else f"presets: {', '.join(PRESETS)}"
         return f"unknown preset {text}; {hint}"

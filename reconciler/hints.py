@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -56,5 +55,7 @@ def did_you_mean(word: Any, choices: Iterable[str]) -> str:
     """A "; did you mean 'x'?" suffix, or nothing when no choice is close."""
     if not isinstance(word, str):
         return ""
+    import difflib  # imported here: needed only when there is a problem to explain
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
