@@ -228,7 +228,9 @@ def _json(response: httpx.Response, method: str, path: str) -> Any:
 def _same_content(job: RemoteJob, payload: dict[str, Any]) -> bool:
     """Whether a listed job is what ``payload`` would create (owner marker included)."""
     for key in ("job_type", "source", "destination", "schedule"):
-        if (getattr(job, key) or None) != (payload.get(key) or None):
+        # Absent, null and "" are the same; a server may trim what it stores.
+        ours, theirs = payload.get(key), getattr(job, key)
+        if (str(ours).strip() if ours else None) != (theirs.strip() if theirs else None):
             return False
     raw = payload.get("properties_json")
     if raw is not None and not isinstance(raw, str):

@@ -335,3 +335,23 @@ def test_403_is_an_auth_error() -> None:
     with client, pytest.raises(AuthError) as info:
         client.list_jobs()
     assert "refused access (403)" in str(info.value)
+
+
+def test_lost_create_content_must_match() -> None:
+    api = FakeApi(faults=[("POST", "drop")])
+    api.add(**payload("daily", schedule="0 3 * * *"))  # same name and owner, other content
+    api.add(**payload("daily", source=""))  # no source: other content
+    with make_client(api) as client:
+        job = client.create_job(payload("daily", destination=None))
+    assert job.schedule == "0 2 * * *"
+    assert job.destination is None
+    assert api.names() == {"daily": 3}
+
+
+def test_lost_create_matches_trimmed_and_null_fields() -> None:
+    api = FakeApi(faults=[("POST", "drop")])
+    committed = api.add(**payload("daily", schedule="0 2 * * *", destination=None))
+    with make_client(api) as client:
+        job = client.create_job(payload("daily", schedule=" 0 2 * * * ", destination=""))
+    assert job.id == committed["id"]
+    assert api.names() == {"daily": 1}
