@@ -324,12 +324,15 @@ class NX1Client:
         and content (owner marker included) whose id is not in ``ignore_ids`` is taken as
         the one the lost attempt created.
         """
-        lost = False
+        lost = lookup_failed = False
 
         def attempt(number: int) -> RemoteJob:
-            nonlocal lost
-            if lost and (found := self._find_committed(payload, ignore_ids)) is not None:
-                return found
+            nonlocal lost, lookup_failed
+            if lost:
+                lookup_failed = True  # until the lookup answers
+                if (found := self._find_committed(payload, ignore_ids)) is not None:
+                    return found
+                lookup_failed = False
             try:
                 response = self._send("POST", JOBS, number, body=payload, idempotent=False)
             except _Retry as exc:
@@ -340,7 +343,8 @@ class NX1Client:
         try:
             return self._with_retries(attempt)
         except ApiError:
-            if not lost:
+            # A lookup that already failed with its own retries is not tried once more.
+            if not lost or lookup_failed:
                 raise
             found = self._find_committed(payload, ignore_ids)
             if found is None:

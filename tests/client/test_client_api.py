@@ -355,3 +355,12 @@ def test_lost_create_matches_trimmed_and_null_fields() -> None:
         job = client.create_job(payload("daily", schedule=" 0 2 * * * ", destination=""))
     assert job.id == committed["id"]
     assert api.names() == {"daily": 1}
+
+
+def test_lost_create_with_a_failing_lookup_is_one_error() -> None:
+    api = FakeApi(faults=[("POST", "lost"), ("GET", "500")])
+    with make_client(api) as client, pytest.raises(ApiError) as info:
+        client.create_job(payload("daily"))
+    assert str(info.value).startswith("GET /api/jobs -> 500: the server failed (500)")
+    assert api.count("GET") == 1  # not looked up a second time
+    assert api.names() == {"daily": 1}  # and not created again blindly
