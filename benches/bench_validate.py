@@ -11,7 +11,9 @@ plus ``reconcile --help`` and ``reconcile validate examples/jobs``.
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -58,16 +60,22 @@ def generate(target: Path, files: int, per_file: int, seed: int = 7) -> list[Pat
     return paths
 
 
-def timed(cmd: list[str], repeat: int, expect: int = 0) -> tuple[float, float]:
-    """Best and median wall time of ``cmd`` over ``repeat`` runs."""
-    times = []
+def timed(cmd: list[str], repeat: int, expect: int = 0) -> tuple[float, float, float, str]:
+    """Best and median wall time of ``cmd`` over ``repeat`` runs, median CPU time of the
+    process and its children, and the last run's stderr."""
+    times, cpus = [], []
+    stderr = ""
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False)
         times.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        stderr = proc.stderr.decode()
         if proc.returncode != expect:
-            sys.exit(f"{cmd[:3]} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
-    return min(times), statistics.median(times)
+            sys.exit(f"{cmd[:3]} exited {proc.returncode}: {stderr[-500:]}")
+    return min(times), statistics.median(times), statistics.median(cpus), stderr
 
 
 def main() -> None:
@@ -78,6 +86,9 @@ def main() -> None:
     ap.add_argument("--skip-check-jsonschema", action="store_true")
     args = ap.parse_args()
     reconcile = str(BIN / "reconcile")
+    print(
+        f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, cores: {os.cpu_count()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         paths = generate(Path(tmp), args.files, args.jobs_per_file)
         size = sum(p.stat().st_size for p in paths)
@@ -98,17 +109,33 @@ def main() -> None:
                 timed([reconcile, "validate", tmp], args.repeat),
             )
         )
+        # One bad schedule deep in one file: the time with a problem, and its exact place.
+        victim = paths[len(paths) // 2]
+        lines = victim.read_text().splitlines(keepends=True)
+        line_no = next(i for i in range(len(lines) // 2, len(lines)) if "schedule:" in lines[i])
+        lines[line_no] = '    schedule: "61 * * * *"\n'
+        victim.write_text("".join(lines))
+        bad = timed([reconcile, "validate", tmp], args.repeat, expect=1)
+        rows.append((f"reconcile validate <1 bad of {len(paths)}>", bad))
+        wanted = f"{victim}:{line_no + 1}:15: "
+        found = [line for line in bad[3].splitlines() if line.startswith(wanted)]
+        print(
+            f"problem reported at the exact place: {bool(found)} ({found[0] if found else bad[3][:200]})"
+        )
         checker = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which(
             "check-jsonschema"
         )
         if checker and not args.skip_check_jsonschema:
+            lines[line_no] = '    schedule: "0 2 * * *"\n'
+            victim.write_text("".join(lines))
             cmd = [checker, "--schemafile", "schemas/jobs.schema.json", *map(str, paths)]
             rows.append((f"check-jsonschema <{len(paths)} files>", timed(cmd, 1)))
         elif not args.skip_check_jsonschema:
             print("check-jsonschema not found: pip install check-jsonschema")
-    print(f"{'command':<40} {'best s':>8} {'median s':>9}")
-    for name, (best, median) in rows:
-        print(f"{name:<40} {best:>8.3f} {median:>9.3f}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'command':<40} {'best s':>8} {'median s':>9} {'cpu s':>7}")
+    for name, (best, median, cpu, _) in rows:
+        print(f"{name:<40} {best:>8.3f} {median:>9.3f} {cpu:>7.3f}")
 
 
 if __name__ == "__main__":

@@ -514,11 +514,16 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
     """Check job spec files offline: YAML, schema, cron, unique names.
 
     PATH is a file or a directory searched recursively for *.yaml and *.yml
-    (default: ./jobs). Exit 0 when every file is valid, 1 otherwise.
+    (default: the paths of reconciler.yaml, else ./jobs). Exit 0 when every file is
+    valid, 1 otherwise.
     """
     from reconciler.report import RENDERERS, summary
     from reconciler.validate import check_paths
 
+    if not paths:
+        from reconciler.config import load_config
+
+        paths = tuple(str(p) for p in load_config().get("paths", ()))
     report = check_paths(paths)
     rendered = RENDERERS[fmt](report.problems)
     if fmt == "text":

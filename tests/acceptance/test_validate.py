@@ -165,3 +165,12 @@ def test_in_process_runner(reconcile: object) -> None:
     assert result.code == 0 and result.out == "9 jobs in 3 files are valid.\n"
     result = reconcile("validate", str(EXAMPLES / "missing.yaml"))  # type: ignore[operator]
     assert result.code == 1
+
+
+def test_no_path_reads_the_paths_of_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "a.yaml").write_text("jobs:\n  - {job_name: a, job_type: mirror}\n")
+    (tmp_path / "reconciler.yaml").write_text("paths: [specs]\n")
+    result = run("validate", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1 job in 1 file is valid.\n"
