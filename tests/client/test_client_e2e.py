@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -14,7 +15,7 @@ import pytest
 
 from reconciler.auth import RetryPolicy, api_settings_from_env
 from reconciler.client import NX1Client
-from reconciler.errors import ApiError, TransportError
+from reconciler.errors import ApiError, AuthError, TransportError
 from tests.client.client_fakes import payload
 
 if TYPE_CHECKING:
@@ -181,3 +182,45 @@ def test_wrong_base_path_is_a_clear_404(emulator: EmulatorHandle) -> None:
     with NX1Client(settings) as client, pytest.raises(ApiError) as info:
         client.list_jobs()
     assert str(info.value).startswith("GET /api/jobs -> 404: not found (404)")
+
+
+def test_refused_credentials_are_one_line(oauth_emulator: EmulatorHandle) -> None:
+    wrong_secret = {
+        "NX1_CLIENT_ID": "ci",
+        "NX1_CLIENT_SECRET": "wrong-s3cret",
+        "NX1_TOKEN_URL": oauth_emulator.token_url,
+    }
+    with client_for(oauth_emulator, **wrong_secret) as client, pytest.raises(AuthError) as info:
+        client.list_jobs()
+    message = str(info.value)
+    assert "the token endpoint refused the client credentials (401" in message
+    assert message.endswith("check NX1_CLIENT_ID and NX1_CLIENT_SECRET")
+    assert "wrong-s3cret" not in message
+    client = client_for(oauth_emulator, NX1_API_KEY="psk_wrong_key")
+    with client, pytest.raises(AuthError) as info:
+        client.list_jobs()
+    assert str(info.value) == (
+        "GET /api/jobs -> 401: the API refused the credentials (401); check NX1_API_KEY"
+    )
+
+
+def test_no_secret_in_any_log_record_over_real_http(
+    oauth_emulator: EmulatorHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # httpx and httpcore included
+    env = {
+        "NX1_CLIENT_ID": "ci",
+        "NX1_CLIENT_SECRET": "s3cret-ci",
+        "NX1_TOKEN_URL": oauth_emulator.token_url,
+    }
+    with client_for(oauth_emulator, **env) as client:
+        job = client.create_job(payload("logged", properties_json='{"password": "hunter2"}'))
+        client.list_jobs()
+        client.delete_job(job.id)
+        assert client._tokens is not None
+        token = client._tokens.get()  # the one in use: it must not be logged either
+    text = "\n".join(f"{r.name} {r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "GET /api/jobs -> 200" in text
+    assert any(r.name.startswith("httpcore") for r in caplog.records)
+    for secret in ("s3cret-ci", "hunter2", token, "Bearer ", "access_token"):
+        assert secret not in text
