@@ -77,6 +77,8 @@ def _check(name: str, data: bytes, stream: Stream, build: bool) -> FileReport:
                     _spec(name, doc, i, job, LazyLocations(marks, doc_index, i) if marks else None)
                     for i, job in enumerate(jobs)
                 )
+        if doc.sensitive and doc_found:
+            doc_found = [(m, p, _redact(doc, p, msg)) for m, p, msg in doc_found]
         found.extend(doc_found)
     report.problems = [
         Problem(name, m[0], m[1], format_path(p) if p is not None else "", msg)
@@ -85,6 +87,22 @@ def _check(name: str, data: bytes, stream: Stream, build: bool) -> FileReport:
     if report.problems:
         report.specs = []
     return report
+
+
+def _redact(doc: Document, path: Path | None, message: str) -> str:
+    """A message about a value from the environment never repeats the value."""
+    if path is None or not any(path[: len(s)] == s for s in doc.sensitive):
+        return message
+    value: Any = doc.value
+    try:
+        for key in path:
+            value = value[key]
+    except (KeyError, IndexError, TypeError):
+        return message
+    if isinstance(value, str) and value:
+        hidden = "(a value from the environment)"
+        return message.replace(repr(value), hidden).replace(value, hidden)
+    return message
 
 
 def _spec(

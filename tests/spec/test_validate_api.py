@@ -245,3 +245,12 @@ def test_no_uncaught_exception_on_yaml_like_input(data: bytes) -> None:
     for precise in (False, True):
         report = check_data("x.yaml", data, {"A": "1"}, True, precise=precise)
         assert report.problems or all(isinstance(s, JobSpec) for s in report.specs)
+
+
+def test_problems_never_repeat_values_from_the_environment(write: Write) -> None:
+    path = write("a.yaml", "jobs:\n  - job_name: a\n    job_type: ${JT}\n    schedule: ${CRON}\n")
+    with pytest.raises(SpecError) as info:
+        load_specs([path], {"JT": "hunter2-type", "CRON": "hunter2"})
+    text = "\n".join(map(str, info.value.problems))
+    assert "hunter2" not in text
+    assert "$.jobs[0].job_type: (a value from the environment) is not a known job type" in text
