@@ -43,6 +43,7 @@ from reconciler.yamldoc import (
     short_tag,
     to_mark,
 )
+from reconciler.yamlmerge import copy_sensitive, merge
 
 _MERGE_KEY = object()  # the plain `<<` key; never a real value
 
@@ -108,7 +109,7 @@ def build_precise(parser: Any, data: bytes, env: Mapping[str, str], out: list[Do
                 if as_key and type(value) in (dict, list):
                     raise YamlSyntaxError(to_mark(mark), "a mapping key must be a scalar")
                 if doc.sensitive and not as_key:
-                    _copy_sensitive(doc.sensitive, source, _here(keys, cont, is_map, key))
+                    copy_sensitive(doc.sensitive, source, _here(keys, cont, is_map, key))
             if cont is None:
                 doc.value = value
                 doc.mark = mark
@@ -165,7 +166,7 @@ def build_precise(parser: Any, data: bytes, env: Mapping[str, str], out: list[Do
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
             value = cont
             if merges is not None:
-                value, mk, mv = _merge(cont, mk, mv, merges, doc, tuple(keys))
+                value, mk, mv = merge(cont, mk, mv, merges, doc, tuple(keys))
             doc.shadows[id(value)] = (cmark, mk, mv)
             if anchor is not None:
                 _define(anchors, anchor, value, tuple(keys), cmark)
@@ -280,64 +281,3 @@ def _scalar(
     doc.problems.append((to_mark(mark), path, problem))
     doc.bad.add(path)
     return None
-
-
-def _merge(
-    explicit: dict[Any, Any],
-    mk: dict[Any, Any],
-    mv: dict[Any, Any],
-    merges: list[tuple[Any, Any]],
-    doc: Document,
-    base: Path,
-) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
-    """Apply ``<<`` the way the YAML merge-key spec says: explicit keys win, and of a
-    merged list, earlier mappings win over later ones.
-
-    PyYAML 6.0.4 deviates when two merged mappings share a key: it keeps the first pair
-    only when both key strings are the same object (one-letter keys), else the last.
-    We follow the spec; the equivalence tests leave such conflicts out.
-    """
-    sources: list[dict[Any, Any]] = []
-    for index, (value, mark) in enumerate(merges):
-        if type(value) is dict:
-            sources.append(value)
-        elif type(value) is list and all(type(v) is dict for v in value):
-            sources.extend(value)
-        else:
-            path = (*base, "<<")
-            problem = "<< wants a mapping or a list of mappings to merge"
-            doc.problems.append((to_mark(mark), path, f"{problem} (entry {index + 1})"))
-            doc.bad.add(path)
-    result: dict[Any, Any] = {}
-    keys: dict[Any, Any] = {}
-    values: dict[Any, Any] = {}
-    for source in sources:
-        shadow = doc.shadows.get(id(source))
-        for key, value in source.items():
-            if key not in result:  # the first mapping that gives a key wins
-                result[key] = value
-                if shadow is not None:
-                    keys[key] = shadow[1][key]
-                    values[key] = shadow[2][key]
-    result.update(explicit)
-    keys.update(mk)
-    values.update(mv)
-    if doc.sensitive:
-        root = (*base, "<<")
-        for item in list(doc.sensitive):
-            if item[: len(root)] == root:
-                rest = item[len(root) :]
-                if rest and type(rest[0]) is int:
-                    rest = rest[1:]
-                if rest and rest[0] not in explicit:
-                    doc.sensitive.add((*base, *rest))
-    return result, keys, values
-
-
-def _copy_sensitive(sensitive: set[Path], source: Path | None, target: Path) -> None:
-    if source is None:
-        return
-    n = len(source)
-    for item in list(sensitive):
-        if item[:n] == source:
-            sensitive.add((*target, *item[n:]))
