@@ -58,9 +58,6 @@ class Authenticator:
     def client_ids(self) -> tuple[str, ...]:
         return tuple(self._clients)
 
-    def principal_for_psk(self, key: str) -> str | None:
-        return self._psks.get(key)
-
     def principal_for_token(self, token: str) -> str | None:
         """The token's principal; None when unknown or expired."""
         with self._lock:
