@@ -10,8 +10,12 @@ stamp=".venv/.installed-$(cat pyproject.toml | cksum | cut -d' ' -f1)-${extras//
 if [ ! -f "$stamp" ]; then
   echo "Installing reconciler[$extras] into .venv ..." >&2
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]" 2>&1 | grep -v -e '^WARNING: Location' -e 'BuildBackendWarning' >&2 || true
-  .venv/bin/python -c "import reconciler" || { echo "error: installing reconciler into .venv failed" >&2; exit 1; }
+  pip_log=".venv/pip-install.log"
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]" >"$pip_log" 2>&1; then
+    tail -n 30 "$pip_log" >&2
+    echo "error: installing reconciler[$extras] into .venv failed (full log: $pip_log)" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
