@@ -135,14 +135,10 @@ def _check_all(
     if count > 1 and len(names) > 1:
         size = sum(_size(n) for n in names)
         if size >= PARALLEL_MIN_BYTES or workers is not None:
-            from reconciler.parallel import (
-                map_batches,
-            )  # imported here: multiprocessing is slow to import
+            from reconciler.parallel import map_batches
 
-            batches = _split(names, min(count, len(names)) * 2)
-            done = [
-                r for chunk in map_batches(_check_batch, batches, env, build, count) for r in chunk
-            ]
+            batches = _split(names, min(count, len(names)))
+            done = [r for chunk in map_batches(_check_batch, batches, env, build) for r in chunk]
             order = {n: i for i, n in enumerate(names)}
             return sorted(done, key=lambda r: order[r.file])
     return _check_batch(names, env, build)
