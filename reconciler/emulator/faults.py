@@ -69,6 +69,11 @@ class FaultInjector:
         with self._lock:
             self.counts[kind] += 1
 
+    def counted(self) -> dict[str, int]:
+        """Faults injected so far, per kind, every kind present."""
+        with self._lock:
+            return {kind: self.counts[kind] for kind in FAULT_KINDS}
+
     def over_capacity(self) -> bool:
         """True when a request arriving now exceeds the cap on requests in flight."""
         cap = self.faults.max_in_flight
@@ -122,3 +127,8 @@ class Stats:
         with self._lock:
             self.requests = Counter()
             self.writes = 0
+
+    def snapshot(self) -> tuple[dict[str, int], int]:
+        """Requests per endpoint (sorted) and writes, copied under the lock."""
+        with self._lock:
+            return dict(sorted(self.requests.items())), self.writes

@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI, Request
 from starlette.types import ASGIApp
 
 from reconciler.emulator.auth import Authenticator
-from reconciler.emulator.faults import FAULT_KINDS, FaultInjector, Stats
+from reconciler.emulator.faults import FaultInjector, Stats
 from reconciler.emulator.settings import EmulatorSettings
 from reconciler.emulator.store import JobStore
 
@@ -38,11 +38,12 @@ class Emulator:
 
     def snapshot(self) -> dict[str, object]:
         """Counters as the inspection endpoint reports them."""
+        requests, writes = self.stats.snapshot()
         return {
-            "requests": dict(sorted(self.stats.requests.items())),
-            "requests_total": sum(self.stats.requests.values()),
-            "writes": self.stats.writes,
-            "faults": {kind: self.faults.counts[kind] for kind in FAULT_KINDS},
+            "requests": requests,
+            "requests_total": sum(requests.values()),
+            "writes": writes,
+            "faults": self.faults.counted(),
             "jobs": self.store.count(),
             "in_flight": self.faults.in_flight,
         }

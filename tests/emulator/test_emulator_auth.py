@@ -154,3 +154,8 @@ def test_only_clients_configured_means_no_psk_at_all() -> None:
         assert emu.psk is None
         response = httpx.get(f"{emu.url}/api/jobs", headers={"Authorization-PSK": DEFAULT_PSK})
         assert response.status_code == 401
+
+
+def test_tokens_live_600_seconds_by_default() -> None:
+    with run_emulator(clients={"ci-bot": "s3cret"}) as emu:
+        assert fetch_token(emu.url).json()["expires_in"] == 600
