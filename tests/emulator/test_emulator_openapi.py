@@ -61,11 +61,13 @@ def test_openapi_describes_the_contract() -> None:
 @schema.parametrize()
 @settings(max_examples=10, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_schemathesis_finds_no_server_error(
-    case: schemathesis.Case, emulator: EmulatorHandle
+    case: schemathesis.Case, clean_emulator: EmulatorHandle
 ) -> None:
+    # clean_emulator: no faults left over from another test; its function scope across
+    # Hypothesis examples is intended (one reset per operation), hence the health checks.
     case.call_and_validate(
-        base_url=emulator.url,
-        headers=emulator.headers,
+        base_url=clean_emulator.url,
+        headers=clean_emulator.headers,
         excluded_checks=[
             # FastAPI's 405 names only the first matching route's methods in Allow; the
             # real server is FastAPI too, so this would fault the emulator for being faithful.
