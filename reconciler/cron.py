@@ -9,6 +9,7 @@ importing croniter costs more than validating ten thousand schedules.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
 
@@ -112,6 +113,17 @@ def describe(expr: str) -> str:
     from cron_descriptor import get_description  # imported here: slow to import
 
     return str(get_description(expr))
+
+
+def iter_runs(expr: str, after: datetime) -> Iterator[datetime]:
+    """Every run time strictly after ``after``, lazily (``@once`` has none)."""
+    if expr == "@once":
+        return
+    from croniter import croniter  # imported here: slow to import
+
+    runs = croniter(_PRESET_CRON.get(expr, expr), after)
+    while True:
+        yield runs.get_next(datetime)
 
 
 def next_runs(expr: str, count: int, after: datetime) -> list[datetime]:

@@ -8,12 +8,13 @@ before the first request to the API.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler.apply import ActionResult, ApplyResult, apply_plan, check_allowed
 from reconciler.auth import ApiSettings
+from reconciler.crowding import crowded_minutes
 from reconciler.errors import ConfigError, Problem, SpecError
 from reconciler.plan import Plan, Policy, make_plan
 from reconciler.remote import OWNER_KEY
@@ -80,10 +81,10 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     specs = load(request.paths, env)
     with NX1Client(request.api) as client:
         remote = client.list_jobs()
+    now = datetime.now(UTC)
     plan = make_plan(specs, remote, request.policy)
-    options = RenderOptions(
-        sensitivity=request.sensitivity, api_url=request.api.base_url, now=datetime.now(UTC)
-    )
+    plan = replace(plan, warnings=tuple(crowded_minutes(specs, now)))
+    options = RenderOptions(sensitivity=request.sensitivity, api_url=request.api.base_url, now=now)
     return PlanOutcome(plan, tuple(specs), options)
 
 

@@ -84,6 +84,8 @@ class Plan:
     ignored: tuple[Ignored, ...] = ()
     # Reasons apply must refuse to run (replace not allowed, budget exceeded...).
     blockers: tuple[str, ...] = ()
+    # Findings worth a reviewer's eye that block nothing (crowded schedules...).
+    warnings: tuple[str, ...] = ()
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)

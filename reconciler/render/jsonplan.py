@@ -45,6 +45,7 @@ def plan_document(plan: Plan, options: RenderOptions) -> dict[str, Any]:
         "changes": [change_json(c, options) for c in plan.changes],
         "ignored": [{"job_name": i.job_name, "id": i.id, "reason": i.reason} for i in plan.ignored],
         "blockers": list(plan.blockers),
+        "warnings": list(plan.warnings),
         "policy": {
             "owner": policy.owner,
             "allow_replace": policy.allow_replace,

@@ -45,6 +45,8 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     head += [f"**{summary_line(plan)}**", ""]
     if plan.blockers:
         head += ["**Apply will refuse to run:**", *[f"- {b}" for b in plan.blockers], ""]
+    if plan.warnings:
+        head += [*[f"- :warning: {w}" for w in plan.warnings], ""]
     tail: list[str] = []
     if plan.ignored:
         tail += ["", f"{len(plan.ignored)} live job(s) left alone (not managed by this run)."]

@@ -68,6 +68,9 @@ def render_text(plan: Plan, options: RenderOptions) -> str:
         out.extend(f"    {i.job_name} (id {i.id}): {i.reason}" for i in plan.ignored[:20])
         if len(plan.ignored) > 20:
             out.append(f"    ... and {len(plan.ignored) - 20} more (see --format json)")
+    if plan.warnings:
+        out.append("")
+        out.extend(_paint(f"warning: {w}", "33", options.color) for w in plan.warnings)
     if plan.blockers:
         out.append("")
         out.append(_paint("Apply will refuse to run:", "31;1", options.color))
