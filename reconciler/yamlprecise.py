@@ -210,6 +210,8 @@ def _here(keys: list[Any], cont: Any, is_map: bool, key: Any) -> Path:
     if cont is None:
         return ()
     if is_map:
+        if key is _NO_KEY:
+            return tuple(keys)  # a key: the problem belongs to its mapping
         return (*keys, "<<" if key is _MERGE_KEY else key)
     return (*keys, len(cont))
 
@@ -279,5 +281,7 @@ def _scalar(
     else:
         problem = f"tag {short_tag(tag)} is not allowed: only plain YAML values are (safe loading)"
     doc.problems.append((to_mark(mark), path, problem))
+    if as_key:
+        return value  # keep the key's text, so the rest of the mapping reads on
     doc.bad.add(path)
     return None
