@@ -13,11 +13,9 @@ key, secret or body ever reaches a message or a log record.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import random
-import ssl
 import time
 from collections.abc import Callable, Collection
 from contextlib import nullcontext
@@ -29,6 +27,15 @@ import httpx
 import stamina
 
 from reconciler import __version__
+from reconciler.answers import (
+    RetryableFailure,
+    describe_transport,
+    json_body,
+    json_kind,
+    retry_after_seconds,
+    server_detail,
+    status_error,
+)
 from reconciler.auth import (
     ApiSettings,
     ClientCredentials,
@@ -56,173 +63,6 @@ _UNAVAILABLE = frozenset({502, 503, 504})
 # The request never left us: even a create is safe to repeat.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 T = TypeVar("T")
-
-
-class _Retry(Exception):
-    """Internal: one attempt failed in a way that another attempt may fix."""
-
-    def __init__(
-        self,
-        kind: type[ApiError],
-        reason: str,
-        method: str,
-        path: str,
-        status: int | None = None,
-        *,
-        retry_after: float | None = None,
-        lost: bool = False,
-    ) -> None:
-        super().__init__(reason)
-        self.kind, self.reason, self.method, self.path, self.status = (
-            kind,
-            reason,
-            method,
-            path,
-            status,
-        )
-        self.retry_after = retry_after
-        self.lost = lost
-
-    def gave_up(self, attempts: int, started: float) -> ApiError:
-        elapsed = time.monotonic() - started
-        return self.kind(
-            f"{self.reason}; gave up after {attempts} attempt(s) in {elapsed:.1f} s",
-            method=self.method,
-            path=self.path,
-            status=self.status,
-        )
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), "number" if isinstance(value, int | float) else "value")
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
-
-
-def _describe_transport(exc: httpx.RequestError, timeout: float) -> tuple[str, bool]:
-    """One line naming the cause, and whether another attempt may help."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"timeout: could not connect within {timeout:g} s", True
-    if isinstance(exc, httpx.PoolTimeout):
-        return f"timeout: no free connection within {timeout:g} s", True
-    if isinstance(exc, httpx.ReadTimeout):
-        return f"timeout: no answer within {timeout:g} s", True
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timeout: could not send the request within {timeout:g} s", True
-    if isinstance(exc, httpx.ConnectError):
-        for cause in _causes(exc):
-            if isinstance(cause, ssl.SSLCertVerificationError):
-                return f"TLS failure: certificate not trusted ({cause.verify_message})", False
-            if isinstance(cause, ssl.SSLError):
-                return f"TLS failure: {_one_line(cause.reason or str(cause))}", False
-        text = str(exc).lower()
-        if "refused" in text:
-            return "connection refused: nothing listens at the API address", True
-        if "temporary failure in name resolution" in text:
-            return "DNS failure: the API host name could not be resolved (temporary)", True
-        if any(s in text for s in ("name or service", "nodename", "getaddrinfo", "resolve")):
-            return "DNS failure: the API host name could not be resolved", False
-        return f"could not connect: {_one_line(str(exc)) or type(exc).__name__}", True
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "the server closed the connection without an answer", True
-    if isinstance(exc, httpx.ReadError):
-        return "the connection was reset while waiting for the answer", True
-    if isinstance(exc, httpx.WriteError):
-        return "the connection broke while sending the request", True
-    if isinstance(exc, httpx.DecodingError):
-        return "the answer could not be decoded (bad content encoding)", False
-    return f"transport failure: {type(exc).__name__}", False
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _detail(response: httpx.Response) -> str:
-    """The server's own explanation, without echoing the values we sent."""
-    try:
-        data = response.json()
-    except ValueError:
-        return ""
-    if not isinstance(data, dict):
-        return ""
-    detail = data.get("detail", data.get("error_description"))
-    if isinstance(detail, str):
-        return _one_line(detail)
-    if isinstance(detail, list):
-        # FastAPI's 422 items carry the offending input too; only loc and msg are shown.
-        parts = []
-        for item in detail[:5]:
-            if isinstance(item, dict):
-                loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
-                parts.append(f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg", "")))
-        return _one_line("; ".join(parts))
-    return ""
-
-
-def _status_error(response: httpx.Response, method: str, path: str, hint: str) -> ApiError:
-    status = response.status_code
-    detail = _detail(response)
-    more = f": {detail}" if detail else ""
-    where: dict[str, Any] = {"method": method, "path": path, "status": status}
-    if status == 401:
-        return AuthError(f"the API refused the credentials (401); {hint}", **where)
-    if status == 403:
-        return AuthError(
-            f"the API refused access (403): the credentials lack permission{more}", **where
-        )
-    if 300 <= status < 400:
-        target = urlsplit(response.headers.get("location", ""))
-        shown = f" to {target.scheme}://{target.hostname}{target.path}" if target.hostname else ""
-        return ApiError(
-            f"the API answered a redirect{shown}; point NX1_HOST at the final address", **where
-        )
-    if status == 404:
-        return ApiError(f"not found (404){more}", **where)
-    if status == 422:
-        return ApiError(f"the API rejected the request (422){more}", **where)
-    if status >= 500:
-        return ApiError(f"the server failed ({status}){more}", **where)
-    return ApiError(f"the API refused the request ({status}){more}", **where)
-
-
-def _json(response: httpx.Response, method: str, path: str) -> Any:
-    where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
-    text = response.text
-    if "html" in response.headers.get("content-type", "").lower() or text[:512].lstrip()[:1] == "<":
-        raise ApiError("the server answered an HTML page, not JSON; is the API URL right?", **where)
-    if not text.strip():
-        raise ApiError("the server answered an empty body, expected JSON", **where)
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise ApiError(
-            f"the server answered invalid JSON ({_one_line(str(exc))})", **where
-        ) from None
 
 
 def _same_content(job: RemoteJob, payload: dict[str, Any]) -> bool:
@@ -293,10 +133,10 @@ class NX1Client:
     def list_jobs(self) -> list[RemoteJob]:
         """Every live job, read with one request; soft-deleted jobs are left out."""
         response = self._with_retries(lambda n: self._send("GET", JOBS, n))
-        data = _json(response, "GET", JOBS)
+        data = json_body(response, "GET", JOBS)
         if not isinstance(data, list):
             raise ApiError(
-                f"expected a JSON array of jobs, got a JSON {_kind(data)}",
+                f"expected a JSON array of jobs, got a JSON {json_kind(data)}",
                 method="GET",
                 path=JOBS,
                 status=response.status_code,
@@ -305,7 +145,7 @@ class NX1Client:
         for index, obj in enumerate(data):
             try:
                 if not isinstance(obj, dict):
-                    raise ValueError(f"it is a JSON {_kind(obj)}, not an object")
+                    raise ValueError(f"it is a JSON {json_kind(obj)}, not an object")
                 if is_live(obj):
                     jobs.append(remote_job_from_api(obj))
             except ValueError as exc:
@@ -335,7 +175,7 @@ class NX1Client:
                 lookup_failed = False
             try:
                 response = self._send("POST", JOBS, number, body=payload, idempotent=False)
-            except _Retry as exc:
+            except RetryableFailure as exc:
                 lost = lost or exc.lost
                 raise
             return self._job_from(response)
@@ -359,10 +199,10 @@ class NX1Client:
     def ping(self) -> dict[str, Any]:
         """The health endpoint's answer (``version``, ``build_number``)."""
         response = self._with_retries(lambda n: self._send("GET", PING, n))
-        data = _json(response, "GET", PING)
+        data = json_body(response, "GET", PING)
         if not isinstance(data, dict):
             raise ApiError(
-                f"expected a JSON object, got a JSON {_kind(data)}", method="GET", path=PING
+                f"expected a JSON object, got a JSON {json_kind(data)}", method="GET", path=PING
             )
         return data
 
@@ -381,7 +221,7 @@ class NX1Client:
         return min(matches, key=lambda j: (j.created_at or "", j.id)) if matches else None
 
     def _job_from(self, response: httpx.Response) -> RemoteJob:
-        data = _json(response, "POST", JOBS)
+        data = json_body(response, "POST", JOBS)
         try:
             return remote_job_from_api(data)
         except ValueError as exc:
@@ -397,7 +237,7 @@ class NX1Client:
         started = time.monotonic()
 
         def retry_on(exc: Exception) -> bool | float:
-            if not isinstance(exc, _Retry):
+            if not isinstance(exc, RetryableFailure):
                 return False
             if exc.retry_after is None:
                 return True
@@ -419,7 +259,7 @@ class NX1Client:
                 with context:
                     number = context.num
                     return attempt(number)
-        except _Retry as exc:
+        except RetryableFailure as exc:
             raise exc.gave_up(number, started) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -447,24 +287,26 @@ class NX1Client:
                 self._tokens.invalidate(token)
                 response, token = self._exchange(method, url, path, number, body, form)
         except httpx.RequestError as exc:
-            reason, retryable = _describe_transport(exc, self.settings.timeout_s)
+            reason, retryable = describe_transport(exc, self.settings.timeout_s)
             reason = f"token endpoint: {reason}" if token_endpoint else reason
             if not retryable:
                 raise TransportError(reason, method=method, path=path) from exc
             lost = not idempotent and not isinstance(exc, _NOT_SENT)
-            raise _Retry(TransportError, reason, method, path, lost=lost) from exc
+            raise RetryableFailure(TransportError, reason, method, path, lost=lost) from exc
         status = response.status_code
         if 200 <= status < 300 or status in accept:
             return response
         who = "the token endpoint" if token_endpoint else "the API"
         if status == 429:
             reason = f"{who} is rate limiting (429)"
-            raise _Retry(ApiError, reason, method, path, status, retry_after=_retry_after(response))
+            raise RetryableFailure(
+                ApiError, reason, method, path, status, retry_after=retry_after_seconds(response)
+            )
         if status in _UNAVAILABLE:
             reason = f"{who} is unavailable ({status})"
-            raise _Retry(ApiError, reason, method, path, status, lost=not idempotent)
+            raise RetryableFailure(ApiError, reason, method, path, status, lost=not idempotent)
         if token_endpoint and status in (400, 401, 403):
-            detail = _detail(response)
+            detail = server_detail(response)
             raise AuthError(
                 f"the token endpoint refused the client credentials ({status}"
                 f"{': ' + detail if detail else ''}); check NX1_CLIENT_ID and NX1_CLIENT_SECRET",
@@ -472,7 +314,7 @@ class NX1Client:
                 path=path,
                 status=status,
             )
-        raise _status_error(response, method, path, self._hint)
+        raise status_error(response, method, path, self._hint)
 
     def _exchange(
         self,
@@ -517,7 +359,7 @@ class NX1Client:
         url = credential.token_url
         response = self._with_retries(lambda n: self._send("POST", url, n, form=form))
         path = urlsplit(url).path
-        data = _json(response, "POST", path)
+        data = json_body(response, "POST", path)
         try:
             return parse_token_answer(data)
         except ValueError as exc:
