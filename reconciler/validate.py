@@ -4,8 +4,8 @@
     check_paths(paths, env) -> Report (counts, problems, and JobSpecs when asked)
 
 Files are independent until the cross-file check (unique job names), so many files
-are spread over the CPU cores; a worker returns only problems and names unless the
-caller wants the JobSpecs themselves.
+are split by size between this process and forked children, one per core; a child
+sends back only problems and names unless the caller wants the JobSpecs themselves.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ walks it); building dicts and lists while the C parser streams events is several
 faster and lets us see what ``yaml.safe_load`` hides: duplicate keys, explicit tags and
 alias expansion. Scalars resolve with PyYAML's own YAML 1.1 resolver table and
 constructors, so values equal what ``yaml.load(..., SafeLoader)`` returns (a test holds
-the two side by side). Differences, all on purpose: duplicate keys, duplicate anchors,
-``!!set``/``!!omap``/``!!pairs``, recursive aliases and alias bombs are problems here.
+the two side by side). Differences, all on purpose: duplicate keys (a second ``<<``
+too), duplicate anchors, ``!!set``/``!!omap``/``!!pairs``, recursive aliases and alias
+bombs are problems here; and when two merged mappings give the same key, the first
+wins as the merge-key spec says (PyYAML 6.0.4 decides by string object identity).
 """
 
 from __future__ import annotations
