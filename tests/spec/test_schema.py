@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -118,3 +119,41 @@ def test_fast_check_on_hand_picked_documents() -> None:
     }
     assert not fast_valid(both) and not _reference_valid(both)
     assert not fast_valid({"jobs": [{"job_name": "a", "job_type": True}]})
+
+
+def _string_keys(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _string_keys(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_string_keys(v) for v in value)
+    return True
+
+
+@settings(max_examples=150, deadline=None)
+@given(documents())
+def test_problems_sit_where_jsonschema_finds_errors(doc: Any) -> None:
+    """End to end: YAML text -> our reader and checks, against PyYAML and jsonschema."""
+    from reconciler.schema import schema_problems
+    from reconciler.yamlread import read_stream
+
+    if not _string_keys(doc):
+        return
+    text = yaml.safe_dump(doc, allow_unicode=True)
+    (ours,) = read_stream(text.encode(), {}).documents
+    reference = yaml.safe_load(text)
+    assert ours.value == reference
+    valid = VALIDATOR.is_valid(reference)
+    assert fast_valid(ours.value) == valid
+    if valid:
+        return
+    wanted = {
+        tuple(e.absolute_path)
+        for e in VALIDATOR.iter_errors(reference)
+        if not (e.validator == "not" and not isinstance(e.instance, dict))
+    }
+    got = {path for _, path, _ in schema_problems(ours)}
+    assert got, text
+    for path in wanted:
+        assert any(p[: len(path)] == path for p in got), (path, got)
+    for path in got:
+        assert any(path[: len(w)] == w for w in wanted), (path, wanted)
