@@ -70,6 +70,24 @@ def check(expr: str) -> str | None:
         problem = _check_field(value, *spec)
         if problem:
             return problem
+    return _never(fields)
+
+
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _never(fields: list[str]) -> str | None:
+    """Days of month that no listed month has (``0 0 30 2 *``): croniter accepts them,
+    and the job would never run."""
+    day, month, weekday = fields[2], fields[3], fields[4]
+    if weekday != "*" or not all(p.isdigit() for p in day.split(",")):
+        return None
+    months = [_number(m, _FIELDS[3][3]) for m in month.split(",")] if month != "*" else []
+    if month != "*" and None in months:
+        return None  # ranges and steps: too rare to be worth it
+    longest = max(_DAYS_IN_MONTH[m - 1] for m in months if m) if months else 31
+    if min(int(d) for d in day.split(",")) > longest:
+        return f"never runs: no month in {month!r} has day {day}"
     return None
 
 

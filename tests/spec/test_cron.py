@@ -19,6 +19,8 @@ VALID = [
     "0 0 * * 7",
     "0 0 * * sun",
     "0 12 1 jan/3 *",
+    "0 0 29 feb *",
+    "0 0 31 2 MON",  # day of month OR day of week: runs on Mondays
     "@once",
     "@hourly",
     "@daily",
@@ -47,6 +49,8 @@ INVALID = {
     "@reboot": "unknown preset @reboot",
     " 0 2 * * *": "leading or trailing whitespace",
     "0 0 * * L": "day of week: 'L' is not",
+    "0 0 30 2 *": "never runs: no month in '2' has day 30",
+    "0 0 31 apr,JUN *": "never runs: no month in 'apr,JUN' has day 31",
 }
 
 
