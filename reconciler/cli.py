@@ -257,9 +257,11 @@ def _request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
     if opts.pop("verbose", False):
         import logging
 
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        logging.getLogger("httpcore").setLevel(logging.WARNING)
+        # Our own loggers only: libraries (httpx, cron-descriptor) stay at WARNING.
+        logging.basicConfig(
+            level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr
+        )
+        logging.getLogger("reconciler").setLevel(logging.DEBUG)
     config = load_config()
 
     def pick(name: str, default: Any, env_var: str | None = None) -> Any:

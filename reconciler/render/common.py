@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from reconciler.plan import Action, Change, FieldChange, Plan, spec_view
@@ -94,13 +95,17 @@ def change_line(fc: FieldChange) -> str:
 
 
 def schedule_note(schedule: str | None, now: datetime | None) -> str:
-    """``at 02:00 AM; next 2026-11-29 02:00, ... UTC`` or "" when it cannot be explained."""
+    """``At 02:00 AM; next 2026-11-29 02:00, ... UTC`` or "" when it cannot be explained."""
     if not schedule:
         return ""
-    try:
-        from reconciler.cron import describe, next_runs
-    except ImportError:  # pragma: no cover - cron ships with the package
-        return ""
+    return _explain(schedule, now)
+
+
+@lru_cache(maxsize=1024)
+def _explain(schedule: str, now: datetime | None) -> str:
+    # Cached: thousands of jobs share a handful of schedules, and croniter is slow.
+    from reconciler.cron import describe, next_runs
+
     try:
         words = describe(schedule)
         runs = next_runs(schedule, 3, now) if now is not None else []
@@ -111,7 +116,7 @@ def schedule_note(schedule: str | None, now: datetime | None) -> str:
     if runs:
         when = ", ".join(r.strftime("%Y-%m-%d %H:%M") for r in runs)
         return f"{words}; next {when} UTC"
-    return str(words)
+    return words
 
 
 def where(change: Change) -> str:
