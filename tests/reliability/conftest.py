@@ -4,6 +4,7 @@ real process, and what is live on the emulator."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -12,9 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from reconciler.cli import main
@@ -45,10 +45,14 @@ def write_specs(directory: Path, count: int, prefix: str = "job") -> Path:
     return directory
 
 
+def live_jobs(emu: EmulatorHandle) -> list[dict[str, Any]]:
+    """Live (not soft-deleted) jobs, read from the store: past faults and credentials."""
+    jobs: list[dict[str, Any]] = json.loads(emu.emulator.store.list_json())
+    return [j for j in jobs if not j.get("is_deleted")]
+
+
 def live_names(emu: EmulatorHandle) -> Counter[str]:
-    """Live (not soft-deleted) job names on the emulator, read past any injected fault."""
-    jobs = httpx.get(f"{emu.url}/api/jobs", headers=emu.headers, timeout=30).json()
-    return Counter(j["job_name"] for j in jobs if not j.get("is_deleted"))
+    return Counter(j["job_name"] for j in live_jobs(emu))
 
 
 def base_env(emu: EmulatorHandle) -> dict[str, str]:
