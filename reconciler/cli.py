@@ -163,7 +163,10 @@ def emulator(
         _fail(
             f"the emulator needs its extra: pip install 'reconciler[emulator]' ({exc.name} is missing)"
         )
-    serve(settings)
+    try:
+        serve(settings)
+    except OSError as exc:  # the port is taken, the host is not ours, the db is unreadable
+        _fail(str(exc))
 
 
 # -- plan and apply --------------------------------------------------------------------
