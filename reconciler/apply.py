@@ -7,11 +7,14 @@ starts nothing new, lets the calls in flight finish, and reports what was done.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Protocol
 
 from reconciler.errors import PlanError, ReconcilerError
@@ -91,6 +94,32 @@ def _run_one(change: Change, api: JobsApi, owner: str) -> ActionResult:
     )
 
 
+@contextmanager
+def _ctrl_c_stops(stop: threading.Event, interrupted: threading.Event) -> Iterator[None]:
+    """While it lasts, a first Ctrl-C only sets ``stop`` and ``interrupted``; a second one
+    raises KeyboardInterrupt as usual.
+
+    A KeyboardInterrupt can land anywhere in the main thread, e.g. while it reports a
+    result, and would escape before what was done is reported. Only the main thread gets
+    signals, and a SIGINT someone set to be ignored or handled otherwise is left alone.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        interrupted.set()
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def apply_plan(
     plan: Plan,
     api: JobsApi,
@@ -104,7 +133,7 @@ def apply_plan(
     todo = list(plan.actionable)
     results: list[ActionResult] = []
     stop = threading.Event()
-    interrupted = False
+    interrupted = threading.Event()
     owner = plan.policy.owner
     pending: dict[Future[ActionResult], Change] = {}
     queue = iter(todo)
@@ -117,13 +146,16 @@ def apply_plan(
                 return
             pending[pool.submit(_run_one, change, api, owner)] = change
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+    with (
+        _ctrl_c_stops(stop, interrupted),
+        ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool,
+    ):
         submit_more(pool)
         while pending:
             try:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            except KeyboardInterrupt:
-                interrupted = True
+            except KeyboardInterrupt:  # outside the main thread's handler, e.g. a 2nd Ctrl-C
+                interrupted.set()
                 stop.set()
                 continue
             for future in done:
@@ -136,4 +168,4 @@ def apply_plan(
                     stop.set()
             submit_more(pool)
     not_started = tuple(c.job_name for c in queue)
-    return ApplyResult(tuple(results), not_started, interrupted)
+    return ApplyResult(tuple(results), not_started, interrupted.is_set())

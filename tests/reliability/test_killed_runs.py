@@ -91,8 +91,9 @@ def test_ctrl_c_starts_nothing_new_reports_and_exits_130(
 
     assert result.code == 130, (out[-1000:], err[-1000:])
     assert "Traceback" not in err
-    # Only the calls in flight at the signal may still land; nothing new starts.
-    assert at_exit - at_signal <= INT_PARALLELISM, (at_signal, at_exit)
+    # Only the calls in flight when the signal is handled may still land; nothing new starts.
+    # (One more round is allowed for the moment between sending the signal and its handling.)
+    assert at_exit - at_signal <= 2 * INT_PARALLELISM, (at_signal, at_exit)
     assert later == at_exit
     assert exited_after < 2.0
     # The report names what was done, and what was not started.
