@@ -66,6 +66,41 @@ def test_sigkill_at_five_moments_then_rerun_converges(
     print(f"SIGKILL after writes {killed_at}; final run: {final.out.splitlines()[-1]}")
 
 
+REPLACE_JOBS = 100
+
+
+def test_sigkill_during_replaces_then_rerun_converges(
+    cli: Cli, emu: EmulatorHandle, tmp_path: Path
+) -> None:
+    """A replace is delete then create: a kill between the two leaves the job absent, and
+    the rerun creates it; never two live copies."""
+    specs = write_specs(tmp_path / "jobs", REPLACE_JOBS)
+    env = base_env(emu)
+    assert cli("apply", "--yes", str(specs), env=env).code == 0
+    (specs / "jobs.yaml").write_text(
+        (specs / "jobs.yaml").read_text().replace("0 2 * * *", "0 3 * * *")
+    )
+    writes_before = int(emu.stats()["writes"])
+    emu.set_faults(latency_ms=20)
+    args = ["apply", "--yes", "--allow-replace", "--parallelism", "8", str(specs)]
+    run = spawn(args, env, tmp_path, "replace-killed")
+    # Half-way through: 50 replaces are 100 writes (a delete and a create each).
+    assert wait_until(lambda: emu.stats()["writes"] - writes_before >= REPLACE_JOBS, 20)
+    run.proc.kill()
+    assert run.finish(10).code == -signal.SIGKILL
+    assert wait_until(lambda: emu.stats()["in_flight"] == 0, 5)
+    mid = live_names(emu)
+    assert set(mid.values()) == {1} and len(mid) <= REPLACE_JOBS  # no name twice, ever
+
+    final = cli(*args, env=env)
+    emu.set_faults()
+    assert final.code == 0, final.err[-2000:]
+    live = live_names(emu)
+    assert len(live) == REPLACE_JOBS and set(live.values()) == {1}
+    again = cli("plan", "--detailed-exitcode", str(specs), env=env)
+    assert again.code == 0, again.out[-2000:]
+
+
 INT_JOBS = 200
 INT_PARALLELISM = 4
 
