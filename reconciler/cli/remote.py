@@ -1,0 +1,214 @@
+"""plan, apply and import: the commands that talk to the API."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, cli
+from reconciler.cli.options import paths_arg, plan_request, policy_options, use_color
+
+if TYPE_CHECKING:
+    from reconciler.apply import ActionResult
+    from reconciler.plan import Plan
+    from reconciler.render.common import RenderOptions
+
+
+@cli.command()
+@paths_arg
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Save the plan to FILE for `apply --plan`.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing would change, 2 when something would.",
+)
+@click.option("--show-unchanged", is_flag=True, help="List unchanged jobs too (text format).")
+@policy_options
+def plan(
+    paths: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    show_unchanged: bool,
+    **opts: Any,
+) -> int:
+    """Show what apply would change on the API; change nothing."""
+    import dataclasses
+    import os
+    from pathlib import Path
+
+    from reconciler.pipeline import build_plan, save_plan
+
+    request = plan_request(paths, opts)
+    outcome = build_plan(request, os.environ)
+    render = dataclasses.replace(
+        outcome.render, color=use_color(sys.stdout), show_unchanged=show_unchanged
+    )
+    click.echo(_render(outcome.plan, render, fmt), nl=False)
+    if out is not None:
+        save_plan(outcome, request.paths, Path(out))
+        click.echo(
+            f"Saved the plan to {out}; apply it with: reconcile apply --plan {out}", err=True
+        )
+    if detailed_exitcode and outcome.plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+def _render(plan: Plan, options: RenderOptions, fmt: str) -> str:
+    if fmt == "json":
+        from reconciler.render.jsonplan import render_json
+
+        return render_json(plan, options)
+    if fmt == "markdown":
+        from reconciler.render.markdown import render_markdown
+
+        return render_markdown(plan, options)
+    from reconciler.render.text import render_text
+
+    return render_text(plan, options)
+
+
+@cli.command()
+@paths_arg
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Apply a plan saved by `plan --out` instead of PATHs.",
+)
+@click.option(
+    "--yes",
+    "-y",
+    is_flag=True,
+    help="Do not ask for confirmation (never asked without a terminal).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--fail-fast", is_flag=True, help="Start nothing new after the first failed action.")
+@policy_options
+def apply(
+    paths: tuple[str, ...], plan_file: str | None, yes: bool, fmt: str, fail_fast: bool, **opts: Any
+) -> int:
+    """Make the API match the specs."""
+    import dataclasses
+    import os
+    from pathlib import Path
+
+    from reconciler.apply import check_allowed
+    from reconciler.pipeline import build_plan, plan_from_saved, run_apply
+    from reconciler.render.applyresult import (
+        ProgressLine,
+        render_result_json,
+        result_line,
+        result_summary,
+    )
+    from reconciler.render.text import render_text
+    from reconciler.savedplan import read_saved
+
+    if plan_file is not None and paths:
+        raise click.UsageError("give either PATHs or --plan FILE, not both")
+    request = plan_request(paths, opts)
+    if plan_file is not None:
+        outcome = plan_from_saved(read_saved(Path(plan_file)), request, os.environ)
+    else:
+        outcome = build_plan(request, os.environ)
+    plan = outcome.plan
+    text = fmt == "text"
+    if text:
+        render = dataclasses.replace(outcome.render, color=use_color(sys.stdout))
+        click.echo(render_text(plan, render), nl=False)
+    check_allowed(plan)
+    if not plan.actionable:
+        if not text:
+            click.echo(render_result_json(plan, None), nl=False)
+        return EXIT_OK
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if not yes and interactive and not click.confirm(f"Apply {len(plan.actionable)} change(s)?"):
+        click.echo("Nothing applied.", err=True)
+        return EXIT_ERROR
+    progress = ProgressLine(len(plan.actionable), enabled=text and sys.stderr.isatty())
+
+    def on_result(result: ActionResult) -> None:
+        progress.clear(sys.stderr)
+        if text:
+            click.echo(result_line(result, color=use_color(sys.stdout)))
+        progress.advance(sys.stderr)
+
+    result = run_apply(outcome, request, fail_fast=fail_fast, on_result=on_result)
+    progress.clear(sys.stderr)
+    if text:
+        click.echo(result_summary(result))
+    else:
+        click.echo(render_result_json(plan, result), nl=False)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+@cli.command("import")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default="jobs",
+    show_default=True,
+    help="Directory to write the spec files to.",
+)
+@click.option(
+    "--job-type", "job_types", multiple=True, help="Import only jobs of this type; repeatable."
+)
+@click.option("--name-prefix", default="", help="Import only jobs whose name starts with this.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option("--api-url", default=None, help="API base URL (overrides NX1_HOST).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 300),
+    default=30.0,
+    show_default=True,
+    help="Seconds per API call.",
+)
+def import_(
+    out_dir: str,
+    job_types: tuple[str, ...],
+    name_prefix: str,
+    force: bool,
+    api_url: str | None,
+    timeout: float,
+) -> int:
+    """Write YAML specs from the jobs that exist on the API."""
+    import os
+    from pathlib import Path
+
+    from reconciler.auth import api_settings_from_env
+    from reconciler.client import NX1Client
+    from reconciler.config import load_config
+    from reconciler.importer import build_import, write_import
+
+    config = load_config()
+    url = api_url or (None if os.environ.get("NX1_HOST") else config.get("api_url"))
+    settings = api_settings_from_env(os.environ, url, timeout)
+    with NX1Client(settings) as client:
+        remote = client.list_jobs()
+    result = build_import(remote, job_types=job_types, name_prefix=name_prefix)
+    for line in result.skipped:
+        click.echo(f"warning: {line}", err=True)
+    written = write_import(result, Path(out_dir), force)
+    click.echo(f"Imported {result.jobs} job(s) into {len(written)} file(s) under {out_dir}/.")
+    return EXIT_OK

@@ -1,0 +1,50 @@
+"""validate and schema: the offline commands."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli import EXIT_ERROR, EXIT_OK, cli
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: problems on stderr, a summary on stdout; json: a list on stdout; github: workflow annotations.",
+)
+def validate(paths: tuple[str, ...], fmt: str) -> int:
+    """Check job spec files offline: YAML, schema, cron, unique names.
+
+    PATH is a file or a directory searched recursively for *.yaml and *.yml
+    (default: the paths of reconciler.yaml, else ./jobs). Exit 0 when every file is
+    valid, 1 otherwise.
+    """
+    from reconciler.report import RENDERERS, summary
+    from reconciler.validate import check_paths
+
+    if not paths:
+        from reconciler.config import load_config
+
+        paths = tuple(str(p) for p in load_config().get("paths", ()))
+    report = check_paths(paths)
+    rendered = RENDERERS[fmt](report.problems)
+    if fmt == "text":
+        click.echo(rendered, err=True, nl=False)
+        click.echo(summary(report.problems, report.files, report.jobs))
+    else:
+        click.echo(rendered, nl=False)
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+@cli.command()
+def schema() -> int:
+    """Print the JSON Schema of a spec file (for editors and other tools)."""
+    from reconciler.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+    return EXIT_OK
