@@ -79,6 +79,7 @@ def test_two_applies_at_once_duplicate_and_plan_shows_each_as_a_conflict(
             ).raise_for_status()
     clean = cli("plan", "--detailed-exitcode", str(specs), env=env)
     assert clean.code == 0, clean.out[-1000:]
+    print(f"two applies at once: {len(doubled)} of {RACE_JOBS} names doubled")
 
 
 TOKEN_JOBS = 60
