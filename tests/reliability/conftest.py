@@ -69,13 +69,12 @@ def invoke(args: list[str], env: Mapping[str, str], monkeypatch: pytest.MonkeyPa
             m.setenv(key, value)
         m.setattr(sys, "stdin", io.StringIO(""))  # no terminal: apply never prompts
         out, err = io.StringIO(), io.StringIO()
+        code = 1  # main always exits; this stands only if it raised something else
         with redirect_stdout(out), redirect_stderr(err):
             try:
                 main(args)
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
-            else:  # pragma: no cover - main always exits
-                code = 0
     return Result(code, out.getvalue(), err.getvalue())
 
 

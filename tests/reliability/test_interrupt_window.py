@@ -10,11 +10,13 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from typing import Any
 
 import pytest
 
 from reconciler.apply import ActionResult, ApplyResult, apply_plan
 from reconciler.plan import Policy, make_plan
+from reconciler.remote import RemoteJob
 from reconciler.spec import JobSpec
 from tests.plan.fakeapi import FakeApi
 
@@ -23,8 +25,8 @@ PARALLELISM = 3
 
 
 class SlowApi(FakeApi):
-    def create_job(self, payload: dict[str, object]):  # type: ignore[no-untyped-def]
-        time.sleep(0.01)
+    def create_job(self, payload: dict[str, Any]) -> RemoteJob:
+        time.sleep(0.01)  # long enough for several creates to be in flight at once
         return super().create_job(payload)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,14 @@ def _lists(emu: EmulatorHandle) -> int:
     return int(emu.stats()["requests"].get("GET /api/jobs", 0))
 
 
+def _lists_above(emu: EmulatorHandle, count: int) -> bool:
+    return _lists(emu) > count
+
+
+def _writes_reach(emu: EmulatorHandle, count: int) -> bool:
+    return int(emu.stats()["writes"]) >= count
+
+
 def test_sigkill_at_five_moments_then_rerun_converges(
     cli: Cli, emu: EmulatorHandle, tmp_path: Path
 ) -> None:
@@ -43,9 +52,9 @@ def test_sigkill_at_five_moments_then_rerun_converges(
         lists_before = _lists(emu)
         run = spawn(args, env, tmp_path, f"killed-{number}")
         if kind == "list":
-            reached = wait_until(lambda b=lists_before: _lists(emu) > b, 10)  # type: ignore[misc]
+            reached = wait_until(partial(_lists_above, emu, lists_before), 10)
         else:
-            reached = wait_until(lambda t=target: emu.stats()["writes"] >= t, 20)  # type: ignore[misc]
+            reached = wait_until(partial(_writes_reach, emu, target), 20)
         run.proc.kill()
         killed = run.finish(10)
         assert reached, (f"the apply never reached {kind} {target}", killed.err[-500:])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,8 +112,8 @@ def test_no_secret_in_any_output(
     env["REL_BUCKET"] = ENV_BUCKET
     outputs: list[str] = []
 
-    def run(*args: str, code: int = 0, **extra: str) -> str:
-        result = cli(*args, env={**env, **extra})
+    def run(*args: str, code: int = 0, extra: Mapping[str, str] | None = None) -> str:
+        result = cli(*args, env={**env, **(extra or {})})
         outputs.extend([result.out, result.err])
         assert result.code == code, (args, result.out[-800:], result.err[-800:])
         return result.out + result.err
@@ -130,10 +130,10 @@ def test_no_secret_in_any_output(
     second = {"REL_NOTE": ENV_NOTE_2}
     specs.write_text(SPECS.format(password=LITERAL_PASSWORD_2, token=LITERAL_TOKEN))
     for fmt in ("text", "markdown", "json"):
-        shown = run("plan", "-v", "--format", fmt, "--allow-replace", "jobs", **second)
+        shown = run("plan", "-v", "--format", fmt, "--allow-replace", "jobs", extra=second)
         assert "sensitive, sha256:" in shown  # the change is visible, the values are not
-    run("plan", "-v", "--out", "plan2.json", "--allow-replace", "jobs", **second)
-    run("apply", "-v", "--yes", "--format", "json", "--allow-replace", "jobs", **second)
+    run("plan", "-v", "--out", "plan2.json", "--allow-replace", "jobs", extra=second)
+    run("apply", "-v", "--yes", "--format", "json", "--allow-replace", "jobs", extra=second)
     specs.write_text(SPECS.format(password=LITERAL_PASSWORD, token=LITERAL_TOKEN))
     run("apply", "-v", "--yes", "--allow-replace", "jobs")
     run("import", "--out", "imported")
@@ -143,7 +143,7 @@ def test_no_secret_in_any_output(
         refused = {"NX1_CLIENT_SECRET": WRONG_SECRET}
     if credential == "token":
         refused = {"NX1_TOKEN": WRONG_PSK}
-    message = run("--traceback", "plan", "-v", "jobs", code=1, **refused)
+    message = run("--traceback", "plan", "-v", "jobs", code=1, extra=refused)
     assert "401" in message or "refused" in message, message
 
     # The control: with no sensitive pattern, the literal password does show, so the checks
