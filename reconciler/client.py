@@ -16,12 +16,18 @@ from __future__ import annotations
 import json
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable, Collection
 from contextlib import nullcontext
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
+
+# httpx imports its own command line (and rich, when installed) on import: ~0.1 s of
+# start-up for a CLI we never use. A None entry makes that import fail fast; httpx
+# expects it to fail when rich is absent and carries on.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 import httpx
 import stamina

@@ -141,8 +141,32 @@ def remote_view(job: RemoteJob) -> dict[str, Any]:
     return managed_view(job.job_type, job.source, job.destination, job.schedule, props)
 
 
-def _canonical(view: Mapping[str, Any]) -> str:
-    return json.dumps(view, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values: like ``==``, but true is not 1 and 1 is not 1.0.
+
+    ``==`` runs first at C speed and rejects almost every difference; the typed walk
+    only confirms an equality, so ten thousand in-sync jobs cost milliseconds.
+    """
+    return a == b and _same_types(a, b)
+
+
+# Values that ``==`` never confuses with another type: nothing to check below them.
+_PLAIN = frozenset({str, type(None)})
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    # Plain loops, not all(genexpr): this runs for every job of every plan.
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        for key, value in a.items():
+            if type(value) not in _PLAIN and not _same_types(value, b[key]):
+                return False
+    elif type(a) is list:
+        for x, y in zip(a, b, strict=True):
+            if type(x) not in _PLAIN and not _same_types(x, y):
+                return False
+    return True
 
 
 def field_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
@@ -223,7 +247,7 @@ def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:
     job = live[0]
     want = spec_view(spec)
     have = remote_view(job)
-    same = _canonical(want) == _canonical(have)
+    same = same_json(want, have)
     diff = () if same else field_diff(have, want)
     if job.owner is not None and job.owner != policy.owner:
         return Change(

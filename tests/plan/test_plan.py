@@ -184,3 +184,25 @@ def test_apply_then_plan_is_empty(
     writes = api.writes
     apply_plan(again, api)
     assert api.writes == writes
+
+
+def test_specs_survive_pickling_whole() -> None:
+    import pickle
+    from dataclasses import fields
+
+    from reconciler.spec import Location
+
+    original = spec(
+        "a",
+        source="s",
+        destination="d",
+        schedule="@daily",
+        properties={"x": [1, {"y": None}]},
+        location=Location("f.yaml", 3, 5),
+        json_path="$.jobs[0]",
+        locations={("source",): Location("f.yaml", 4, 13)},
+        sensitive=frozenset({("source",)}),
+    )
+    copy = pickle.loads(pickle.dumps(original))
+    assert copy == original
+    assert all(getattr(copy, f.name) == getattr(original, f.name) for f in fields(original))
