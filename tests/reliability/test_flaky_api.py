@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.reliability.conftest import Cli, base_env, live_names, write_specs
+from tests.reliability.conftest import Cli, base_env, jobs_yaml, live_names, write_specs
 
 if TYPE_CHECKING:
     from reconciler.emulator.testing import EmulatorHandle
@@ -56,3 +56,28 @@ def test_500_creates_under_faults_converge_without_duplicates(
     assert again.code == 0, again.out + again.err
     assert f"Plan: 0 to create, 0 to replace, 0 to delete, {JOBS} unchanged." in again.out
     print(f"500 creates under faults: {elapsed:.2f} s, {stats}")
+
+
+def test_replaces_and_deletes_under_faults_converge(
+    cli: Cli, emu: EmulatorHandle, tmp_path: Path
+) -> None:
+    """Deletes and replaces meet the same faults: a delete whose answer is lost finds the
+    job gone (404) and counts it done; a replace never leaves two copies."""
+    specs = write_specs(tmp_path / "jobs", 60)
+    env = base_env(emu)
+    assert cli("apply", "--yes", str(specs), env=env).code == 0
+    # 40 change (replace), 10 leave the specs (prune), 10 stay.
+    text = jobs_yaml(50).replace('"0 2 * * *"', '"0 4 * * *"', 40)
+    (specs / "jobs.yaml").write_text(text)
+    emu.set_faults(seed=3, rate_503=0.2, rate_drop=0.05, rate_lost_create=0.05)
+    flags = ["--allow-replace", "--prune", "--max-deletes", "10", "--max-delete-share", "0.5"]
+    applied = cli("apply", "--yes", *flags, str(specs), env=env)
+    faults = emu.stats()["faults"]
+    emu.set_faults()
+    assert applied.code == 0, applied.err[-2000:]
+    assert "Apply complete: 0 created, 40 replaced, 10 deleted." in applied.out
+    assert faults["503"] > 0 and faults["drop"] > 0, faults
+    live = live_names(emu)
+    assert len(live) == 50 and set(live.values()) == {1}
+    again = cli("plan", "--detailed-exitcode", *flags, str(specs), env=env)
+    assert again.code == 0, again.out[-2000:]
