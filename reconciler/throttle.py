@@ -1,7 +1,8 @@
 """Adaptive concurrency: an AIMD limiter shared by every request of one client.
 
-The limit starts low, grows by one after each window of successes while the server
-keeps up, and halves when the server pushes back (429 or 503). Callers may run many
+The limit starts low, grows by one per success until the server first pushes back
+(slow start, as in TCP), then by one after each window of successes while it keeps
+up, and halves when the server pushes back (429 or 503). Callers may run many
 threads; only ``limit`` of them have a request in flight at any moment.
 """
 
@@ -71,6 +72,7 @@ class AimdLimiter:
         self._peak_in_flight = 0
         self._peak_limit = self._limit
         self._decreases = 0
+        self._slow_start = increase_after is None
 
     @property
     def limit(self) -> int:
@@ -102,6 +104,7 @@ class AimdLimiter:
         with self._cond:
             self._in_flight -= 1
             if slot.outcome is Outcome.THROTTLED:
+                self._slow_start = False
                 if slot.epoch == self._epoch:
                     halved = max(self.min_limit, self._limit // 2)
                     self._decreases += halved < self._limit
@@ -110,7 +113,10 @@ class AimdLimiter:
                     self._successes = 0
             elif slot.outcome is Outcome.SUCCESS:
                 self._successes += 1
-                if self._successes >= (self._increase_after or self._limit):
+                # Slow start, as in TCP: until the server first pushes back, every success
+                # adds a place (the limit doubles per window); after that, one per window.
+                window = 1 if self._slow_start else (self._increase_after or self._limit)
+                if self._successes >= window:
                     self._successes = 0
                     if self._limit < self.max_limit:
                         self._limit += 1

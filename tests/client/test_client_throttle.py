@@ -32,8 +32,25 @@ def test_starts_at_initial_capped_by_max() -> None:
         AimdLimiter(0)
 
 
+def test_slow_start_adds_a_place_per_success_until_the_first_throttle() -> None:
+    limiter = AimdLimiter(32, initial=4)
+    finish(limiter, Outcome.SUCCESS, 10)
+    assert limiter.limit == 14
+    finish(limiter, Outcome.THROTTLED)
+    assert limiter.limit == 7
+    finish(limiter, Outcome.SUCCESS, 6)
+    assert limiter.limit == 7  # additive from now on: one per window of 7
+    finish(limiter, Outcome.SUCCESS)
+    assert limiter.limit == 8
+
+
 def test_grows_by_one_per_window_up_to_max() -> None:
     limiter = AimdLimiter(6, initial=4)
+    finish(limiter, Outcome.THROTTLED)  # leave slow start: 4 -> 2
+    finish(limiter, Outcome.SUCCESS, 2)
+    assert limiter.limit == 3
+    finish(limiter, Outcome.SUCCESS, 3)
+    assert limiter.limit == 4
     finish(limiter, Outcome.SUCCESS, 3)
     assert limiter.limit == 4
     finish(limiter, Outcome.SUCCESS)
