@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 JOBS = 500
 
 
-# About 13 s on 2 cores: every 429 costs a whole second (Retry-After carries whole seconds,
+# 10-15 s on 2 cores: every 429 costs a whole second (Retry-After carries whole seconds,
 # so the emulator rounds 0.05 up to 1), and every other retry waits 0.1 s doubling plus up
 # to 0.5 s of jitter, while the limiter halves concurrency on each 503.
 @pytest.mark.slow
