@@ -54,8 +54,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
         result = cli.main(args=args, prog_name="reconcile", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        # One line, like every other bad input; click's own form takes three.
+        where = exc.ctx.command_path if exc.ctx is not None else "reconcile"
+        click.echo(f"error: {exc.format_message()} (see '{where} --help')", err=True)
+        sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(EXIT_ERROR)
     except (KeyboardInterrupt, click.Abort):
         click.echo("interrupted", err=True)
