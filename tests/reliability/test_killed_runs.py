@@ -41,6 +41,7 @@ def _writes_reach(emu: EmulatorHandle, count: int) -> bool:
     return int(emu.stats()["writes"]) >= count
 
 
+@pytest.mark.slow  # 6-10 s: six real processes, each planning 300 jobs
 def test_sigkill_at_five_moments_then_rerun_converges(
     cli: Cli, emu: EmulatorHandle, tmp_path: Path
 ) -> None:
