@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +114,7 @@ def apply(
 
     from reconciler.apply import check_allowed
     from reconciler.pipeline import build_plan, plan_from_saved, run_apply
+    from reconciler.plan import Action
     from reconciler.render.applyresult import (
         ProgressLine,
         render_result_json,
@@ -131,14 +133,16 @@ def apply(
         outcome = build_plan(request, os.environ)
     plan = outcome.plan
     text = fmt == "text"
+    out = _Stdout()
     if text:
         render = dataclasses.replace(outcome.render, color=use_color(sys.stdout))
-        click.echo(render_text(plan, render), nl=False)
+        out.echo(render_text(plan, render), nl=False)
     check_allowed(plan)
+    conflicts = [c.job_name for c in plan.changes if c.action is Action.CONFLICT]
     if not plan.actionable:
         if not text:
-            click.echo(render_result_json(plan, None), nl=False)
-        return EXIT_OK
+            out.echo(render_result_json(plan, None), nl=False)
+        return _conflicts_left(conflicts)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not yes and interactive and not click.confirm(f"Apply {len(plan.actionable)} change(s)?"):
         click.echo("Nothing applied.", err=True)
@@ -148,18 +152,54 @@ def apply(
     def on_result(result: ActionResult) -> None:
         progress.clear(sys.stderr)
         if text:
-            click.echo(result_line(result, color=use_color(sys.stdout)))
+            out.echo(result_line(result, color=use_color(sys.stdout)))
         progress.advance(sys.stderr)
 
     result = run_apply(outcome, request, fail_fast=fail_fast, on_result=on_result)
     progress.clear(sys.stderr)
     if text:
-        click.echo(result_summary(result))
+        out.echo(result_summary(result), always=True)
     else:
-        click.echo(render_result_json(plan, result), nl=False)
+        out.echo(render_result_json(plan, result), nl=False)
     if result.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_OK if result.ok else EXIT_ERROR
+    if not result.ok:
+        return EXIT_ERROR
+    return _conflicts_left(conflicts)
+
+
+def _conflicts_left(names: list[str]) -> int:
+    """The API does not match the specs while a conflict stands: say so, exit 1."""
+    if not names:
+        return EXIT_OK
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    click.echo(
+        f"error: {len(names)} job(s) in conflict were left alone: {shown} (see the plan)", err=True
+    )
+    return EXIT_ERROR
+
+
+class _Stdout:
+    """stdout that may lose its reader (``reconcile apply | head -1``) mid-run.
+
+    The apply must not stop half-way because nobody reads its result lines: once the
+    pipe is gone, lines are dropped, and ``always`` lines (the summary) go to stderr.
+    """
+
+    def __init__(self) -> None:
+        self.lost = False
+
+    def echo(self, text: str, *, nl: bool = True, always: bool = False) -> None:
+        if not self.lost:
+            try:
+                click.echo(text, nl=nl)
+                return
+            except BrokenPipeError:
+                self.lost = True
+                # Whatever is still buffered must not fail again at exit.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if always:
+            click.echo(f"{text} (stdout was closed; result lines were dropped)", err=True)
 
 
 @cli.command("import")

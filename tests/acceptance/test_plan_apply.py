@@ -164,7 +164,9 @@ def test_conflicts_are_never_resolved_silently(
     assert "2 live jobs share this name" in reasons["sales-daily"]
     assert "owned by 'team-b'" in reasons["nlp-tagging"]
     writes = _writes(clean_emulator)
-    assert api("apply").code == 0
+    applied = api("apply")
+    assert applied.code == 1
+    assert "error: 2 job(s) in conflict were left alone: sales-daily, nlp-tagging" in applied.err
     assert _writes(clean_emulator) == writes
 
 

@@ -164,11 +164,6 @@ def test_ctrl_c_starts_nothing_new_reports_and_exits_130(
     print(f"Ctrl-C at {at_signal} writes, exit after {exited_after:.2f} s with {at_exit} writes")
 
 
-@pytest.mark.xfail(
-    reason="cli: click's main() turns EPIPE into a silent sys.exit(1); the apply stops "
-    "half-way with no line on stderr",
-    strict=True,
-)
 def test_a_closed_stdout_never_ends_an_apply_silently(emu: EmulatorHandle, tmp_path: Path) -> None:
     """`reconcile apply --yes | head -1`: the reader goes away after one line. Whatever
     the apply then does, stderr (still open) says why it stopped, in one line."""
