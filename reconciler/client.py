@@ -53,7 +53,13 @@ from reconciler.auth import (
     refused_hint,
 )
 from reconciler.errors import ApiError, AuthError, TransportError
-from reconciler.remote import RemoteJob, is_live, parse_properties, remote_job_from_api
+from reconciler.remote import (
+    RemoteJob,
+    is_live,
+    parse_all_properties,
+    parse_properties,
+    remote_job_from_api,
+)
 from reconciler.throttle import AimdLimiter, Outcome, Slot
 
 __all__ = ["ApiSettings", "NX1Client", "RetryPolicy", "api_settings_from_env"]
@@ -147,13 +153,16 @@ class NX1Client:
                 path=JOBS,
                 status=response.status_code,
             )
+        # Numbered in the answer's own order, so an error names the item as sent.
+        live = [(i, o) for i, o in enumerate(data) if not isinstance(o, dict) or is_live(o)]
+        objs = [o for _, o in live]
+        bulk = parse_all_properties(objs) if all(type(o) is dict for o in objs) else None
         jobs = []
-        for index, obj in enumerate(data):
+        for position, (index, obj) in enumerate(live):
             try:
                 if not isinstance(obj, dict):
                     raise ValueError(f"it is a JSON {json_kind(obj)}, not an object")
-                if is_live(obj):
-                    jobs.append(remote_job_from_api(obj))
+                jobs.append(remote_job_from_api(obj, bulk[position] if bulk else None))
             except ValueError as exc:
                 raise ApiError(
                     f"item {index} of the job list cannot be read: {exc}",

@@ -206,3 +206,44 @@ def test_specs_survive_pickling_whole() -> None:
     copy = pickle.loads(pickle.dumps(original))
     assert copy == original
     assert all(getattr(copy, f.name) == getattr(original, f.name) for f in fields(original))
+
+
+def test_bulk_properties_parse_equals_one_by_one() -> None:
+    from reconciler.remote import parse_all_properties, parse_properties
+
+    objs: list[dict[str, object]] = [
+        {"properties_json": '{"a": 1}'},
+        {"properties_json": None},
+        {"properties_json": "  "},
+        {"properties_json": '{"b": [true, 1.5]}'},
+        {},
+    ]
+    assert parse_all_properties(objs) == [parse_properties(o.get("properties_json")) for o in objs]  # type: ignore[arg-type]
+    for odd in ('{"a": 1}, {"b": 2}', "[1]", "nope", '"text"'):
+        assert parse_all_properties([{"properties_json": odd}]) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    wanted=spec_strategy,
+    other=spec_strategy,
+    same=st.booleans(),
+    blank=st.sampled_from(["", None]),
+)
+def test_fast_comparison_agrees_with_the_views(
+    wanted: JobSpec, other: JobSpec, same: bool, blank: str | None
+) -> None:
+    from reconciler.plan import _same_fields, remote_view, same_json, spec_view
+
+    existing = wanted if same else other
+    api = FakeApi()
+    api.add(
+        existing.job_name,
+        existing.job_type,
+        OWNER,
+        schedule=existing.schedule,
+        properties=existing.properties,
+        source=blank,
+    )
+    job = api.list_jobs()[0]
+    assert _same_fields(wanted, job) == same_json(spec_view(wanted), remote_view(job))
