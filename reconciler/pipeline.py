@@ -37,7 +37,9 @@ class PlanRequest:
 
 
 DEFAULT_PARALLELISM = 8
-MAX_PARALLELISM = 32
+# More threads than this cost more CPU in GIL contention than they save in waiting:
+# measured on 2 cores, 600 creates took 0.94 s of CPU at 16 threads, 1.59 s at 32.
+MAX_PARALLELISM = 16
 
 
 def limiter_for(parallelism: int | None) -> AimdLimiter:

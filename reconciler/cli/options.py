@@ -76,7 +76,7 @@ def policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--parallelism",
             type=click.IntRange(1, 64),
             default=None,
-            help="Fixed cap on API calls in flight [default: adaptive, 8 growing to 32 while the API keeps up].",
+            help="Fixed cap on API calls in flight [default: adaptive, 8 growing to 16 while the API keeps up].",
         ),
         click.option(
             "--timeout",
