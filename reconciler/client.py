@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import ssl
 import sys
 import time
 from collections.abc import Callable, Collection
@@ -92,6 +93,21 @@ def _same_content(job: RemoteJob, payload: dict[str, Any]) -> bool:
     return (ours or None) == (theirs or None)
 
 
+def _tls_context(settings: ApiSettings) -> ssl.SSLContext | bool:
+    """The default trust store, unless no URL we will call is https.
+
+    Loading the trust store costs ~0.1 s of every run's start-up; plain http is only
+    ever allowed to loopback hosts (the emulator, tests). The bare context still demands
+    a verified certificate, so an https URL given later would fail closed, not open.
+    """
+    urls = [settings.base_url]
+    if isinstance(settings.credential, ClientCredentials):
+        urls.append(settings.credential.token_url)
+    if all(url.startswith("http://") for url in urls):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return True
+
+
 class NX1Client:
     """A thread-safe client of the NX1 jobs API; use it as a context manager.
 
@@ -112,6 +128,7 @@ class NX1Client:
         self.limiter = limiter or AimdLimiter(parallelism, initial=min(4, parallelism))
         pool = max(32, self.limiter.max_limit)
         self._http = httpx.Client(
+            verify=_tls_context(settings),
             base_url=settings.base_url,
             timeout=httpx.Timeout(settings.timeout_s, connect=min(settings.timeout_s, 10.0)),
             limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
