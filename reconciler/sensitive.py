@@ -33,6 +33,8 @@ class Sensitivity:
 
     patterns: tuple[str, ...] = DEFAULT_PATTERNS
     _regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    # Keys repeat across thousands of jobs: each is matched against the patterns once.
+    _known: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         # Compiled once; re.error from a bad pattern is turned into a ConfigError by the caller.
