@@ -74,22 +74,16 @@ def _run_one(change: Change, api: JobsApi, owner: str) -> ActionResult:
         if change.action in (Action.CREATE, Action.REPLACE):
             assert change.desired is not None
             created = api.create_job(create_body(change.desired, owner)).id
+        error = None
     except ReconcilerError as exc:
-        return ActionResult(
-            change.job_name,
-            change.action,
-            ok=False,
-            created_id=created,
-            deleted_ids=tuple(deleted),
-            error=str(exc),
-            seconds=time.monotonic() - started,
-        )
+        error = str(exc)
     return ActionResult(
         change.job_name,
         change.action,
-        ok=True,
+        ok=error is None,
         created_id=created,
         deleted_ids=tuple(deleted),
+        error=error,
         seconds=time.monotonic() - started,
     )
 

@@ -29,7 +29,8 @@ class Result:
 Runner = Callable[..., Result]
 
 
-def _invoke(args: list[str], env: Mapping[str, str], monkeypatch: pytest.MonkeyPatch) -> Result:
+def invoke(args: list[str], env: Mapping[str, str], monkeypatch: pytest.MonkeyPatch) -> Result:
+    """Run ``main(args)`` in-process with exactly the NX1/RECONCILER variables in ``env``."""
     with monkeypatch.context() as m:
         for key in [k for k in os.environ if k.startswith(("NX1_", "RECONCILER_"))]:
             m.delenv(key)
@@ -53,7 +54,7 @@ def reconcile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Runner:
     monkeypatch.chdir(tmp_path)
 
     def run(*args: str, env: Mapping[str, str] | None = None) -> Result:
-        return _invoke(list(args), env or {}, monkeypatch)
+        return invoke(list(args), env or {}, monkeypatch)
 
     return run
 

@@ -3,7 +3,6 @@ real process, and what is live on the emulator."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -11,14 +10,12 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from reconciler.cli import main
-from tests.acceptance.conftest import Result
+from tests.acceptance.conftest import Result, invoke
 
 if TYPE_CHECKING:
     from reconciler.emulator.testing import EmulatorHandle
@@ -58,24 +55,6 @@ def live_names(emu: EmulatorHandle) -> Counter[str]:
 def base_env(emu: EmulatorHandle) -> dict[str, str]:
     assert emu.psk is not None
     return {"NX1_HOST": emu.url, "NX1_API_KEY": emu.psk, "RECONCILER_OWNER": OWNER}
-
-
-def invoke(args: list[str], env: Mapping[str, str], monkeypatch: pytest.MonkeyPatch) -> Result:
-    """Run ``main(args)`` in-process with exactly the NX1/RECONCILER variables in ``env``."""
-    with monkeypatch.context() as m:
-        for key in [k for k in os.environ if k.startswith(("NX1_", "RECONCILER_"))]:
-            m.delenv(key)
-        for key, value in env.items():
-            m.setenv(key, value)
-        m.setattr(sys, "stdin", io.StringIO(""))  # no terminal: apply never prompts
-        out, err = io.StringIO(), io.StringIO()
-        code = 1  # main always exits; this stands only if it raised something else
-        with redirect_stdout(out), redirect_stderr(err):
-            try:
-                main(args)
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-    return Result(code, out.getvalue(), err.getvalue())
 
 
 Cli = Callable[..., Result]
