@@ -129,6 +129,6 @@ def emulator(
         serve(settings)
     except OSError as exc:  # the port is taken, the host is not ours, the db is unreadable
         fail(str(exc))
-
-
-# -- plan and apply --------------------------------------------------------------------
+    except KeyboardInterrupt:
+        # Ctrl-C is how a server is stopped: uvicorn has shut down cleanly by now.
+        click.echo("emulator stopped", err=True)
