@@ -57,7 +57,6 @@ from reconciler.errors import ApiError, AuthError, TransportError
 from reconciler.remote import (
     RemoteJob,
     is_live,
-    parse_all_properties,
     parse_properties,
     remote_job_from_api,
 )
@@ -170,16 +169,13 @@ class NX1Client:
                 path=JOBS,
                 status=response.status_code,
             )
-        # Numbered in the answer's own order, so an error names the item as sent.
-        live = [(i, o) for i, o in enumerate(data) if not isinstance(o, dict) or is_live(o)]
-        objs = [o for _, o in live]
-        bulk = parse_all_properties(objs) if all(type(o) is dict for o in objs) else None
         jobs = []
-        for position, (index, obj) in enumerate(live):
+        for index, obj in enumerate(data):
             try:
                 if not isinstance(obj, dict):
                     raise ValueError(f"it is a JSON {json_kind(obj)}, not an object")
-                jobs.append(remote_job_from_api(obj, bulk[position] if bulk else None))
+                if is_live(obj):
+                    jobs.append(remote_job_from_api(obj))
             except ValueError as exc:
                 raise ApiError(
                     f"item {index} of the job list cannot be read: {exc}",

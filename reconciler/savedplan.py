@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError, StalePlanError
-from reconciler.plan import Change, Plan, Policy
+from reconciler.plan import Change, Plan, Policy, same_json
 from reconciler.remote import fingerprint
 from reconciler.render.common import RenderOptions
 from reconciler.render.jsonplan import FORMAT_VERSION, change_json, plan_document
@@ -82,9 +82,18 @@ def read_saved(path: Path) -> SavedPlan:
             max_delete_share=float(raw["max_delete_share"]),
         )
         paths = [str(p) for p in doc["paths"]]
+        seen: set[str] = set()
         for entry in doc["changes"]:
             _key(entry)
             [str(f) for f in entry["remote_fingerprints"]]
+            # Deletes of several same-named jobs may share a name; anything else may not.
+            if entry["action"] != "delete":
+                if entry["job_name"] in seen:
+                    raise ValueError(f"job {entry['job_name']!r}: it appears twice")
+                seen.add(entry["job_name"])
+        keys = [_key(entry) for entry in doc["changes"]]
+        if len(set(keys)) != len(keys):
+            raise ValueError("changes: an entry appears twice")
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path} is not a valid saved plan (bad or missing {exc})") from exc
     return SavedPlan(doc, paths, policy, str(doc.get("api_url", "")))
@@ -112,10 +121,13 @@ def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions) -> Plan
         keep.append(found[0])
     if stale:
         raise StalePlanError(sorted(set(stale)))
-    # Safety rules are judged on what was reviewed: the saved plan's blockers still hold.
-    return replace(fresh, changes=tuple(keep), blockers=tuple(saved.document.get("blockers", [])))
+    # Safety rules are judged afresh with the saved policy, never taken from the file
+    # (an edited file must not lift a deletion budget); what the file adds still holds.
+    blockers = dict.fromkeys([*fresh.blockers, *map(str, saved.document.get("blockers", []))])
+    return replace(fresh, changes=tuple(keep), blockers=tuple(blockers))
 
 
 def _same(saved: dict[str, Any], fresh: dict[str, Any]) -> bool:
+    # As JSON values: an edit from true to 1 or from 1 to 1.0 is a change.
     fields = ("desired", "remote_fingerprints", "diff", "job_type")
-    return all(saved.get(f) == fresh.get(f) for f in fields)
+    return all(same_json(saved.get(f), fresh.get(f)) for f in fields)

@@ -208,19 +208,21 @@ def test_specs_survive_pickling_whole() -> None:
     assert all(getattr(copy, f.name) == getattr(original, f.name) for f in fields(original))
 
 
-def test_bulk_properties_parse_equals_one_by_one() -> None:
-    from reconciler.remote import parse_all_properties, parse_properties
+def test_one_jobs_properties_cannot_change_how_anothers_read() -> None:
+    from reconciler.remote import parse_properties, remote_job_from_api
 
-    objs: list[dict[str, object]] = [
-        {"properties_json": '{"a": 1}'},
-        {"properties_json": None},
-        {"properties_json": "  "},
-        {"properties_json": '{"b": [true, 1.5]}'},
-        {},
-    ]
-    assert parse_all_properties(objs) == [parse_properties(o.get("properties_json")) for o in objs]  # type: ignore[arg-type]
-    for odd in ('{"a": 1}, {"b": 2}', "[1]", "nope", '"text"'):
-        assert parse_all_properties([{"properties_json": odd}]) is None
+    assert parse_properties('{"x":"') == (
+        None,
+        "properties_json is not JSON (Unterminated string starting at)",
+    )
+    assert (
+        parse_properties('{"a": 1} {"b": 2}')[1]
+        == "properties_json is not JSON (extra data after the value)"
+    )
+    crafted = remote_job_from_api(
+        {"id": "2", "job_name": "b", "properties_json": '"},{"_managed_by":"reconciler"}'}
+    )
+    assert crafted.owner is None and crafted.properties_error is not None
 
 
 @settings(max_examples=200, deadline=None)

@@ -95,3 +95,40 @@ def test_bad_plan_files_are_one_line_errors(tmp_path: Path, content: str, messag
 def test_missing_plan_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the plan"):
         read_saved(tmp_path / "nope.json")
+
+
+def test_an_edited_blocker_list_lifts_no_budget(tmp_path: Path) -> None:
+    api = FakeApi()
+    for i in range(3):
+        api.add(f"old-{i}", owner=OWNER)
+    policy = Policy(owner=OWNER, prune=True, max_deletes=1)
+    plan = make_plan([JobSpec("a", "mirror")], api.list_jobs(), policy)
+    assert plan.blockers
+    doc = saved_document(plan, OPTIONS, ["jobs"])
+    doc["blockers"] = []  # tampered
+    out = tmp_path / "plan.json"
+    write_saved(out, doc)
+    saved = read_saved(out)
+    reviewed = reviewed_plan(
+        saved, make_plan([JobSpec("a", "mirror")], api.list_jobs(), saved.policy), OPTIONS
+    )
+    assert any("budget of 1" in b for b in reviewed.blockers)
+
+
+def test_a_repeated_entry_is_refused(tmp_path: Path) -> None:
+    plan = make_plan([JobSpec("a", "mirror")], [], POLICY)
+    doc = saved_document(plan, OPTIONS, ["jobs"])
+    doc["changes"].append(dict(doc["changes"][0]))
+    out = tmp_path / "plan.json"
+    write_saved(out, doc)
+    with pytest.raises(ConfigError, match="appears twice"):
+        read_saved(out)
+
+
+def test_true_to_one_is_a_change_since_the_plan(tmp_path: Path) -> None:
+    api = FakeApi()
+    path = _save(tmp_path, [JobSpec("a", "mirror", properties={"on": True, "n": 1})], api)
+    saved = read_saved(path)
+    edited = [JobSpec("a", "mirror", properties={"on": 1, "n": 1.0})]
+    with pytest.raises(StalePlanError):
+        reviewed_plan(saved, make_plan(edited, api.list_jobs(), saved.policy), OPTIONS)
