@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from reconciler.plan import Action, Change, FieldChange, Plan, spec_view
-from reconciler.sensitive import Sensitivity
+from reconciler.sensitive import Sensitivity, fingerprint
 from reconciler.spec import FieldPath
 
 SYMBOLS = {
@@ -52,13 +52,28 @@ def shown(value: Any) -> str:
 def masked_diff(change: Change, sensitivity: Sensitivity) -> Iterator[FieldChange]:
     """The field changes of a change with every secret replaced by its fingerprint."""
     env = change.desired.sensitive if change.desired else frozenset()
+    # A secret inside a list may have moved since the remote was written (an item put
+    # before it): every value in a list that holds a value from the environment is
+    # masked on both sides, or the old secret would show at its old index.
+    beside = frozenset(
+        path[:i] for path in env for i, key in enumerate(path) if isinstance(key, int)
+    )
     for fc in change.diff:
+        if any(fc.path[: len(b)] == b for b in beside):
+            yield FieldChange(
+                fc.path, _fingerprint_or_none(fc.before), _fingerprint_or_none(fc.after), fc.kind
+            )
+            continue
         yield FieldChange(
             fc.path,
             sensitivity.mask(fc.before, fc.path, env),
             sensitivity.mask(fc.after, fc.path, env),
             fc.kind,
         )
+
+
+def _fingerprint_or_none(value: Any) -> Any:
+    return None if value is None else fingerprint(value)
 
 
 def masked_desired(change: Change, sensitivity: Sensitivity) -> dict[str, Any] | None:

@@ -42,15 +42,21 @@ def change_lines(change: Change, options: RenderOptions) -> list[str]:
     if change.reason:
         lines.append(f"      {change.reason}")
     if change.action is Action.CREATE:
-        desired = masked_desired(change, options.sensitivity) or {}
+        wanted = masked_desired(change, options.sensitivity) or {}
         for key in ("source", "destination", "schedule", "properties"):
-            if desired.get(key) is not None:
-                lines.append(f"      {key}: {shown(desired[key])}")
+            if wanted.get(key) is not None:
+                lines.append(f"      {key}: {shown(wanted[key])}")
     else:
         for fc in masked_diff(change, options.sensitivity):
             lines.append(f"      {change_line(fc)}")
-    if change.action in (Action.CREATE, Action.REPLACE) and change.desired:
-        note = schedule_note(change.desired.schedule, options.now)
+    # A schedule from the environment is a secret: not even in words.
+    spec = change.desired
+    if (
+        change.action in (Action.CREATE, Action.REPLACE)
+        and spec
+        and ("schedule",) not in spec.sensitive
+    ):
+        note = schedule_note(spec.schedule, options.now)
         if note:
             lines.append(f"      when: {note}")
     return lines

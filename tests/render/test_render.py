@@ -105,3 +105,28 @@ def test_no_changes_reads_plainly() -> None:
     plan = make_plan([], [], Policy(owner=OWNER, allow_empty=True))
     assert "No changes." in render_text(plan, OPTIONS)
     assert "No changes." in render_markdown(plan, OPTIONS)
+
+
+def test_a_secret_that_moved_in_a_list_is_masked_at_its_old_place() -> None:
+    api = FakeApi()
+    api.add("j", owner=OWNER, job_type="mirror", properties={"hosts": ["a", SECRET]})
+    moved = JobSpec(
+        "j",
+        "mirror",
+        properties={"hosts": [SECRET, "a", "b"]},
+        sensitive=frozenset({("properties", "hosts", 0)}),
+    )
+    plan = make_plan([moved], api.list_jobs(), Policy(owner=OWNER, allow_replace=True))
+    for out in (
+        render_text(plan, OPTIONS),
+        render_markdown(plan, OPTIONS),
+        render_json(plan, OPTIONS),
+    ):
+        assert SECRET not in out
+        assert "properties.hosts" in out or "properties.hosts" in out.replace('"path": "', "")
+
+
+def test_a_schedule_from_the_environment_is_not_explained() -> None:
+    spec = JobSpec("j", "mirror", schedule="17 3 * * 2", sensitive=frozenset({("schedule",)}))
+    out = render_text(make_plan([spec], [], Policy(owner=OWNER)), OPTIONS)
+    assert "17 3" not in out and "03:17" not in out and "when:" not in out
