@@ -299,12 +299,9 @@ def _blockers(
         blockers.append(
             "the specs hold no jobs; refusing to act on an empty set (use --allow-empty)"
         )
-    # Adopting an unowned job was asked for explicitly; replacing one of ours needs its own flag.
-    replaces = [
-        c
-        for c in changes
-        if c.action is Action.REPLACE and c.remote and c.remote[0].owner is not None
-    ]
+    # Adopting an unowned job that matches only adds our marker (--adopt says so); one
+    # whose fields differ loses its history like any replace, so it needs the flag too.
+    replaces = [c for c in changes if c.action is Action.REPLACE and c.diff]
     if replaces and not policy.allow_replace:
         blockers.append(
             f"{len(replaces)} job(s) differ and can only be replaced (the API cannot update a "

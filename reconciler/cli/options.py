@@ -31,26 +31,22 @@ def policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Owner recorded on the jobs we create [default: reconciler].",
         ),
         click.option(
-            "--allow-replace",
-            is_flag=True,
+            "--allow-replace/--no-allow-replace",
             default=None,
             help="Allow deleting and re-creating jobs that differ.",
         ),
         click.option(
-            "--prune",
-            is_flag=True,
+            "--prune/--no-prune",
             default=None,
             help="Delete our jobs that are no longer in the specs.",
         ),
         click.option(
-            "--adopt",
-            is_flag=True,
+            "--adopt/--no-adopt",
             default=None,
             help="Replace same-named jobs without an owner with owned ones.",
         ),
         click.option(
-            "--allow-empty",
-            is_flag=True,
+            "--allow-empty/--no-allow-empty",
             default=None,
             help="Allow a run whose specs hold no jobs.",
         ),
@@ -92,6 +88,19 @@ def policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+# The options that make a plan's policy: a saved plan carries its own.
+POLICY_OPTIONS = (
+    "owner",
+    "allow_replace",
+    "prune",
+    "adopt",
+    "allow_empty",
+    "max_deletes",
+    "max_delete_share",
+    "sensitive_patterns",
+)
 
 
 def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, cli
-from reconciler.cli.options import paths_arg, plan_request, policy_options, use_color
+from reconciler.cli.options import (
+    POLICY_OPTIONS,
+    paths_arg,
+    plan_request,
+    policy_options,
+    use_color,
+)
 
 if TYPE_CHECKING:
     from reconciler.apply import ActionResult
@@ -126,6 +132,15 @@ def apply(
 
     if plan_file is not None and paths:
         raise click.UsageError("give either PATHs or --plan FILE, not both")
+    if plan_file is not None:
+        given = [
+            f"--{k.replace('_', '-')}" for k in POLICY_OPTIONS if opts.get(k) not in (None, ())
+        ]
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)} cannot change a saved plan: it applies the policy it was "
+                "planned with; make a new plan instead"
+            )
     request = plan_request(paths, opts)
     if plan_file is not None:
         outcome = plan_from_saved(read_saved(Path(plan_file)), request, os.environ)

@@ -252,3 +252,24 @@ def test_import_round_trips(api: Run, clean_emulator: EmulatorHandle, tmp_path: 
     assert "_managed_by" not in text
     assert api("import", "--out", "jobs").code == 1
     assert api("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_saved_plan_keeps_its_own_policy(
+    api: Run, clean_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    write_jobs(tmp_path / "jobs" / "a.yaml", TWO_JOBS)
+    assert api("plan", "--out", "plan.json").code == 0
+    refused = api("apply", "--plan", "plan.json", "--prune", "--max-deletes", "3")
+    assert refused.code == 1
+    assert "--prune, --max-deletes cannot change a saved plan" in refused.err
+    assert _writes(clean_emulator) == 0
+
+
+def test_a_flag_switches_off_what_the_config_switched_on(
+    api: Run, clean_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    _create(clean_emulator, "ours-old")
+    write_jobs(tmp_path / "jobs" / "a.yaml", TWO_JOBS)
+    (tmp_path / "reconciler.yaml").write_text("prune: true\n")
+    assert "  - ours-old (mirror)" in api("plan").out
+    assert "(use --prune)" in api("plan", "--no-prune").out

@@ -101,7 +101,9 @@ def test_other_owner_is_a_conflict_and_unowned_is_left_or_adopted() -> None:
     }
     adopted = plan_for(specs, api, adopt=True)
     assert actions(adopted) == {"theirs": "conflict", "same": "replace", "differs": "replace"}
-    assert adopted.blockers == ()
+    assert [b.split(" job(s)")[0] for b in adopted.blockers] == ["1"]  # "differs" needs more
+    assert plan_for(specs, api, adopt=True, allow_replace=True).blockers == ()
+    assert plan_for(specs[1:2], api, adopt=True).blockers == ()  # a matching one: no flag
 
 
 def test_prune_deletes_only_ours_and_only_when_asked() -> None:
