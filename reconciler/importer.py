@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.errors import ConfigError
 from reconciler.remote import RemoteJob
+from reconciler.spec import JOB_TYPES
 
 
 def schema_url() -> str:
@@ -37,15 +38,31 @@ def _file_name(job_type: str | None) -> str:
     return (job_type or "unknown").replace(".", "-") + ".yaml"
 
 
+def _why_not(job: RemoteJob, owner: str | None) -> str | None:
+    """Why a live job cannot become a spec that validates and plans clean, or None."""
+    from reconciler.cron import check
+
+    if job.owner is not None and owner is not None and job.owner != owner:
+        return f"owned by {job.owner!r}, not by {owner!r}"
+    if job.job_type not in JOB_TYPES:
+        return f"job type {job.job_type!r} is not one reconciler knows"
+    name = job.job_name
+    if not name or name != name.strip() or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "its name is empty or has surrounding whitespace or control characters"
+    if job.properties_error is not None:
+        return job.properties_error
+    if job.schedule and check(job.schedule) is not None:
+        return f"schedule {job.schedule!r}: {check(job.schedule)}"
+    return None
+
+
 def _spec(job: RemoteJob) -> dict[str, Any]:
     spec: dict[str, Any] = {"job_name": job.job_name, "job_type": job.job_type}
     for key in ("source", "destination", "schedule"):
         value = getattr(job, key)
         if value:
             spec[key] = value
-    if job.properties_error is not None and job.properties_json:
-        spec["properties_json"] = job.properties_json
-    elif job.properties:
+    if job.properties:
         spec["properties"] = job.properties
     return spec
 
@@ -55,9 +72,15 @@ def build_import(
     *,
     job_types: Sequence[str] = (),
     name_prefix: str = "",
+    owner: str | None = None,
     modeline_url: str | None = None,
 ) -> ImportResult:
-    """Group the live jobs into one YAML file per job type, in a stable order."""
+    """Group the live jobs into one YAML file per job type, in a stable order.
+
+    Jobs that would not validate (unknown type, odd name, properties_json that is not
+    an object, a bad schedule) or that another owner's marker claims are skipped, each
+    with its reason, so that import then plan shows no changes.
+    """
     import yaml
 
     by_name: dict[str, list[RemoteJob]] = {}
@@ -74,6 +97,10 @@ def build_import(
         if len(jobs) > 1:
             ids = ", ".join(sorted(j.id for j in jobs))
             skipped.append(f"{name}: {len(jobs)} live jobs share this name ({ids}); not imported")
+            continue
+        why = _why_not(jobs[0], owner)
+        if why is not None:
+            skipped.append(f"{name!r} (id {jobs[0].id}): {why}; not imported")
             continue
         groups.setdefault(_file_name(jobs[0].job_type), []).append(_spec(jobs[0]))
     url = modeline_url or schema_url()

@@ -231,6 +231,11 @@ class _Stdout:
 )
 @click.option("--name-prefix", default="", help="Import only jobs whose name starts with this.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option(
+    "--owner",
+    default=None,
+    help="Skip jobs whose marker names another owner [default: RECONCILER_OWNER, reconciler.yaml, reconciler].",
+)
 @click.option("--api-url", default=None, help="API base URL (overrides NX1_HOST).")
 @click.option(
     "--timeout",
@@ -244,6 +249,7 @@ def import_(
     job_types: tuple[str, ...],
     name_prefix: str,
     force: bool,
+    owner: str | None,
     api_url: str | None,
     timeout: float,
 ) -> int:
@@ -261,7 +267,8 @@ def import_(
     settings = api_settings_from_env(os.environ, url, timeout)
     with NX1Client(settings) as client:
         remote = client.list_jobs()
-    result = build_import(remote, job_types=job_types, name_prefix=name_prefix)
+    owner = owner or os.environ.get("RECONCILER_OWNER") or config.get("owner") or "reconciler"
+    result = build_import(remote, job_types=job_types, name_prefix=name_prefix, owner=owner)
     for line in result.skipped:
         click.echo(f"warning: {line}", err=True)
     written = write_import(result, Path(out_dir), force)
