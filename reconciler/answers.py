@@ -31,6 +31,7 @@ class RetryableFailure(Exception):
         *,
         retry_after: float | None = None,
         lost: bool = False,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(reason)
         self.kind, self.reason, self.method, self.path, self.status = (
@@ -42,6 +43,7 @@ class RetryableFailure(Exception):
         )
         self.retry_after = retry_after
         self.lost = lost
+        self.unreachable = unreachable  # nothing answered at all: refused, DNS
 
     def gave_up(self, attempts: int, started: float) -> ApiError:
         elapsed = time.monotonic() - started

@@ -75,6 +75,9 @@ class RetryPolicy:
     wait_max_s: float = 5.0
     wait_jitter_s: float = 0.5
     retry_after_cap_s: float = 30.0
+    # An API that cannot be reached at all (connection refused, DNS) is most often a
+    # wrong URL or a server that is down: stop after this long, not the full deadline.
+    unreachable_deadline_s: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

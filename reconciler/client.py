@@ -267,6 +267,8 @@ class NX1Client:
         def retry_on(exc: Exception) -> bool | float:
             if not isinstance(exc, RetryableFailure):
                 return False
+            if exc.unreachable and time.monotonic() - started >= policy.unreachable_deadline_s:
+                return False
             if exc.retry_after is None:
                 return True
             remaining = max(0.0, policy.deadline_s - (time.monotonic() - started))
@@ -320,7 +322,10 @@ class NX1Client:
             if not retryable:
                 raise TransportError(reason, method=method, path=path) from exc
             lost = not idempotent and not isinstance(exc, _NOT_SENT)
-            raise RetryableFailure(TransportError, reason, method, path, lost=lost) from exc
+            unreachable = isinstance(exc, httpx.ConnectError)
+            raise RetryableFailure(
+                TransportError, reason, method, path, lost=lost, unreachable=unreachable
+            ) from exc
         status = response.status_code
         if 200 <= status < 300 or status in accept:
             return response

@@ -364,3 +364,15 @@ def test_lost_create_with_a_failing_lookup_is_one_error() -> None:
     assert str(info.value).startswith("GET /api/jobs -> 500: the server failed (500)")
     assert api.count("GET") == 1  # not looked up a second time
     assert api.names() == {"daily": 1}  # and not created again blindly
+
+
+def test_an_unreachable_api_is_given_up_on_early() -> None:
+    from dataclasses import replace
+
+    policy = replace(FAST, attempts=1000, deadline_s=60.0, unreachable_deadline_s=0.3)
+    api = FakeApi(faults=[("GET", "refused")] * 1000)
+    started = time.monotonic()
+    with make_client(api, psk_settings(policy)) as client, pytest.raises(TransportError) as info:
+        client.list_jobs()
+    assert time.monotonic() - started < 5.0
+    assert "connection refused" in str(info.value) and "gave up after" in str(info.value)
