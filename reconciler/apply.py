@@ -89,7 +89,9 @@ def _run_one(change: Change, api: JobsApi, owner: str) -> ActionResult:
 
 
 @contextmanager
-def _ctrl_c_stops(stop: threading.Event, interrupted: threading.Event) -> Iterator[None]:
+def _ctrl_c_stops(
+    stop: threading.Event, interrupted: threading.Event, cancel: Callable[[], None]
+) -> Iterator[None]:
     """While it lasts, a first Ctrl-C only sets ``stop`` and ``interrupted``; a second one
     raises KeyboardInterrupt as usual.
 
@@ -105,6 +107,7 @@ def _ctrl_c_stops(stop: threading.Event, interrupted: threading.Event) -> Iterat
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         interrupted.set()
         stop.set()
+        cancel()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     signal.signal(signal.SIGINT, on_sigint)
@@ -140,8 +143,11 @@ def apply_plan(
                 return
             pending[pool.submit(_run_one, change, api, owner)] = change
 
+    # An API client that can be told to stop retrying lets Ctrl-C end an outage's wait:
+    # the calls in flight finish their current attempt and report, none starts again.
+    cancel: Callable[[], None] = getattr(api, "cancel", lambda: None)
     with (
-        _ctrl_c_stops(stop, interrupted),
+        _ctrl_c_stops(stop, interrupted, cancel),
         ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool,
     ):
         submit_more(pool)
@@ -151,6 +157,7 @@ def apply_plan(
             except KeyboardInterrupt:  # outside the main thread's handler, e.g. a 2nd Ctrl-C
                 interrupted.set()
                 stop.set()
+                cancel()
                 continue
             for future in done:
                 pending.pop(future)

@@ -18,6 +18,7 @@ import logging
 import random
 import ssl
 import sys
+import threading
 import time
 from collections.abc import Callable, Collection
 from contextlib import nullcontext
@@ -140,6 +141,7 @@ class NX1Client:
             TokenCache(self._fetch_token) if isinstance(credential, ClientCredentials) else None
         )
         self._hint = refused_hint(credential)
+        self._cancelled = threading.Event()
 
     def __enter__(self) -> NX1Client:
         return self
@@ -151,6 +153,10 @@ class NX1Client:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def cancel(self) -> None:
+        """Start no new attempt of any call: each call in flight ends after its current one."""
+        self._cancelled.set()
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -265,7 +271,7 @@ class NX1Client:
         started = time.monotonic()
 
         def retry_on(exc: Exception) -> bool | float:
-            if not isinstance(exc, RetryableFailure):
+            if not isinstance(exc, RetryableFailure) or self._cancelled.is_set():
                 return False
             if exc.unreachable and time.monotonic() - started >= policy.unreachable_deadline_s:
                 return False

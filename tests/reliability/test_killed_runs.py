@@ -192,3 +192,26 @@ def test_a_closed_stdout_never_ends_an_apply_silently(emu: EmulatorHandle, tmp_p
         created,
         err,
     )
+
+
+def test_ctrl_c_during_an_outage_does_not_wait_out_the_retries(
+    emu: EmulatorHandle, tmp_path: Path
+) -> None:
+    specs = write_specs(tmp_path / "jobs", 40)
+    emu.set_faults(latency_ms=100)
+    args = ["apply", "--yes", "--parallelism", "4", str(specs)]
+    run = spawn(args, base_env(emu), tmp_path, "interrupted")
+    assert wait_until(lambda: emu.stats()["writes"] >= 4, 20)
+    emu.set_faults(rate_503=1.0)  # then an outage: every create retries, backing off
+    assert wait_until(lambda: emu.stats()["faults"]["503"] >= 8, 20)
+    run.proc.send_signal(signal.SIGINT)
+    signalled = time.monotonic()
+    result = run.finish(60)
+    exited_after = time.monotonic() - signalled
+    emu.set_faults()
+    assert result.code == 130, result.err[-1000:]
+    assert "Traceback" not in result.err
+    # Each call ends after its current attempt (or backoff, at most ~5.5 s), not 90 s.
+    assert exited_after < 10.0, exited_after
+    assert "Apply interrupted: " in result.out
+    assert "not started" in result.out
