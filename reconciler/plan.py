@@ -265,30 +265,17 @@ def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:
     same = _same_fields(spec, job)
     diff = () if same else field_diff(remote_view(job), spec_view(spec))
     if job.owner is not None and job.owner != policy.owner:
-        return Change(
-            Action.CONFLICT,
-            name,
-            desired=spec,
-            remote=(job,),
-            diff=diff,
-            reason=f"owned by {job.owner!r}, not by {policy.owner!r}",
-        )
-    if job.owner is None:
-        if policy.adopt:
-            return Change(Action.REPLACE, name, spec, (job,), diff, "adopt: recreate it as ours")
-        if same:
-            return Change(Action.UNCHANGED, name, spec, (job,), reason="unowned (use --adopt)")
-        return Change(
-            Action.CONFLICT,
-            name,
-            desired=spec,
-            remote=(job,),
-            diff=diff,
-            reason="exists without our owner marker and differs (use --adopt to replace it)",
-        )
-    if same:
-        return Change(Action.UNCHANGED, name, spec, (job,))
-    return Change(Action.REPLACE, name, spec, (job,), diff)
+        action, reason = Action.CONFLICT, f"owned by {job.owner!r}, not by {policy.owner!r}"
+    elif job.owner is None and policy.adopt:
+        action, reason = Action.REPLACE, "adopt: recreate it as ours"
+    elif job.owner is None and same:
+        action, reason = Action.UNCHANGED, "unowned (use --adopt)"
+    elif job.owner is None:
+        action = Action.CONFLICT
+        reason = "exists without our owner marker and differs (use --adopt to replace it)"
+    else:
+        action, reason = (Action.UNCHANGED if same else Action.REPLACE), ""
+    return Change(action, name, spec, (job,), diff, reason)
 
 
 def _blockers(
