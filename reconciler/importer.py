@@ -17,14 +17,13 @@ from reconciler.errors import ConfigError
 from reconciler.remote import RemoteJob
 from reconciler.spec import JOB_TYPES
 
+SCHEMA_FILE = "jobs.schema.json"
 
-def schema_url() -> str:
-    """The published schema's ``$id``, for the editor modeline on top of each file."""
-    import json
-    from importlib.resources import files
 
-    text = files("reconciler").joinpath("data/jobs.schema.json").read_text(encoding="utf-8")
-    return str(json.loads(text)["$id"])
+def _schema_text() -> str:
+    from reconciler.schema import schema_text
+
+    return schema_text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,21 +102,29 @@ def build_import(
             skipped.append(f"{name!r} (id {jobs[0].id}): {why}; not imported")
             continue
         groups.setdefault(_file_name(jobs[0].job_type), []).append(_spec(jobs[0]))
-    url = modeline_url or schema_url()
-    files: dict[str, str] = {}
+    # Editors read the schema from a copy beside the specs: its $id is not served (yet).
+    url = modeline_url or SCHEMA_FILE
+    files: dict[str, str] = {SCHEMA_FILE: _schema_text()} if groups and not modeline_url else {}
     for file_name in sorted(groups):
         body = yaml.safe_dump(
             {"jobs": groups[file_name]}, sort_keys=False, allow_unicode=True, width=100
         )
         files[file_name] = f"# yaml-language-server: $schema={url}\n{body}"
     count = sum(len(v) for v in groups.values())
-    return ImportResult(files, count, tuple(skipped))
+    return ImportResult(dict(sorted(files.items())), count, tuple(skipped))
 
 
 def write_import(result: ImportResult, out: Path, force: bool) -> list[Path]:
-    """Write the files; refuse to overwrite any unless ``force`` (checked before writing)."""
+    """Write the files; refuse to overwrite any unless ``force`` (checked before writing).
+
+    The schema copy of an earlier import, unchanged, is no reason to refuse.
+    """
     targets = [out / name for name in result.files]
-    existing = [str(t) for t in targets if t.exists()]
+    existing = [
+        str(t)
+        for t in targets
+        if t.exists() and (t.name != SCHEMA_FILE or _differs(t, result.files[t.name]))
+    ]
     if existing and not force:
         raise ConfigError(f"refusing to overwrite {', '.join(existing)} (use --force)")
     try:
@@ -129,3 +136,10 @@ def write_import(result: ImportResult, out: Path, force: bool) -> list[Path]:
     except OSError as exc:
         raise ConfigError(f"cannot write to {out}: {exc.strerror or exc}") from exc
     return targets
+
+
+def _differs(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") != text
+    except (OSError, UnicodeDecodeError):
+        return True

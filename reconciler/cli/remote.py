@@ -272,5 +272,6 @@ def import_(
     for line in result.skipped:
         click.echo(f"warning: {line}", err=True)
     written = write_import(result, Path(out_dir), force)
-    click.echo(f"Imported {result.jobs} job(s) into {len(written)} file(s) under {out_dir}/.")
+    specs = sum(1 for path in written if path.suffix == ".yaml")
+    click.echo(f"Imported {result.jobs} job(s) into {specs} file(s) under {out_dir}/.")
     return EXIT_OK

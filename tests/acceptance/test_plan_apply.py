@@ -248,7 +248,8 @@ def test_import_round_trips(api: Run, clean_emulator: EmulatorHandle, tmp_path: 
     assert result.code == 0, result.err
     assert "Imported 2 job(s)" in result.out
     text = (tmp_path / "jobs" / "mirror.yaml").read_text()
-    assert text.startswith("# yaml-language-server: $schema=")
+    assert text.startswith("# yaml-language-server: $schema=jobs.schema.json\n")
+    assert (tmp_path / "jobs" / "jobs.schema.json").read_text() == api("schema").out
     assert "_managed_by" not in text
     assert api("import", "--out", "jobs").code == 1
     assert api("plan", "--detailed-exitcode").code == 0
