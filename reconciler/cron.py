@@ -125,12 +125,16 @@ def _number(part: str, names: dict[str, int]) -> int | None:
 
 
 def describe(expr: str) -> str:
-    """The schedule in words, e.g. "At 02:00 AM" or "every day at 00:00"."""
+    """The schedule in words, e.g. "At 02:00" or "every day at 00:00" (24-hour, UTC)."""
     if expr in PRESETS:
         return PRESETS[expr]
-    from cron_descriptor import get_description  # imported here: slow to import
+    from cron_descriptor import Options, get_description  # imported here: slow to import
 
-    return str(get_description(expr))
+    # Said outright: the default clock (12 or 24 hours) differs between Python versions.
+    options = Options()
+    options.use_24hour_time_format = True
+    options.locale_code = "en_US"
+    return str(get_description(expr, options))
 
 
 def iter_runs(expr: str, after: datetime) -> Iterator[datetime]:

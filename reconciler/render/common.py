@@ -110,7 +110,7 @@ def change_line(fc: FieldChange) -> str:
 
 
 def schedule_note(schedule: str | None, now: datetime | None) -> str:
-    """``At 02:00 AM; next 2026-11-29 02:00, ... UTC`` or "" when it cannot be explained."""
+    """``At 02:00; next 2026-11-29 02:00, ... UTC`` or "" when it cannot be explained."""
     if not schedule:
         return ""
     return _explain(schedule, now)

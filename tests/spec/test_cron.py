@@ -106,7 +106,7 @@ def test_croniter_agrees_on_the_valid_table(expr: str) -> None:
 
 
 def test_describe() -> None:
-    assert cron.describe("0 2 * * *") == "At 02:00 AM"
+    assert cron.describe("0 2 * * *") == "At 02:00"
     assert "Monday through Friday" in cron.describe("30 6 * * MON-FRI")
     assert cron.describe("@daily") == "every day at 00:00"
     assert cron.describe("@once").startswith("once")
