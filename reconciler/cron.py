@@ -9,8 +9,7 @@ importing croniter costs more than validating ten thousand schedules.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 PRESETS = {
@@ -80,13 +79,11 @@ def _never(fields: list[str]) -> str | None:
     """Days of month that no listed month has (``0 0 30 2 *``): croniter accepts them,
     and the job would never run."""
     day, month, weekday = fields[2], fields[3], fields[4]
-    if weekday != "*" or not all(p.isdigit() for p in day.split(",")):
-        return None
-    months = [_number(m, _FIELDS[3][3]) for m in month.split(",")] if month != "*" else []
-    if month != "*" and None in months:
-        return None  # ranges and steps: too rare to be worth it
-    longest = max(_DAYS_IN_MONTH[m - 1] for m in months if m) if months else 31
-    if min(int(d) for d in day.split(",")) > longest:
+    weekdays = {d % 7 for d in _expand(weekday, 0, 6, _FIELDS[4][3])}
+    if not _every(weekday, len(weekdays) == 7, day):
+        return None  # a day of the week can match on its own
+    months = _expand(month, 1, 12, _FIELDS[3][3])
+    if min(_expand(day, 1, 31, {})) > max(_DAYS_IN_MONTH[m - 1] for m in months):
         return f"never runs: no month in {month!r} has day {day}"
     return None
 
@@ -115,6 +112,11 @@ def _check_field(value: str, name: str, low: int, high: int, names: dict[str, in
             numbers.append(number)
         if len(numbers) == 2 and numbers[0] > numbers[1]:
             return f"{name}: range {base} runs backwards; write it low-high"
+        if len(numbers) == 2 and numbers[0] == numbers[1]:
+            return (
+                f"{name}: range {base} has one value; write {first} "
+                "(croniter, which Airflow uses, reads it as *)"
+            )
     return None
 
 
@@ -137,15 +139,64 @@ def describe(expr: str) -> str:
     return str(get_description(expr, options))
 
 
-def iter_runs(expr: str, after: datetime) -> Iterator[datetime]:
-    """Every run time strictly after ``after``, lazily (``@once`` has none)."""
-    if expr == "@once":
-        return
-    from croniter import croniter  # imported here: slow to import
+def runs_within(expr: str, after: datetime, until: datetime) -> list[datetime]:
+    """Every run time in ``(after, until]``, in order, for a schedule ``check`` accepts.
 
-    runs = croniter(_PRESET_CRON.get(expr, expr), after)
-    while True:
-        yield runs.get_next(datetime)
+    Our own walk over the expanded fields, not croniter's: a plan looks a day ahead
+    for crowded minutes and must not pay croniter's import for it. Day of month and
+    day of week follow cron's rule (and croniter's): when both are restricted, a day
+    matching either runs.
+    """
+    if expr == "@once":
+        return []
+    fields = _PRESET_CRON.get(expr, expr).split()
+    # Day of week tops out at 6 here: croniter reads "1/2" as 1-6/2, never reaching 7.
+    tops = (59, 23, 31, 12, 6)
+    minutes, hours, days, months, weekdays = (
+        _expand(value, spec[1], top, spec[3])
+        for value, spec, top in zip(fields, _FIELDS, tops, strict=True)
+    )
+    day_set, weekday_set = set(days), {d % 7 for d in weekdays}  # 7 is Sunday too
+    any_day = _every(fields[2], len(day_set) == 31, fields[4])
+    any_weekday = _every(fields[4], len(weekday_set) == 7, fields[2])
+    runs = []
+    day = after.date()
+    while day <= until.date():
+        on_day, on_weekday = day.day in day_set, day.isoweekday() % 7 in weekday_set
+        # A "*" field matches every day, so "and" leaves the other field to decide.
+        runs_today = on_day and on_weekday if any_day or any_weekday else on_day or on_weekday
+        if day.month in months and runs_today:
+            for hour in hours:
+                for minute in minutes:
+                    run = datetime(day.year, day.month, day.day, hour, minute, tzinfo=after.tzinfo)
+                    if after < run <= until:
+                        runs.append(run)
+        day += timedelta(days=1)
+    return runs
+
+
+def _every(text: str, covers_all: bool, other: str) -> bool:
+    """Whether croniter takes a day field as "*": an item that is "*", or every value
+    when the other day field has a "*" somewhere (its rule, matched here)."""
+    return "*" in text.split(",") or (covers_all and "*" in other)
+
+
+def _expand(value: str, low: int, high: int, names: dict[str, int]) -> list[int]:
+    """The numbers one field stands for, sorted: ``*/15`` -> 0, 15, 30, 45."""
+    found: set[int] = set()
+    for item in value.split(","):
+        base, _, step_text = item.partition("/")
+        step = int(step_text) if step_text else 1
+        if base == "*":
+            first, last = low, high
+        else:
+            start, _, end = base.partition("-")
+            first = _number(start, names) or 0
+            last = (_number(end, names) or 0) if end else (high if step_text else first)
+            if first > last:  # "7/2" in day of week: Sunday is 0, as croniter reads it
+                first = low
+        found.update(range(first, last + 1, step))
+    return sorted(found)
 
 
 def next_runs(expr: str, count: int, after: datetime) -> list[datetime]:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from croniter import croniter
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler import cron
@@ -51,6 +51,10 @@ INVALID = {
     "0 0 * * L": "day of week: 'L' is not",
     "0 0 30 2 *": "never runs: no month in '2' has day 30",
     "0 0 31 apr,JUN *": "never runs: no month in 'apr,JUN' has day 31",
+    "0 0 30/1 2 *": "never runs: no month in '2' has day 30/1",
+    "0 0 30 2 *,*": "never runs: no month in '2' has day 30",
+    "0 3-3 * * *": "hour: range 3-3 has one value; write 3 (croniter, which Airflow uses, reads it as *)",
+    "0 0 * jan-JAN *": "month: range jan-JAN has one value; write jan",
 }
 
 
@@ -133,3 +137,58 @@ def test_cron_libraries_are_not_imported_at_module_level() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False False"
+
+
+def _croniter_runs(expr: str, after: datetime, until: datetime) -> list[datetime]:
+    if expr == "@once":
+        return []
+    runs = croniter({"@hourly": "0 * * * *"}.get(expr, expr), after)
+    found = []
+    while (run := runs.get_next(datetime)) <= until:
+        found.append(run)
+    return found
+
+
+def _valid_field(low: int, high: int, names: tuple[str, ...] = ()) -> st.SearchStrategy[str]:
+    number = st.integers(low, high).map(str)
+    if names:
+        number = number | st.sampled_from(names)
+    base = st.one_of(
+        st.just("*"),
+        number,
+        st.tuples(st.integers(low, high), st.integers(low, high)).map(
+            lambda t: f"{min(t)}-{max(t)}"
+        ),
+    )
+    item = st.tuples(base, st.one_of(st.none(), st.integers(1, high - low + 1))).map(
+        lambda t: t[0] + (f"/{t[1]}" if t[1] else "")
+    )
+    return st.lists(item, min_size=1, max_size=3).map(",".join)
+
+
+# Few minutes an hour: croniter takes a millisecond a run, and the days are what is hard.
+VALID_EXPR = st.tuples(
+    st.lists(st.integers(0, 59).map(str), min_size=1, max_size=2).map(",".join),
+    _valid_field(0, 23),
+    _valid_field(1, 31),
+    _valid_field(1, 12, ("jan", "FEB", "dec")),
+    _valid_field(0, 7, ("sun", "MON", "sat")),
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALID_EXPR, st.datetimes(datetime(2024, 1, 1), datetime(2030, 12, 31)))
+def test_runs_within_agrees_with_croniter(expr: str, after: datetime) -> None:
+    """Our walk over a day and a half must find exactly croniter's run times."""
+    assume(cron.check(expr) is None)
+    until = after + timedelta(hours=36)
+    assert cron.runs_within(expr, after, until) == _croniter_runs(expr, after, until), expr
+
+
+@pytest.mark.parametrize("expr", VALID)
+def test_runs_within_agrees_with_croniter_on_the_valid_table(expr: str) -> None:
+    for after in (datetime(2024, 2, 28, 23, 59, 30), datetime(2026, 11, 30, 10, 0, tzinfo=UTC)):
+        until = after + timedelta(days=3)
+        assert cron.runs_within(expr, after, until) == _croniter_runs(
+            cron._PRESET_CRON.get(expr, expr), after, until
+        )
