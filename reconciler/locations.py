@@ -24,6 +24,10 @@ class FileMarks:
     def __getstate__(self) -> dict[str, Any]:
         return {"file": self.file, "_data": self._data, "_docs": None}
 
+    @property
+    def data(self) -> bytes:
+        return self._data
+
     def job(self, doc_index: int, job_index: int) -> dict[FieldPath, Location]:
         if self._docs is None:
             from reconciler.yamlread import read_stream
@@ -47,6 +51,18 @@ class LazyLocations(Mapping[FieldPath, Location]):
         self._doc = doc_index
         self._job = job_index
         self._loaded: dict[FieldPath, Location] | None = None
+
+    @property
+    def source(self) -> FileMarks:
+        return self._source
+
+    @property
+    def doc_index(self) -> int:
+        return self._doc
+
+    @property
+    def job_index(self) -> int:
+        return self._job
 
     def _places(self) -> dict[FieldPath, Location]:
         if self._loaded is None:

@@ -8,23 +8,28 @@ before the first request to the API.
 from __future__ import annotations
 
 import gc
+import importlib
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reconciler.apply import ActionResult, ApplyResult, apply_plan, check_allowed
 from reconciler.auth import ApiSettings
-from reconciler.crowding import crowded_minutes
-from reconciler.errors import ConfigError, Problem, SpecError
+from reconciler.errors import ConfigError
 from reconciler.plan import Plan, Policy, make_plan
-from reconciler.remote import OWNER_KEY
 from reconciler.render.common import RenderOptions
-from reconciler.savedplan import SavedPlan, reviewed_plan, saved_document, write_saved
 from reconciler.sensitive import Sensitivity
 from reconciler.spec import JobSpec
-from reconciler.throttle import AimdLimiter
+
+if TYPE_CHECKING:
+    from reconciler.apply import ActionResult, ApplyResult
+    from reconciler.client import NX1Client
+    from reconciler.remote import RemoteJob
+    from reconciler.savedplan import SavedPlan
+    from reconciler.throttle import AimdLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,8 @@ MAX_PARALLELISM = 16
 
 
 def limiter_for(parallelism: int | None) -> AimdLimiter:
+    from reconciler.throttle import AimdLimiter
+
     if parallelism is None:
         return AimdLimiter(MAX_PARALLELISM, initial=DEFAULT_PARALLELISM)
     return AimdLimiter(parallelism, initial=parallelism)
@@ -57,25 +64,75 @@ class PlanOutcome:
     render: RenderOptions
 
 
-def load(paths: Sequence[str], env: Mapping[str, str]) -> list[JobSpec]:
+# What a plan needs after loading, imported while another core checks files.
+_NEEDED_LATER = ("reconciler.client", "reconciler.crowding", "reconciler.render.text")
+
+
+def warm_imports() -> None:
+    for module in _NEEDED_LATER:
+        importlib.import_module(module)
+
+
+def load(
+    paths: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    meanwhile: Callable[[], object] | None = warm_imports,
+    on_valid: Callable[[], object] | None = None,
+) -> list[JobSpec]:
     """Load and validate every spec; SpecError lists every problem in every file."""
     from reconciler.validate import load_specs
 
-    specs = load_specs(list(paths), env)
-    reserved = [
-        Problem(
-            s.where(("properties", OWNER_KEY)).file,
-            s.where(("properties", OWNER_KEY)).line,
-            s.where(("properties", OWNER_KEY)).column,
-            f"{s.json_path}.properties.{OWNER_KEY}",
-            f"{OWNER_KEY!r} is reserved: reconciler records the job's owner there",
-        )
-        for s in specs
-        if s.properties and OWNER_KEY in s.properties
-    ]
-    if reserved:
-        raise SpecError(reserved)
-    return specs
+    return load_specs(list(paths), env, meanwhile=meanwhile, on_valid=on_valid)
+
+
+class _Fetch:
+    """The one list request, in a thread: sent once the specs are known to be valid
+    (bad input never costs a request), answered while the specs are still gathered.
+    The client is made beforehand, while files are still being checked."""
+
+    def __init__(self, api: ApiSettings) -> None:
+        self._api = api
+        self._client: NX1Client | None = None
+        self._thread: threading.Thread | None = None
+        self._jobs: list[RemoteJob] = []
+        self._error: BaseException | None = None
+
+    def prepare(self) -> None:
+        warm_imports()
+        from reconciler.client import NX1Client
+
+        self._client = NX1Client(self._api)
+
+    def start(self) -> None:
+        if self._client is None:
+            self.prepare()
+        self._thread = threading.Thread(target=self._run, name="list-jobs", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        assert self._client is not None
+        try:
+            self._jobs = self._client.list_jobs()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> list[RemoteJob]:
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._jobs
+
+    def close(self) -> None:
+        """Cancel what is left (Ctrl-C, an error) and close the connections; a thread
+        still waiting on the API is a daemon and ends with the process."""
+        if self._client is not None:
+            self._client.cancel()
+            if self._thread is None or not self._thread.is_alive():
+                self._client.close()
 
 
 @contextmanager
@@ -97,28 +154,35 @@ def _no_gc() -> Iterator[None]:
 
 def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Specs and the live jobs (one list request) into a Plan."""
-    from reconciler.client import NX1Client
+    from reconciler.crowding import crowded_minutes
 
+    fetch = _Fetch(request.api)
     # Building 10,000 specs and reading 10,000 jobs makes some 200,000 objects and no
     # cycles: without a pause, collections walk them again and again (~0.3 s in all).
     # A forked child of the loader inherits the pause.
     with _no_gc():
-        specs = load(request.paths, env)
-        with NX1Client(request.api) as client:
-            remote = client.list_jobs()
-            plan = make_plan(specs, remote, request.policy)
-    now = datetime.now(UTC)
-    plan = replace(plan, warnings=tuple(crowded_minutes(specs, now)))
+        try:
+            specs = load(request.paths, env, meanwhile=fetch.prepare, on_valid=fetch.start)
+            now = datetime.now(UTC)
+            warnings = tuple(crowded_minutes(specs, now))  # while the API answers
+            remote = fetch.result()
+        finally:
+            fetch.close()
+        plan = replace(make_plan(specs, remote, request.policy), warnings=warnings)
     options = RenderOptions(sensitivity=request.sensitivity, api_url=request.api.base_url, now=now)
     return PlanOutcome(plan, tuple(specs), options)
 
 
 def save_plan(outcome: PlanOutcome, paths: Sequence[str], out: Path) -> None:
+    from reconciler.savedplan import saved_document, write_saved
+
     write_saved(out, saved_document(outcome.plan, outcome.render, list(paths)))
 
 
 def plan_from_saved(saved: SavedPlan, request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Plan again from the saved paths and policy; keep only what was reviewed."""
+    from reconciler.savedplan import reviewed_plan
+
     if saved.api_url and saved.api_url != request.api.base_url:
         raise ConfigError(
             f"the saved plan was made against {saved.api_url}, not {request.api.base_url}"
@@ -141,6 +205,7 @@ def run_apply(
     on_result: Callable[[ActionResult], None] | None = None,
 ) -> ApplyResult:
     """Carry out a plan; refuses before any write when the plan breaks a safety rule."""
+    from reconciler.apply import apply_plan, check_allowed
     from reconciler.client import NX1Client
 
     check_allowed(outcome.plan)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from reconciler.remote import OWNER_KEY, RemoteJob
-from reconciler.spec import FieldPath, JobSpec
+from reconciler.remote import RemoteJob
+from reconciler.spec import OWNER_KEY, FieldPath, JobSpec
 
 
 class Action(StrEnum):
@@ -150,21 +150,29 @@ def same_json(a: Any, b: Any) -> bool:
     return a == b and _same_types(a, b)
 
 
-# Values that ``==`` never confuses with another type: nothing to check below them.
-_PLAIN = frozenset({str, type(None)})
-
-
 def _same_types(a: Any, b: Any) -> bool:
-    # Plain loops, not all(genexpr): this runs for every job of every plan.
+    # Plain loops, not all(genexpr), and a call only per container: this runs for
+    # every job of every plan.
     if type(a) is not type(b):
         return False
     if type(a) is dict:
         for key, value in a.items():
-            if type(value) not in _PLAIN and not _same_types(value, b[key]):
+            kind = type(value)
+            if kind is str or value is None:
+                continue
+            other = b[key]
+            if kind is not type(other) or (
+                (kind is dict or kind is list) and not _same_types(value, other)
+            ):
                 return False
     elif type(a) is list:
-        for x, y in zip(a, b, strict=True):
-            if type(x) not in _PLAIN and not _same_types(x, y):
+        for value, other in zip(a, b, strict=True):
+            kind = type(value)
+            if kind is str or value is None:
+                continue
+            if kind is not type(other) or (
+                (kind is dict or kind is list) and not _same_types(value, other)
+            ):
                 return False
     return True
 
@@ -180,7 +188,10 @@ def _same_fields(spec: JobSpec, job: RemoteJob) -> bool:
         (spec.job_type or None) == (job.job_type or None)
         and (spec.source or None) == (job.source or None)
         and (spec.destination or None) == (job.destination or None)
-        and _normal_schedule(spec.schedule) == _normal_schedule(job.schedule)
+        and (
+            spec.schedule == job.schedule
+            or _normal_schedule(spec.schedule) == _normal_schedule(job.schedule)
+        )
         and job.properties_error is None
         and same_json(spec.properties or None, job.properties or None)
     )
@@ -215,20 +226,14 @@ def make_plan(specs: Sequence[JobSpec], remote: Iterable[RemoteJob], policy: Pol
     for job in remote:
         by_name.setdefault(job.job_name, []).append(job)
 
-    changes: list[Change] = []
-    wanted = set()
-    for spec in specs:
-        wanted.add(spec.job_name)
-        changes.append(_change_for(spec, by_name.get(spec.job_name, []), policy))
+    changes = [_change_for(spec, by_name.get(spec.job_name, _NONE), policy) for spec in specs]
+    wanted = {spec.job_name for spec in specs}
+    owner = policy.owner
+    owned_total = sum(1 for jobs in by_name.values() for j in jobs if j.owner == owner)
 
     ignored: list[Ignored] = []
-    owned_total = 0
-    for name in sorted(by_name):
-        jobs = by_name[name]
-        owned_total += sum(1 for j in jobs if j.owner == policy.owner)
-        if name in wanted:
-            continue
-        for job in sorted(jobs, key=lambda j: j.id):
+    for name in sorted(name for name in by_name if name not in wanted):
+        for job in sorted(by_name[name], key=lambda j: j.id):
             if job.owner != policy.owner:
                 why = "unmanaged" if job.owner is None else f"owned by {job.owner!r}"
                 ignored.append(Ignored(name, job.id, why))
@@ -246,6 +251,9 @@ def make_plan(specs: Sequence[JobSpec], remote: Iterable[RemoteJob], policy: Pol
         ignored=tuple(ignored),
         blockers=_blockers(plan_changes, specs, owned_total, policy),
     )
+
+
+_NONE: list[RemoteJob] = []
 
 
 def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:

@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# The reserved key inside properties_json that records which reconciler owns a job.
-OWNER_KEY = "_managed_by"
+from reconciler.spec import OWNER_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +76,7 @@ def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None
     """
     if raw is None:
         return None, None
-    text = raw.strip()
+    text = raw if raw[:1] == "{" and raw[-1:] == "}" else raw.strip()
     if not text:
         return None, None
     try:
@@ -92,36 +91,49 @@ def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None
 
 
 def remote_job_from_api(obj: Any) -> RemoteJob:
-    """Build a RemoteJob from one job object of the API; raises ValueError on a wrong shape."""
-    if not isinstance(obj, dict):
+    """Build a RemoteJob from one job object of the API; raises ValueError on a wrong shape.
+
+    Runs once per live job of every plan: plain lookups and one type test per field,
+    the slow path only to name what is wrong.
+    """
+    if type(obj) is not dict:
         raise ValueError(f"a job is {type(obj).__name__}, expected an object")
-    job_id = obj.get("id")
-    name = obj.get("job_name")
-    if not isinstance(job_id, str) or not job_id:
+    get = obj.get
+    job_id, name = get("id"), get("job_name")
+    if type(job_id) is not str or not job_id:
         raise ValueError("a job has no string 'id'")
-    if not isinstance(name, str):
+    if type(name) is not str:
         raise ValueError(f"job {job_id} has no string 'job_name'")
-    raw_props = _str_or_none(obj, "properties_json")
+    job_type, source, destination = get("job_type"), get("source"), get("destination")
+    schedule, raw_props = get("schedule"), get("properties_json")
+    for value in (job_type, source, destination, schedule, raw_props):
+        if value is not None and type(value) is not str:
+            for key in _STRING_FIELDS:  # name the field at fault
+                _str_or_none(obj, key)
     props, error = parse_properties(raw_props)
     owner: str | None = None
     if props is not None and OWNER_KEY in props:
         marker = props.pop(OWNER_KEY)
-        owner = marker if isinstance(marker, str) else json.dumps(marker)
+        owner = marker if type(marker) is str else json.dumps(marker)
+    status, owner_id, created_at = get("status"), get("owner_id"), get("created_at")
     return RemoteJob(
-        id=job_id,
-        job_name=name,
-        job_type=_str_or_none(obj, "job_type"),
-        source=_str_or_none(obj, "source"),
-        destination=_str_or_none(obj, "destination"),
-        schedule=_str_or_none(obj, "schedule"),
-        properties=props,
-        owner=owner,
-        properties_json=raw_props,
-        properties_error=error,
-        status=obj.get("status") if isinstance(obj.get("status"), str) else None,
-        owner_id=obj.get("owner_id") if isinstance(obj.get("owner_id"), str) else None,
-        created_at=obj.get("created_at") if isinstance(obj.get("created_at"), str) else None,
+        job_id,
+        name,
+        job_type,
+        source,
+        destination,
+        schedule,
+        props,
+        owner,
+        raw_props,
+        error,
+        status if type(status) is str else None,
+        owner_id if type(owner_id) is str else None,
+        created_at if type(created_at) is str else None,
     )
+
+
+_STRING_FIELDS = ("job_type", "source", "destination", "schedule", "properties_json")
 
 
 def is_live(obj: Mapping[str, Any]) -> bool:

@@ -1,4 +1,5 @@
-"""Checks the schema cannot express: cron, properties_json, names, JSON-safe properties."""
+"""Checks the schema cannot express: cron, properties_json, names, JSON-safe properties,
+and the owner marker's key, which only reconciler may write."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from reconciler import cron
 from reconciler.hints import kind, quote_hint
+from reconciler.spec import OWNER_KEY
 from reconciler.yamlread import Document, Mark, Path
 
 Found = list[tuple[Mark, Path, str]]
@@ -35,6 +37,12 @@ def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> Non
     props = job.get("properties")
     if type(props) is dict:
         _json_safe(props, (*path, "properties"), doc, out)
+        if OWNER_KEY in props:
+            where = (*path, "properties", OWNER_KEY)
+            out.append((doc.mark_at(where), where, RESERVED))
+
+
+RESERVED = f"{OWNER_KEY!r} is reserved: reconciler records the job's owner there"
 
 
 def name_problem(name: str) -> str | None:
@@ -55,6 +63,8 @@ def properties_json_problem(text: str) -> str | None:
         return f"properties_json is not valid JSON: {exc}"
     if not isinstance(parsed, dict):
         return f"properties_json must hold a JSON object, got {kind(parsed)}"
+    if OWNER_KEY in parsed:
+        return RESERVED
     return None
 
 

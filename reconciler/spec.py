@@ -9,6 +9,9 @@ from typing import Any
 # Fields of a job that reconciler manages and compares with the API.
 MANAGED_FIELDS = ("job_type", "source", "destination", "schedule", "properties")
 
+# The reserved key inside properties_json that records which reconciler owns a job.
+OWNER_KEY = "_managed_by"
+
 JOB_TYPES = ("airflow.dataeng", "airflow.nlp", "airflow.ingest", "airflow.airbyte", "mirror")
 
 # A path inside one job, e.g. ("properties", "db", "password").

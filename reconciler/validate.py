@@ -4,19 +4,21 @@
     check_paths(paths, env) -> Report (counts, problems, and JobSpecs when asked)
 
 Files are independent until the cross-file check (unique job names), so many files
-are split by size between this process and forked children, one per core; a child
-sends back only problems and names unless the caller wants the JobSpecs themselves.
+are shared out between this process and forked children, one per core, file by file.
+A child sends back problems and names first; the JobSpecs, when the caller wants them,
+follow only once every file is known to be valid.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler.errors import Problem, SpecError
 from reconciler.loader import discover, read_bytes
+from reconciler.parallel import Sharing, share
 from reconciler.spec import JobSpec
 from reconciler.specbuild import FileReport, check_data
 
@@ -38,9 +40,20 @@ class Report:
         return not self.problems
 
 
-def load_specs(paths: Sequence[str | Path], env: Mapping[str, str] | None = None) -> list[JobSpec]:
-    """Every job in ``paths``, loaded and validated; SpecError lists all problems."""
-    report = check_paths(paths, env, build=True)
+def load_specs(
+    paths: Sequence[str | Path],
+    env: Mapping[str, str] | None = None,
+    *,
+    meanwhile: Callable[[], object] | None = None,
+    on_valid: Callable[[], object] | None = None,
+) -> list[JobSpec]:
+    """Every job in ``paths``, loaded and validated; SpecError lists all problems.
+
+    ``meanwhile`` runs while other cores check files (this process takes fewer files);
+    ``on_valid`` runs once every file is known to be valid, before the JobSpecs are
+    gathered from the other processes, so a caller can start on what comes next.
+    """
+    report = check_paths(paths, env, build=True, meanwhile=meanwhile, on_valid=on_valid)
     if report.problems:
         raise SpecError(report.problems)
     return report.specs
@@ -52,6 +65,8 @@ def check_paths(
     *,
     build: bool = False,
     workers: int | None = None,
+    meanwhile: Callable[[], object] | None = None,
+    on_valid: Callable[[], object] | None = None,
 ) -> Report:
     """Validate every file under ``paths``; with ``build`` also return the JobSpecs.
 
@@ -59,20 +74,29 @@ def check_paths(
     """
     names, problems = discover(paths)
     environ = dict(os.environ if env is None else env)
-    reports = _check_all(names, environ, build, workers)
-    reports = _precise_where_names_repeat(reports, environ, build)
-    jobs = 0
-    specs: list[JobSpec] = []
-    first_seen: dict[str, list[tuple[str, int, int, str]]] = {}
-    for report in reports:
-        problems.extend(report.problems)
-        jobs += report.jobs
-        specs.extend(report.specs)
-        for name, line, column, json_path in report.names:
-            first_seen.setdefault(name, []).append((report.file, line, column, json_path))
-    problems.extend(_duplicate_names(first_seen))
-    problems.sort(key=Problem.sort_key)
-    return Report(len(names), jobs, problems, specs if not problems else [])
+    sharing = _share(names, environ, build, workers, meanwhile)
+    try:
+        done = sharing.gather()
+        reports = [done[i] for i in range(len(names))]
+        reports = _precise_where_names_repeat(reports, environ, build)
+        jobs = 0
+        first_seen: dict[str, list[tuple[str, int, int, str]]] = {}
+        for report in reports:
+            problems.extend(report.problems)
+            jobs += report.jobs
+            for name, line, column, json_path in report.names:
+                first_seen.setdefault(name, []).append((report.file, line, column, json_path))
+        problems.extend(_duplicate_names(first_seen))
+        problems.sort(key=Problem.sort_key)
+        if problems or not build:
+            return Report(len(names), jobs, problems)
+        if on_valid is not None:
+            on_valid()
+        done = sharing.rest(_merge_specs)
+        specs = [spec for i in range(len(names)) for spec in done[i].specs]
+        return Report(len(names), jobs, problems, specs)
+    finally:
+        sharing.close()
 
 
 def _precise_where_names_repeat(
@@ -124,24 +148,43 @@ def check_file(
     return check_data(name, data, env, build, precise=precise)
 
 
-def _check_batch(batch: list[str], env: Mapping[str, str], build: bool) -> list[FileReport]:
-    return [check_file(name, env, build) for name in batch]
-
-
-def _check_all(
-    names: list[str], env: Mapping[str, str], build: bool, workers: int | None
-) -> list[FileReport]:
+def _share(
+    names: list[str],
+    env: Mapping[str, str],
+    build: bool,
+    workers: int | None,
+    meanwhile: Callable[[], object] | None,
+) -> Sharing[FileReport]:
+    """Files shared between this process and one forked child per other core."""
     count = workers if workers is not None else _cores()
-    if count > 1 and len(names) > 1:
-        size = sum(_size(n) for n in names)
-        if size >= PARALLEL_MIN_BYTES or workers is not None:
-            from reconciler.parallel import map_batches
+    big = workers is not None or sum(_size(n) for n in names) >= PARALLEL_MIN_BYTES
+    children = count - 1 if big and len(names) > 1 else 0
+    return share(
+        lambda i: check_file(names[i], env, build),
+        len(names),
+        children,
+        split=_split_specs if build else None,
+        meanwhile=meanwhile,
+    )
 
-            batches = _split(names, min(count, len(names)))
-            done = [r for chunk in map_batches(_check_batch, batches, env, build) for r in chunk]
-            order = {n: i for i, n in enumerate(names)}
-            return sorted(done, key=lambda r: order[r.file])
-    return _check_batch(names, env, build)
+
+def _split_specs(
+    done: dict[int, FileReport],
+) -> tuple[dict[int, FileReport], Callable[[], bytes]]:
+    """A child's reports without their specs, and how to pack the specs to send after."""
+    from reconciler import specwire
+
+    light = {i: replace(r, specs=[]) for i, r in done.items()}
+    return light, lambda: specwire.pack([(r.file, r.specs) for r in done.values()])
+
+
+def _merge_specs(done: dict[int, FileReport], payload: bytes) -> None:
+    from reconciler import specwire
+
+    by_file = dict(specwire.unpack(payload))
+    for i, report in done.items():
+        if report.file in by_file:
+            done[i] = replace(report, specs=by_file[report.file])
 
 
 def _cores() -> int:
@@ -156,15 +199,3 @@ def _size(name: str) -> int:
         return Path(name).stat().st_size
     except OSError:
         return 0
-
-
-def _split(names: list[str], parts: int) -> list[list[str]]:
-    """Batches of about equal bytes; order is restored by file name afterwards."""
-    batches: list[list[str]] = [[] for _ in range(parts)]
-    loads = [0] * parts
-    for name in sorted(names, key=_size, reverse=True):
-        i = loads.index(min(loads))
-        batches[i].append(name)
-        loads[i] += _size(name) or 1
-    order = {n: i for i, n in enumerate(names)}
-    return [sorted(b, key=order.__getitem__) for b in batches if b]

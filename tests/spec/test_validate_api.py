@@ -254,3 +254,14 @@ def test_problems_never_repeat_values_from_the_environment(write: Write) -> None
     text = "\n".join(map(str, info.value.problems))
     assert "hunter2" not in text
     assert "$.jobs[0].job_type: (a value from the environment) is not a known job type" in text
+
+
+@pytest.mark.parametrize(
+    "props",
+    ["    properties: {_managed_by: x}\n", '    properties_json: \'{"_managed_by": "x"}\'\n'],
+)
+def test_the_owner_key_is_reserved_already_in_validate(write: Write, props: str) -> None:
+    path = write("a.yaml", "jobs:\n  - job_name: j\n    job_type: mirror\n" + props)
+    (problem,) = check_paths([path], {}).problems
+    assert "'_managed_by' is reserved" in problem.message
+    assert problem.line == 4
