@@ -7,7 +7,6 @@ header, a token or a request body.
 from __future__ import annotations
 
 import email.utils
-import json
 import ssl
 import time
 from typing import Any
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler import jsonfast
 from reconciler.errors import ApiError, AuthError
 
 
@@ -174,13 +174,19 @@ def status_error(response: httpx.Response, method: str, path: str, hint: str) ->
 
 def json_body(response: httpx.Response, method: str, path: str) -> Any:
     where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
-    text = response.text
-    if "html" in response.headers.get("content-type", "").lower() or text[:512].lstrip()[:1] == "<":
+    content = response.content
+    if (
+        "html" in response.headers.get("content-type", "").lower()
+        or content[:512].lstrip()[:1] == b"<"
+    ):
         raise ApiError("the server answered an HTML page, not JSON; is the API URL right?", **where)
-    if not text.strip():
+    if not content.strip():
         raise ApiError("the server answered an empty body, expected JSON", **where)
+    # Bytes straight to the reader when they are UTF-8 (JSON's own encoding); another
+    # declared charset is decoded first, as before.
+    utf8 = (response.charset_encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8")
     try:
-        return json.loads(text)
+        return jsonfast.loads(content if utf8 else response.text)
     except ValueError as exc:
         raise ApiError(
             f"the server answered invalid JSON ({one_line(str(exc))})", **where

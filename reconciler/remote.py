@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler import jsonfast
 from reconciler.spec import OWNER_KEY
 
 
@@ -71,14 +72,17 @@ def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None
     """Parse properties_json; returns (mapping or None, error or None).
 
     Each text on its own (never joined with others: one job's text must not be able to
-    change how another's reads), with the decoder's raw entry point, which is twice as
-    fast as json.loads on thousands of small texts.
+    change how another's reads): orjson when it reads the text exactly, else the
+    standard decoder, whose messages say what is wrong.
     """
     if raw is None:
         return None, None
     text = raw if raw[:1] == "{" and raw[-1:] == "}" else raw.strip()
     if not text:
         return None, None
+    fast = jsonfast.loads_object(text)
+    if fast is not None:
+        return fast, None
     try:
         value, end = _DECODE(text)
     except json.JSONDecodeError as exc:
