@@ -1,0 +1,29 @@
+"""Per-request shortcuts of the client keep httpx's meaning."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from reconciler.auth import api_settings_from_env
+from reconciler.client import NX1Client
+
+
+@pytest.mark.parametrize("host", ["https://nx1.example", "https://nx1.example/prefix/"])
+@pytest.mark.parametrize("path", ["/api/jobs", "/api/health/ping", "/api/jobs/a%2Fb"])
+def test_absolute_urls_are_what_httpx_would_join(host: str, path: str) -> None:
+    settings = api_settings_from_env({"NX1_HOST": host, "NX1_API_KEY": "k"})
+    with NX1Client(settings) as client:
+        assert client._url(path) == client._http._merge_url(path)
+
+
+def test_cookies_from_the_api_are_not_kept() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert "cookie" not in request.headers
+        return httpx.Response(200, json=[], headers={"Set-Cookie": "AWSALB=x; Path=/"})
+
+    settings = api_settings_from_env({"NX1_HOST": "https://nx1.example", "NX1_API_KEY": "k"})
+    with NX1Client(settings, transport=httpx.MockTransport(answer)) as client:
+        assert client.list_jobs() == []
+        assert client.list_jobs() == []
+        assert not client._http.cookies
