@@ -127,6 +127,7 @@ class JobStore:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.execute(_SCHEMA)
+        self._listed: tuple[tuple[int, int], str] | None = None
 
     def close(self) -> None:
         with self._lock:
@@ -157,10 +158,21 @@ class JobStore:
         return job_id, str(row[0])
 
     def list_json(self) -> str:
-        """Every job, deleted ones included, oldest first, as a JSON array."""
+        """Every job, deleted ones included, oldest first, as a JSON array.
+
+        Kept until the data changes (a write here, or another process committing to
+        the same file): 10,000 jobs take ~80 ms to turn into JSON, and a plan or a
+        test often lists the same jobs again and again.
+        """
         with self._lock:
-            rows = self._conn.execute(f"SELECT {_JOB_JSON} FROM jobs ORDER BY seq").fetchall()
-        return "[" + ",".join([r[0] for r in rows]) + "]"
+            version = (
+                self._conn.total_changes,
+                self._conn.execute("PRAGMA data_version").fetchone()[0],
+            )
+            if self._listed is None or self._listed[0] != version:
+                rows = self._conn.execute(f"SELECT {_JOB_JSON} FROM jobs ORDER BY seq").fetchall()
+                self._listed = (version, "[" + ",".join([r[0] for r in rows]) + "]")
+            return self._listed[1]
 
     def get_json(self, job_id: str) -> str | None:
         """One live job as JSON; None when unknown or deleted."""

@@ -71,3 +71,30 @@ def test_concurrent_requests_against_a_file_db(tmp_path: Path) -> None:
         stats = emu.stats()
         assert stats["writes"] == workers * per_worker + workers * (per_worker // 5)
         assert stats["requests"]["POST /api/jobs"] == workers * per_worker
+
+
+def test_the_kept_list_follows_every_change(tmp_path: Path) -> None:
+    from reconciler.emulator.store import JobStore, NewJob
+
+    db = str(tmp_path / "jobs.db")
+    store, other = JobStore(db), JobStore(db)
+
+    def names() -> list[tuple[str, bool, str]]:
+        import json
+
+        return [
+            (j["job_name"], j["is_deleted"], j["status"]) for j in json.loads(store.list_json())
+        ]
+
+    assert names() == []
+    job_id, _ = store.create(NewJob("mirror", "a"), "me")
+    assert names() == [("a", False, "new")]
+    assert store.list_json() is store.list_json()  # kept while nothing changes
+    store.set_status(job_id, "running", None)
+    assert names() == [("a", False, "running")]
+    store.delete(job_id)
+    assert names() == [("a", True, "running")]
+    other.create(NewJob("mirror", "b"), "me")  # another process on the same file
+    assert [n for n, *_ in names()] == ["a", "b"]
+    store.wipe()
+    assert names() == []
