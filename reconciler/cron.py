@@ -1,9 +1,10 @@
 """Cron schedules as NX1 (Airflow) reads them: five fields, or an Airflow preset.
 
 ``check`` is our own small parser so that its messages name the field and the value
-at fault; croniter (what Airflow itself uses) computes runs and cron-descriptor turns
-a schedule into words. Both are imported inside the functions that need them, because
-importing croniter costs more than validating ten thousand schedules.
+at fault, and ``runs_within``/``next_runs`` walk its fields to find run times the way
+croniter (what Airflow itself uses) does: the tests hold them to croniter, which costs
+more to import than validating ten thousand schedules. cron-descriptor turns a
+schedule into words; it is imported only when a plan explains a schedule.
 """
 
 from __future__ import annotations
@@ -200,10 +201,16 @@ def _expand(value: str, low: int, high: int, names: dict[str, int]) -> list[int]
 
 
 def next_runs(expr: str, count: int, after: datetime) -> list[datetime]:
-    """The next ``count`` run times strictly after ``after`` (``@once`` has none)."""
+    """The next ``count`` run times strictly after ``after`` (``@once`` has none).
+
+    Looks ahead a day, then ever longer spans, up to 16 years (a leap day that must
+    also be a given weekday comes round within that)."""
     if expr == "@once" or count <= 0:
         return []
-    from croniter import croniter  # imported here: slow to import
-
-    runs = croniter(_PRESET_CRON.get(expr, expr), after)
-    return [runs.get_next(datetime) for _ in range(count)]
+    runs: list[datetime] = []
+    start, span = after, timedelta(days=1)
+    while len(runs) < count and start - after < timedelta(days=16 * 366):
+        until = start + span
+        runs += runs_within(expr, start, until)
+        start, span = until, span * 4
+    return runs[:count]

@@ -64,8 +64,14 @@ class PlanOutcome:
     render: RenderOptions
 
 
-# What a plan needs after loading, imported while another core checks files.
-_NEEDED_LATER = ("reconciler.client", "reconciler.crowding", "reconciler.render.text")
+# What plan and apply need after loading, imported while another core checks files.
+_NEEDED_LATER = (
+    "reconciler.client",
+    "reconciler.crowding",
+    "reconciler.render.text",
+    "reconciler.apply",
+    "reconciler.render.applyresult",
+)
 
 
 def warm_imports() -> None:

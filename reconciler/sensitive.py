@@ -41,9 +41,12 @@ class Sensitivity:
         object.__setattr__(self, "_regex", _compile(self.patterns))
 
     def key_is_sensitive(self, key: str | int) -> bool:
-        return (
-            isinstance(key, str) and self._regex is not None and self._regex.search(key) is not None
-        )
+        if not isinstance(key, str) or self._regex is None:
+            return False
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = self._regex.search(key) is not None
+        return known
 
     def path_is_sensitive(self, path: FieldPath, from_env: Iterable[FieldPath] = ()) -> bool:
         """True when a key on ``path`` matches, or ``path`` lies inside a value from the env."""
@@ -57,10 +60,27 @@ class Sensitivity:
         """A copy of ``value`` with every sensitive leaf or subtree replaced by its fingerprint."""
         if self.path_is_sensitive(path, from_env):
             return fingerprint(value)
+        return self._mask_below(value, path, from_env)
+
+    def _mask_below(self, value: Any, path: FieldPath, from_env: frozenset[FieldPath]) -> Any:
+        # ``path`` is known not to be sensitive: each level checks only its own key, and
+        # whether it is exactly a value from the environment (the walk comes from above).
         if isinstance(value, Mapping):
-            return {k: self.mask(v, (*path, k), from_env) for k, v in value.items()}
+            out = {}
+            for key, item in value.items():
+                sub = (*path, key)
+                if self.key_is_sensitive(key) or sub in from_env:
+                    out[key] = fingerprint(item)
+                else:
+                    out[key] = self._mask_below(item, sub, from_env)
+            return out
         if isinstance(value, list):
-            return [self.mask(v, (*path, i), from_env) for i, v in enumerate(value)]
+            return [
+                fingerprint(item)
+                if (*path, i) in from_env
+                else self._mask_below(item, (*path, i), from_env)
+                for i, item in enumerate(value)
+            ]
         return value
 
 

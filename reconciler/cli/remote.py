@@ -118,17 +118,7 @@ def apply(
     import os
     from pathlib import Path
 
-    from reconciler.apply import check_allowed
     from reconciler.pipeline import build_plan, plan_from_saved, run_apply
-    from reconciler.plan import Action
-    from reconciler.render.applyresult import (
-        ProgressLine,
-        render_result_json,
-        result_line,
-        result_summary,
-    )
-    from reconciler.render.text import render_text
-    from reconciler.savedplan import read_saved
 
     if plan_file is not None and paths:
         raise click.UsageError("give either PATHs or --plan FILE, not both")
@@ -143,6 +133,8 @@ def apply(
             )
     request = plan_request(paths, opts)
     if plan_file is not None:
+        from reconciler.savedplan import read_saved
+
         outcome = plan_from_saved(read_saved(Path(plan_file)), request, os.environ)
         # The summary below counts only the reviewed changes: say what it stands for.
         click.echo(
@@ -150,6 +142,17 @@ def apply(
         )
     else:
         outcome = build_plan(request, os.environ)
+    # Imported while the specs were checked (pipeline.warm_imports): free by now.
+    from reconciler.apply import check_allowed
+    from reconciler.plan import Action
+    from reconciler.render.applyresult import (
+        ProgressLine,
+        render_result_json,
+        result_line,
+        result_summary,
+    )
+    from reconciler.render.text import render_text
+
     plan = outcome.plan
     text = fmt == "text"
     out = _Stdout()

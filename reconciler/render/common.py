@@ -118,7 +118,7 @@ def schedule_note(schedule: str | None, now: datetime | None) -> str:
 
 @lru_cache(maxsize=1024)
 def _explain(schedule: str, now: datetime | None) -> str:
-    # Cached: thousands of jobs share a handful of schedules, and croniter is slow.
+    # Cached: thousands of jobs share a handful of schedules.
     from reconciler.cron import describe, next_runs
 
     try:

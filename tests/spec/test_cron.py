@@ -192,3 +192,18 @@ def test_runs_within_agrees_with_croniter_on_the_valid_table(expr: str) -> None:
         assert cron.runs_within(expr, after, until) == _croniter_runs(
             cron._PRESET_CRON.get(expr, expr), after, until
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(VALID_EXPR, st.datetimes(datetime(2024, 1, 1), datetime(2030, 12, 31)))
+def test_next_runs_agree_with_croniter(expr: str, after: datetime) -> None:
+    assume(cron.check(expr) is None)
+    runs = croniter(expr, after)
+    assert cron.next_runs(expr, 3, after) == [runs.get_next(datetime) for _ in range(3)], expr
+
+
+@pytest.mark.parametrize("expr", ["0 0 29 2 *", "@yearly", "* * * * *", "0 0 1 1 1"])
+def test_next_runs_far_and_near(expr: str) -> None:
+    after = datetime(2097, 3, 1, tzinfo=UTC)  # the next 29 February is in 2104
+    runs = croniter(cron._PRESET_CRON.get(expr, expr), after)
+    assert cron.next_runs(expr, 2, after) == [runs.get_next(datetime) for _ in range(2)]

@@ -43,11 +43,13 @@ def test_a_busy_parent_takes_fewer_items() -> None:
         time.sleep(0.01)
         return where(item)
 
-    sharing = share(slow, 40, 1, meanwhile=lambda: time.sleep(0.2))
+    sharing = share(slow, 40, 1, meanwhile=lambda: time.sleep(0.5))
     done = sharing.gather()
     sharing.close()
     here = sum(1 for _, pid in done.values() if pid == PARENT)
-    assert here < 20  # the child went on pulling while the parent was busy
+    # The child went on pulling while the parent was busy: in 0.5 s it can take all 40
+    # (0.4 s of work); under load it may take fewer, but more than half.
+    assert here < 20
     assert sorted(done) == list(range(40))
 
 
@@ -70,7 +72,7 @@ def test_heavy_parts_follow_only_when_asked() -> None:
         time.sleep(0.005)
         return where(item)
 
-    sharing = share(slow, 40, 1, split=split)
+    sharing = share(slow, 40, 1, split=split, meanwhile=lambda: time.sleep(0.2))
     light = sharing.gather()
     from_child = [i for i, (_, pid) in light.items() if pid == 0]
     assert from_child  # the child sent its light part, nothing heavier yet
