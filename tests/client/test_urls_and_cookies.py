@@ -27,3 +27,25 @@ def test_cookies_from_the_api_are_not_kept() -> None:
         assert client.list_jobs() == []
         assert client.list_jobs() == []
         assert not client._http.cookies
+
+
+def test_each_thread_has_its_own_pool_and_close_closes_them_all() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    seen: set[int] = set()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=[])
+
+    settings = api_settings_from_env({"NX1_HOST": "https://nx1.example", "NX1_API_KEY": "k"})
+    client = NX1Client(settings, transport=httpx.MockTransport(answer))
+    with client, ThreadPoolExecutor(4) as pool:
+
+        def one(_: int) -> None:
+            client.list_jobs()
+            seen.add(id(client._thread_http()))
+
+        list(pool.map(one, range(40)))
+        assert 1 <= len(seen) <= 4
+        pools = [client._http, *client._others]
+    assert all(http.is_closed for http in pools)
