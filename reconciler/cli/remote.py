@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, cli
+from reconciler.cli import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    cli,
+    keep_until_exit,
+)
 from reconciler.cli.options import (
     POLICY_OPTIONS,
     paths_arg,
@@ -62,6 +69,7 @@ def plan(
 
     request = plan_request(paths, opts)
     outcome = build_plan(request, os.environ)
+    keep_until_exit(outcome)
     render = dataclasses.replace(
         outcome.render, color=use_color(sys.stdout), show_unchanged=show_unchanged
     )
@@ -142,6 +150,7 @@ def apply(
         )
     else:
         outcome = build_plan(request, os.environ)
+    keep_until_exit(outcome)
     # Imported while the specs were checked (pipeline.warm_imports): free by now.
     from reconciler.apply import check_allowed
     from reconciler.plan import Action
