@@ -53,9 +53,11 @@ class Sharing(Generic[R]):
         self._count = count
         self._results: dict[int, R] = {}
         self._children: list[_Child] = []
+        self._gathered = False
 
     def gather(self) -> dict[int, R]:
         """Every item's light result; items of a child that failed are done again here."""
+        self._gathered = True
         for child in self._children:
             try:
                 light: dict[int, R] = pickle.loads(_read_part(child.pipe))
@@ -72,6 +74,8 @@ class Sharing(Generic[R]):
     def rest(self, merge: Callable[[dict[int, R], bytes], None]) -> dict[int, R]:
         """``merge`` every child's heavy payload into the results; a child that died
         before sending it has its items done again here, whole."""
+        if not self._gathered:
+            self.gather()
         for child in self._children:
             if not child.items:
                 continue
