@@ -186,7 +186,10 @@ def json_body(response: httpx.Response, method: str, path: str) -> Any:
     # declared charset is decoded first, as before.
     utf8 = (response.charset_encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8")
     try:
-        return jsonfast.loads(content if utf8 else response.text)
+        try:
+            return jsonfast.loads(content if utf8 else response.text)
+        except UnicodeDecodeError:  # bytes that are not UTF-8: replaced, as .text does
+            return jsonfast.loads(response.text)
     except ValueError as exc:
         raise ApiError(
             f"the server answered invalid JSON ({one_line(str(exc))})", **where

@@ -54,7 +54,7 @@ from reconciler.auth import (
     parse_token_answer,
     refused_hint,
 )
-from reconciler.errors import ApiError, AuthError, TransportError
+from reconciler.errors import ApiError, AuthError, ConfigError, TransportError
 from reconciler.remote import (
     RemoteJob,
     is_live,
@@ -117,6 +117,20 @@ def _tls_context(settings: ApiSettings) -> ssl.SSLContext | bool:
     return True
 
 
+def _trust(settings: ApiSettings) -> ssl.SSLContext:
+    """The TLS context every connection shares: made once, for httpx would load the
+    trust store again for every client (one per thread)."""
+    verify = _tls_context(settings)
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    try:
+        return httpx.create_ssl_context()  # httpx's own default: certifi, SSL_CERT_FILE/DIR
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot load the TLS trust store ({exc}); check SSL_CERT_FILE and SSL_CERT_DIR"
+        ) from None
+
+
 class NX1Client:
     """A thread-safe client of the NX1 jobs API; use it as a context manager.
 
@@ -135,7 +149,7 @@ class NX1Client:
     ) -> None:
         self.settings = settings
         self.limiter = limiter or AimdLimiter(parallelism, initial=min(4, parallelism))
-        self._verify = _tls_context(settings)  # one trust store for every connection
+        self._verify = _trust(settings)  # one trust store for every thread's connections
         self._transport = transport
         # One httpx client (and connection pool) per thread: httpcore's pool takes a lock
         # and walks every pooled connection, pairwise, on every request, which cost

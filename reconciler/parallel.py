@@ -28,7 +28,9 @@ R = TypeVar("R")
 # called only once the light results are on their way).
 Split = Callable[[dict[int, R]], tuple[dict[int, R], Callable[[], bytes]]]
 _TOKEN = struct.Struct("<I")
-_MAX_TOKENS = 16_384  # what a pipe's 64 KiB hold
+# What one page of pipe holds: Linux shrinks new pipes to a page for a user over
+# fs.pipe-user-pages-soft, and the parent writes every token before anyone reads.
+_MAX_TOKENS = 1024
 _LENGTH = struct.Struct("<Q")
 
 
@@ -102,7 +104,8 @@ class Sharing(Generic[R]):
         if child.pid > 0:
             with contextlib.suppress(ProcessLookupError):  # already gone
                 os.kill(child.pid, signal.SIGKILL)
-            os.waitpid(child.pid, 0)
+            with contextlib.suppress(ChildProcessError):  # reaped already (SIGCHLD ignored)
+                os.waitpid(child.pid, 0)
             child.pid = 0
 
 
@@ -120,7 +123,8 @@ def share(
     item. Without ``split`` a child sends everything in its light part.
     """
     sharing: Sharing[R] = Sharing(func, count)
-    if children < 1 or count < 2 or not can_fork():
+    children = min(children, count - 1)
+    if children < 1 or not can_fork():
         if meanwhile is not None:
             meanwhile()
         sharing._results = {item: func(item) for item in range(count)}

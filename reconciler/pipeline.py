@@ -105,14 +105,21 @@ class _Fetch:
         self._error: BaseException | None = None
 
     def prepare(self) -> None:
-        warm_imports()
-        from reconciler.client import NX1Client
+        """Import and build the client; a failure waits for start(), so that problems
+        in the specs, found meanwhile, are reported first."""
+        try:
+            warm_imports()
+            from reconciler.client import NX1Client
 
-        self._client = NX1Client(self._api)
+            self._client = NX1Client(self._api)
+        except Exception as exc:  # raised again by start()
+            self._error = exc
 
     def start(self) -> None:
-        if self._client is None:
+        if self._client is None and self._error is None:
             self.prepare()
+        if self._error is not None:
+            raise self._error
         self._thread = threading.Thread(target=self._run, name="list-jobs", daemon=True)
         self._thread.start()
 
@@ -125,7 +132,7 @@ class _Fetch:
 
     def result(self) -> list[RemoteJob]:
         if self._thread is None:
-            self.start()
+            self.start()  # raises what prepare() met
         assert self._thread is not None
         self._thread.join()
         if self._error is not None:

@@ -49,3 +49,15 @@ def test_each_thread_has_its_own_pool_and_close_closes_them_all() -> None:
         assert 1 <= len(seen) <= 4
         pools = [client._http, *client._others]
     assert all(http.is_closed for http in pools)
+
+
+def test_a_body_that_is_not_utf8_is_read_leniently_as_before() -> None:
+    body = b'[{"id": "a\xff", "job_name": "x", "job_type": "mirror"}]'
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    settings = api_settings_from_env({"NX1_HOST": "https://nx1.example", "NX1_API_KEY": "k"})
+    with NX1Client(settings, transport=httpx.MockTransport(answer)) as client:
+        (job,) = client.list_jobs()
+    assert job.id == "a\ufffd"

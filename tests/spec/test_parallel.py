@@ -134,4 +134,12 @@ def test_the_fork_tests_run_somewhere() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
-    assert "7 passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
+    assert "8 passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
+
+
+@pytest.mark.usefixtures("forking")
+def test_never_more_children_than_items_to_share() -> None:
+    sharing = share(where, 2, 6)
+    assert len(sharing._children) <= 1
+    assert sorted(sharing.gather()) == [0, 1]
+    sharing.close()
