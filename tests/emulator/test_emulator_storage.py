@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from reconciler.emulator.store import JobStore
 from reconciler.emulator.testing import run_emulator
 
 
@@ -74,10 +75,17 @@ def test_concurrent_requests_against_a_file_db(tmp_path: Path) -> None:
 
 
 def test_the_kept_list_follows_every_change(tmp_path: Path) -> None:
-    from reconciler.emulator.store import JobStore, NewJob
-
     db = str(tmp_path / "jobs.db")
     store, other = JobStore(db), JobStore(db)
+    try:
+        _walk_changes(store, other)
+    finally:
+        store.close()
+        other.close()
+
+
+def _walk_changes(store: JobStore, other: JobStore) -> None:
+    from reconciler.emulator.store import NewJob
 
     def names() -> list[tuple[str, bool, str]]:
         import json
