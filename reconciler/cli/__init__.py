@@ -106,6 +106,7 @@ def run() -> NoReturn:
 
     global _EXIT_FAST
     _EXIT_FAST = True
+    code: object = EXIT_OK
     try:
         main()
     except SystemExit as exc:
