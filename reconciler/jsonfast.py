@@ -19,25 +19,26 @@ _DIGITS = bytes(ord("0") if chr(i).isdigit() and i < 128 else ord("x") for i in 
 _LONG_RUN = b"0" * 19  # 2**63 has 19 digits: below that, orjson keeps integers exact
 
 
+_UNREAD = object()  # orjson would read it differently from json, or not at all
+
+
+def _fast(raw: bytes) -> Any:
+    if _LONG_RUN in raw.translate(_DIGITS):
+        return _UNREAD
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _UNREAD
+
+
 def loads(data: bytes | str) -> Any:
     """Like ``json.loads``; raises its ValueError for text that is not JSON."""
-    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
-    if _LONG_RUN not in raw.translate(_DIGITS):
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(data)
+    value = _fast(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass"))
+    return json.loads(data) if value is _UNREAD else value
 
 
 def loads_object(text: str) -> dict[str, Any] | None:
     """The JSON object in ``text`` when orjson reads it exactly; None when it does not
     (not an object, not JSON, or a long digit run): then ask ``json``, which explains."""
-    raw = text.encode("utf-8", "surrogatepass")
-    if _LONG_RUN in raw.translate(_DIGITS):
-        return None
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
+    value = _fast(text.encode("utf-8", "surrogatepass"))
     return value if type(value) is dict else None

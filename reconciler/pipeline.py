@@ -74,22 +74,9 @@ _NEEDED_LATER = (
 )
 
 
-def warm_imports() -> None:
+def _warm_imports() -> None:
     for module in _NEEDED_LATER:
         importlib.import_module(module)
-
-
-def load(
-    paths: Sequence[str],
-    env: Mapping[str, str],
-    *,
-    meanwhile: Callable[[], object] | None = warm_imports,
-    on_valid: Callable[[], object] | None = None,
-) -> list[JobSpec]:
-    """Load and validate every spec; SpecError lists every problem in every file."""
-    from reconciler.validate import load_specs
-
-    return load_specs(list(paths), env, meanwhile=meanwhile, on_valid=on_valid)
 
 
 class _Fetch:
@@ -108,7 +95,7 @@ class _Fetch:
         """Import and build the client; a failure waits for start(), so that problems
         in the specs, found meanwhile, are reported first."""
         try:
-            warm_imports()
+            _warm_imports()
             from reconciler.client import NX1Client
 
             self._client = NX1Client(self._api)
@@ -168,6 +155,7 @@ def _no_gc() -> Iterator[None]:
 def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Specs and the live jobs (one list request) into a Plan."""
     from reconciler.crowding import crowded_minutes
+    from reconciler.validate import load_specs
 
     fetch = _Fetch(request.api)
     # Building 10,000 specs and reading 10,000 jobs makes some 200,000 objects and no
@@ -175,7 +163,9 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     # A forked child of the loader inherits the pause.
     with _no_gc():
         try:
-            specs = load(request.paths, env, meanwhile=fetch.prepare, on_valid=fetch.start)
+            specs = load_specs(
+                list(request.paths), env, meanwhile=fetch.prepare, on_valid=fetch.start
+            )
             now = datetime.now(UTC)
             warnings = tuple(crowded_minutes(specs, now))  # while the API answers
             remote = fetch.result()

@@ -2,14 +2,14 @@
 
 Pickling 5,000 JobSpecs costs ~95 ms to write and ~75 ms to read, most of it memo
 bookkeeping and per-object reduce calls; the same data as tuples through marshal costs
-~30 ms and ~50 ms including rebuilding the objects. Anything marshal cannot hold (it
-should not happen: specs hold JSON values) falls back to pickle.
+~30 ms and ~50 ms including rebuilding the objects. Validated specs hold only JSON
+values, which marshal holds; should packing ever fail, the child fails and the parent
+checks its files again itself (reconciler.parallel).
 """
 
 from __future__ import annotations
 
 import marshal
-import pickle
 from typing import Any
 
 from reconciler.locations import FileMarks, LazyLocations
@@ -21,19 +21,12 @@ FileSpecs = tuple[str, bytes | None, list[tuple[Any, ...]]]
 
 def pack(files: list[tuple[str, list[JobSpec]]]) -> bytes:
     """The specs of several files, each list given with the file they came from."""
-    packed = [_pack_file(name, specs) for name, specs in files]
-    try:
-        return b"M" + marshal.dumps(packed)
-    except ValueError:
-        return b"P" + pickle.dumps(files, protocol=pickle.HIGHEST_PROTOCOL)
+    return marshal.dumps([_pack_file(name, specs) for name, specs in files])
 
 
 def unpack(data: bytes) -> list[tuple[str, list[JobSpec]]]:
     """What :func:`pack` packed, as JobSpecs again."""
-    if data[:1] == b"P":
-        files: list[tuple[str, list[JobSpec]]] = pickle.loads(data[1:])
-        return files
-    return [_unpack_file(*packed) for packed in marshal.loads(data[1:])]
+    return [_unpack_file(*packed) for packed in marshal.loads(data)]
 
 
 def _pack_file(name: str, specs: list[JobSpec]) -> FileSpecs:

@@ -151,7 +151,7 @@ def apply(
     else:
         outcome = build_plan(request, os.environ)
     keep_until_exit(outcome)
-    # Imported while the specs were checked (pipeline.warm_imports): free by now.
+    # Imported while the specs were checked (pipeline._NEEDED_LATER): free by now.
     from reconciler.apply import check_allowed
     from reconciler.plan import Action
     from reconciler.render.applyresult import (

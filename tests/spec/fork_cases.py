@@ -94,3 +94,21 @@ def test_never_more_children_than_items_to_share() -> None:
     assert len(sharing._children) <= 1
     assert sorted(sharing.gather()) == [0, 1]
     sharing.close()
+
+
+def test_a_child_whose_heavy_part_fails_is_redone_here() -> None:
+    def split(
+        done: dict[int, tuple[int, int]],
+    ) -> tuple[dict[int, tuple[int, int]], Callable[[], bytes]]:
+        def heavy() -> bytes:
+            raise ValueError("cannot pack")
+
+        return {i: (i, 0) for i in done}, heavy
+
+    def slow(item: int) -> tuple[int, int]:
+        time.sleep(0.005)
+        return where(item)
+
+    sharing = share(slow, 40, 1, split=split, meanwhile=lambda: time.sleep(0.2))
+    done = sharing.rest(lambda results, payload: None)
+    assert done == {i: (i, PARENT) for i in range(40)}  # the child's items, done again here

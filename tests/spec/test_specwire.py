@@ -24,10 +24,6 @@ jobs:
 """
 
 
-class Odd(dict[str, int]):
-    """Not a plain dict: marshal refuses it."""
-
-
 def _specs(precise: bool, text: str = SPEC) -> list[JobSpec]:
     report = check_data("f.yaml", text.encode(), {"TOKEN": "t"}, True, precise=precise)
     assert not report.problems
@@ -55,10 +51,3 @@ def test_precise_places_survive_the_trip() -> None:
     assert back == specs
     assert dict(back[0].locations) == dict(specs[0].locations)
     assert back[1].sensitive == specs[1].sensitive and back[1].sensitive
-
-
-def test_what_marshal_cannot_hold_goes_by_pickle() -> None:
-    spec = JobSpec("odd", "mirror", properties=Odd(n=1))
-    data = specwire.pack([("x.yaml", [spec])])
-    assert data[:1] == b"P"
-    assert specwire.unpack(data) == [("x.yaml", [spec])]
