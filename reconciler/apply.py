@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Protocol
 
+from reconciler.api.remote import RemoteJob
 from reconciler.errors import PlanError, ReconcilerError
-from reconciler.plan import Action, Change, Plan, create_body
-from reconciler.remote import RemoteJob
+from reconciler.plan.diff import Action, Change, Plan, create_body
 
 
 class JobsApi(Protocol):

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.api.remote import RemoteJob
 from reconciler.errors import ConfigError
-from reconciler.remote import RemoteJob
-from reconciler.spec import JOB_TYPES
+from reconciler.model import JOB_TYPES
 
 SCHEMA_FILE = "jobs.schema.json"
 
 
 def _schema_text() -> str:
-    from reconciler.schema import schema_text
+    from reconciler.specs.schema import schema_text
 
     return schema_text()
 
@@ -39,7 +39,7 @@ def _file_name(job_type: str | None) -> str:
 
 def _why_not(job: RemoteJob, owner: str | None) -> str | None:
     """Why a live job cannot become a spec that validates and plans clean, or None."""
-    from reconciler.cron import check
+    from reconciler.specs.cron import check
 
     if job.owner is not None and owner is not None and job.owner != owner:
         return f"owned by {job.owner!r}, not by {owner!r}"

@@ -17,19 +17,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler.auth import ApiSettings
+from reconciler.api.auth import ApiSettings
 from reconciler.errors import ConfigError
-from reconciler.plan import Plan, Policy, make_plan
+from reconciler.model import JobSpec
+from reconciler.plan.diff import Plan, Policy, make_plan
 from reconciler.render.common import RenderOptions
 from reconciler.sensitive import Sensitivity
-from reconciler.spec import JobSpec
 
 if TYPE_CHECKING:
+    from reconciler.api.client import NX1Client
+    from reconciler.api.remote import RemoteJob
+    from reconciler.api.throttle import AimdLimiter
     from reconciler.apply import ActionResult, ApplyResult
-    from reconciler.client import NX1Client
-    from reconciler.remote import RemoteJob
-    from reconciler.savedplan import SavedPlan
-    from reconciler.throttle import AimdLimiter
+    from reconciler.plan.saved import SavedPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ MAX_PARALLELISM = 16
 
 
 def limiter_for(parallelism: int | None) -> AimdLimiter:
-    from reconciler.throttle import AimdLimiter
+    from reconciler.api.throttle import AimdLimiter
 
     if parallelism is None:
         return AimdLimiter(MAX_PARALLELISM, initial=DEFAULT_PARALLELISM)
@@ -66,8 +66,8 @@ class PlanOutcome:
 
 # What plan and apply need after loading, imported while another core checks files.
 _NEEDED_LATER = (
-    "reconciler.client",
-    "reconciler.crowding",
+    "reconciler.api.client",
+    "reconciler.plan.crowding",
     "reconciler.render.text",
     "reconciler.apply",
     "reconciler.render.applyresult",
@@ -96,7 +96,7 @@ class _Fetch:
         in the specs, found meanwhile, are reported first."""
         try:
             _warm_imports()
-            from reconciler.client import NX1Client
+            from reconciler.api.client import NX1Client
 
             self._client = NX1Client(self._api)
         except Exception as exc:  # raised again by start()
@@ -154,8 +154,8 @@ def _no_gc() -> Iterator[None]:
 
 def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Specs and the live jobs (one list request) into a Plan."""
-    from reconciler.crowding import crowded_minutes
-    from reconciler.validate import load_specs
+    from reconciler.plan.crowding import crowded_minutes
+    from reconciler.specs.validate import load_specs
 
     fetch = _Fetch(request.api)
     # Building 10,000 specs and reading 10,000 jobs makes some 200,000 objects and no
@@ -177,14 +177,14 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
 
 
 def save_plan(outcome: PlanOutcome, paths: Sequence[str], out: Path) -> None:
-    from reconciler.savedplan import saved_document, write_saved
+    from reconciler.plan.saved import saved_document, write_saved
 
     write_saved(out, saved_document(outcome.plan, outcome.render, list(paths)))
 
 
 def plan_from_saved(saved: SavedPlan, request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Plan again from the saved paths and policy; keep only what was reviewed."""
-    from reconciler.savedplan import reviewed_plan
+    from reconciler.plan.saved import reviewed_plan
 
     if saved.api_url and saved.api_url != request.api.base_url:
         raise ConfigError(
@@ -208,8 +208,8 @@ def run_apply(
     on_result: Callable[[ActionResult], None] | None = None,
 ) -> ApplyResult:
     """Carry out a plan; refuses before any write when the plan breaks a safety rule."""
+    from reconciler.api.client import NX1Client
     from reconciler.apply import apply_plan, check_allowed
-    from reconciler.client import NX1Client
 
     check_allowed(outcome.plan)
     limiter = limiter_for(request.parallelism)

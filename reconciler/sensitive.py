@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.spec import FieldPath
+from reconciler.model import FieldPath
 
 DEFAULT_PATTERNS = ("password", "secret", "token", "key", "credential")
 MASK_PREFIX = "(sensitive, sha256:"

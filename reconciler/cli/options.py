@@ -107,10 +107,10 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
     import os
     import re
 
-    from reconciler.auth import api_settings_from_env
+    from reconciler.api.auth import api_settings_from_env
     from reconciler.config import load_config
     from reconciler.pipeline import PlanRequest
-    from reconciler.plan import Policy
+    from reconciler.plan.diff import Policy
     from reconciler.sensitive import DEFAULT_PATTERNS, Sensitivity
 
     if opts.pop("verbose", False):

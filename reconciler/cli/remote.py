@@ -26,7 +26,7 @@ from reconciler.cli.options import (
 
 if TYPE_CHECKING:
     from reconciler.apply import ActionResult
-    from reconciler.plan import Plan
+    from reconciler.plan.diff import Plan
     from reconciler.render.common import RenderOptions
 
 
@@ -141,7 +141,7 @@ def apply(
             )
     request = plan_request(paths, opts)
     if plan_file is not None:
-        from reconciler.savedplan import read_saved
+        from reconciler.plan.saved import read_saved
 
         outcome = plan_from_saved(read_saved(Path(plan_file)), request, os.environ)
         # The summary below counts only the reviewed changes: say what it stands for.
@@ -153,7 +153,7 @@ def apply(
     keep_until_exit(outcome)
     # Imported while the specs were checked (pipeline._NEEDED_LATER): free by now.
     from reconciler.apply import check_allowed
-    from reconciler.plan import Action
+    from reconciler.plan.diff import Action
     from reconciler.render.applyresult import (
         ProgressLine,
         render_result_json,
@@ -273,8 +273,8 @@ def import_(
     import os
     from pathlib import Path
 
-    from reconciler.auth import api_settings_from_env
-    from reconciler.client import NX1Client
+    from reconciler.api.auth import api_settings_from_env
+    from reconciler.api.client import NX1Client
     from reconciler.config import load_config
     from reconciler.importer import build_import, write_import
 

@@ -24,8 +24,8 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
     (default: the paths of reconciler.yaml, else ./jobs). Exit 0 when every file is
     valid, 1 otherwise.
     """
-    from reconciler.report import RENDERERS, summary
-    from reconciler.validate import check_paths
+    from reconciler.render.problems import RENDERERS, summary
+    from reconciler.specs.validate import check_paths
 
     if not paths:
         from reconciler.config import load_config
@@ -44,7 +44,7 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
 @cli.command()
 def schema() -> int:
     """Print the JSON Schema of a spec file (for editors and other tools)."""
-    from reconciler.schema import schema_text
+    from reconciler.specs.schema import schema_text
 
     click.echo(schema_text(), nl=False)
     return EXIT_OK

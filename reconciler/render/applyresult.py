@@ -7,7 +7,7 @@ from typing import IO, Any
 
 from reconciler import __version__
 from reconciler.apply import ActionResult, ApplyResult
-from reconciler.plan import Action, Plan
+from reconciler.plan.diff import Action, Plan
 
 _DONE = {
     Action.CREATE: "created",

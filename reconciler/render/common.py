@@ -9,9 +9,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from reconciler.plan import Action, Change, FieldChange, Plan, spec_view
+from reconciler.model import FieldPath
+from reconciler.plan.diff import Action, Change, FieldChange, Plan, spec_view
 from reconciler.sensitive import Sensitivity, fingerprint
-from reconciler.spec import FieldPath
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -119,7 +119,7 @@ def schedule_note(schedule: str | None, now: datetime | None) -> str:
 @lru_cache(maxsize=1024)
 def _explain(schedule: str, now: datetime | None) -> str:
     # Cached: thousands of jobs share a handful of schedules.
-    from reconciler.cron import describe, next_runs
+    from reconciler.specs.cron import describe, next_runs
 
     try:
         words = describe(schedule)

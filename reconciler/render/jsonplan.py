@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from reconciler import __version__
-from reconciler.plan import Change, Plan
+from reconciler.plan.diff import Change, Plan
 from reconciler.render.common import RenderOptions, dotted, masked_desired, masked_diff
 
 FORMAT_VERSION = 1

@@ -6,7 +6,7 @@ with a note saying how much was left out.
 
 from __future__ import annotations
 
-from reconciler.plan import Action, Plan
+from reconciler.plan.diff import Action, Plan
 from reconciler.render.common import RenderOptions, summary_line
 from reconciler.render.text import change_lines
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan import Action, Change, Plan
+from reconciler.plan.diff import Action, Change, Plan
 from reconciler.render.common import (
     SYMBOLS,
     RenderOptions,

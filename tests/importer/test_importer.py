@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.api.remote import RemoteJob, remote_job_from_api
 from reconciler.errors import ConfigError
 from reconciler.importer import build_import, write_import
-from reconciler.remote import RemoteJob, remote_job_from_api
-from reconciler.validate import load_specs
+from reconciler.specs.validate import load_specs
 
 
 def job(name: str, job_type: str | None = "mirror", **fields: object) -> RemoteJob:

@@ -6,7 +6,7 @@ import itertools
 import json
 from typing import Any
 
-from reconciler.remote import RemoteJob, is_live, remote_job_from_api
+from reconciler.api.remote import RemoteJob, is_live, remote_job_from_api
 
 
 class FakeApi:

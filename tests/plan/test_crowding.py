@@ -3,8 +3,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from reconciler.crowding import crowded_minutes
-from reconciler.spec import JobSpec
+from reconciler.model import JobSpec
+from reconciler.plan.crowding import crowded_minutes
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from reconciler.apply import apply_plan
 from reconciler.errors import PlanError
-from reconciler.plan import Action, Plan, Policy, create_body, make_plan
-from reconciler.spec import JOB_TYPES, JobSpec
+from reconciler.model import JOB_TYPES, JobSpec
+from reconciler.plan.diff import Action, Plan, Policy, create_body, make_plan
 from tests.plan.fakeapi import FakeApi
 
 OWNER = "team-a"
@@ -192,7 +192,7 @@ def test_specs_survive_pickling_whole() -> None:
     import pickle
     from dataclasses import fields
 
-    from reconciler.spec import Location
+    from reconciler.model import Location
 
     original = spec(
         "a",
@@ -211,7 +211,7 @@ def test_specs_survive_pickling_whole() -> None:
 
 
 def test_one_jobs_properties_cannot_change_how_anothers_read() -> None:
-    from reconciler.remote import parse_properties, remote_job_from_api
+    from reconciler.api.remote import parse_properties, remote_job_from_api
 
     assert parse_properties('{"x":"') == (
         None,
@@ -237,7 +237,7 @@ def test_one_jobs_properties_cannot_change_how_anothers_read() -> None:
 def test_fast_comparison_agrees_with_the_views(
     wanted: JobSpec, other: JobSpec, same: bool, blank: str | None
 ) -> None:
-    from reconciler.plan import _same_fields, remote_view, same_json, spec_view
+    from reconciler.plan.diff import _same_fields, remote_view, same_json, spec_view
 
     existing = wanted if same else other
     api = FakeApi()

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ConfigError, StalePlanError
-from reconciler.plan import Policy, make_plan
+from reconciler.model import JobSpec
+from reconciler.plan.diff import Policy, make_plan
+from reconciler.plan.saved import read_saved, reviewed_plan, saved_document, write_saved
 from reconciler.render.common import RenderOptions
-from reconciler.savedplan import read_saved, reviewed_plan, saved_document, write_saved
-from reconciler.spec import JobSpec
 from tests.plan.fakeapi import FakeApi
 
 OWNER = "team-a"

@@ -2,7 +2,7 @@
 file is at fault), no traceback, and not one request reaches the API.
 
 Each case is the files it writes, the arguments and the environment changes; spec and
-config cases run through both plan and apply. The 41 files of tests/spec/bad (proved
+config cases run through both plan and apply. The 41 files of tests/specs/bad (proved
 for `validate` there) are run through plan and apply here for the zero-request rule.
 """
 
@@ -197,7 +197,7 @@ def test_bad_input_exits_1_with_one_line_and_no_request(
     assert emu.stats()["requests_total"] == 0, emu.stats()["requests"]
 
 
-CORPUS = sorted((ROOT / "tests" / "spec" / "bad").iterdir())
+CORPUS = sorted((ROOT / "tests" / "specs" / "bad").iterdir())
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)

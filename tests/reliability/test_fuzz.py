@@ -21,18 +21,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.auth import RetryPolicy, api_settings_from_env
-from reconciler.client import NX1Client
+from reconciler.api.auth import RetryPolicy, api_settings_from_env
+from reconciler.api.client import NX1Client
+from reconciler.api.remote import RemoteJob
 from reconciler.errors import ReconcilerError
-from reconciler.plan import Action, Plan, Policy, create_body, make_plan
-from reconciler.remote import RemoteJob
+from reconciler.model import JOB_TYPES, OWNER_KEY, JobSpec
+from reconciler.plan.diff import Action, Plan, Policy, create_body, make_plan
+from reconciler.plan.saved import saved_document
 from reconciler.render.common import RenderOptions
 from reconciler.render.jsonplan import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
-from reconciler.savedplan import saved_document
 from reconciler.sensitive import Sensitivity
-from reconciler.spec import JOB_TYPES, OWNER_KEY, JobSpec
 from tests.reliability.conftest import OWNER, Cli, base_env
 
 if TYPE_CHECKING:

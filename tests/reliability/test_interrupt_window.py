@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from reconciler.api.remote import RemoteJob
 from reconciler.apply import ActionResult, ApplyResult, apply_plan
-from reconciler.plan import Policy, make_plan
-from reconciler.remote import RemoteJob
-from reconciler.spec import JobSpec
+from reconciler.model import JobSpec
+from reconciler.plan.diff import Policy, make_plan
 from tests.plan.fakeapi import FakeApi
 
 JOBS = 30

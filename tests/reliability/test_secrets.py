@@ -200,7 +200,7 @@ def test_no_secret_on_real_stderr_with_verbose_logs_and_a_traceback(
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert verbose.returncode == 0, verbose.stderr
-    assert "reconciler.client: GET /api/jobs -> 200" in verbose.stderr
+    assert "reconciler.api.client: GET /api/jobs -> 200" in verbose.stderr
     forced = subprocess.run(
         [sys.executable, "-c", FORCED, "--traceback", "plan", "-v", "jobs"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,

@@ -3,12 +3,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from reconciler.plan import Plan, Policy, make_plan
+from reconciler.model import JobSpec
+from reconciler.plan.diff import Plan, Policy, make_plan
 from reconciler.render.common import RenderOptions, summary_line
 from reconciler.render.jsonplan import render_json
 from reconciler.render.markdown import MARKER, render_markdown
 from reconciler.render.text import render_text
-from reconciler.spec import JobSpec
 from tests.plan.fakeapi import FakeApi
 
 OWNER = "team-a"

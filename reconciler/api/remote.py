@@ -1,0 +1,145 @@
+"""The remote side: jobs as the NX1 API reports them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.api import jsonfast
+from reconciler.model import OWNER_KEY
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteJob:
+    """One live job on the API, reduced to what reconciler reads.
+
+    ``properties`` is ``properties_json`` parsed, without the owner marker; None when
+    the server holds null, "" or nothing. ``properties_error`` is set when the server
+    holds text that does not parse as a JSON object.
+    """
+
+    id: str
+    job_name: str
+    job_type: str | None
+    source: str | None
+    destination: str | None
+    schedule: str | None
+    properties: Mapping[str, Any] | None
+    owner: str | None
+    properties_json: str | None = None
+    properties_error: str | None = None
+    status: str | None = None
+    owner_id: str | None = None
+    created_at: str | None = None
+
+
+def fingerprint(job: RemoteJob) -> str:
+    """A short digest of everything reconciler reads of a remote job, for stale-plan checks.
+
+    Computed on demand: a plan of 10,000 in-sync jobs never needs it.
+    """
+    props: Any = job.properties if job.properties_error is None else job.properties_json
+    managed = [
+        job.id,
+        job.job_name,
+        job.job_type,
+        job.source,
+        job.destination,
+        job.schedule,
+        props,
+        job.owner,
+    ]
+    text = json.dumps(managed, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _str_or_none(obj: Mapping[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"field {key!r} is {type(value).__name__}, expected a string or null")
+    return value
+
+
+_DECODE = json.JSONDecoder().raw_decode
+
+
+def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    """Parse properties_json; returns (mapping or None, error or None).
+
+    Each text on its own (never joined with others: one job's text must not be able to
+    change how another's reads): orjson when it reads the text exactly, else the
+    standard decoder, whose messages say what is wrong.
+    """
+    if raw is None:
+        return None, None
+    text = raw if raw[:1] == "{" and raw[-1:] == "}" else raw.strip()
+    if not text:
+        return None, None
+    fast = jsonfast.loads_object(text)
+    if fast is not None:
+        return fast, None
+    try:
+        value, end = _DECODE(text)
+    except json.JSONDecodeError as exc:
+        return None, f"properties_json is not JSON ({exc.msg})"
+    if end != len(text):
+        return None, "properties_json is not JSON (extra data after the value)"
+    if not isinstance(value, dict):
+        return None, f"properties_json is a JSON {type(value).__name__}, not an object"
+    return value, None
+
+
+def remote_job_from_api(obj: Any) -> RemoteJob:
+    """Build a RemoteJob from one job object of the API; raises ValueError on a wrong shape.
+
+    Runs once per live job of every plan: plain lookups and one type test per field,
+    the slow path only to name what is wrong.
+    """
+    if type(obj) is not dict:
+        raise ValueError(f"a job is {type(obj).__name__}, expected an object")
+    get = obj.get
+    job_id, name = get("id"), get("job_name")
+    if type(job_id) is not str or not job_id:
+        raise ValueError("a job has no string 'id'")
+    if type(name) is not str:
+        raise ValueError(f"job {job_id} has no string 'job_name'")
+    job_type, source, destination = get("job_type"), get("source"), get("destination")
+    schedule, raw_props = get("schedule"), get("properties_json")
+    for value in (job_type, source, destination, schedule, raw_props):
+        if value is not None and type(value) is not str:
+            for key in _STRING_FIELDS:  # name the field at fault
+                _str_or_none(obj, key)
+    props, error = parse_properties(raw_props)
+    owner: str | None = None
+    if props is not None and OWNER_KEY in props:
+        marker = props.pop(OWNER_KEY)
+        owner = marker if type(marker) is str else json.dumps(marker)
+    status, owner_id, created_at = get("status"), get("owner_id"), get("created_at")
+    return RemoteJob(
+        job_id,
+        name,
+        job_type,
+        source,
+        destination,
+        schedule,
+        props,
+        owner,
+        raw_props,
+        error,
+        status if type(status) is str else None,
+        owner_id if type(owner_id) is str else None,
+        created_at if type(created_at) is str else None,
+    )
+
+
+_STRING_FIELDS = ("job_type", "source", "destination", "schedule", "properties_json")
+
+
+def is_live(obj: Mapping[str, Any]) -> bool:
+    """Soft-deleted jobs stay in the list with is_deleted true; they do not count."""
+    return obj.get("is_deleted") is not True

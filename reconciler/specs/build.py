@@ -1,0 +1,142 @@
+"""One file's bytes -> documents -> problems and JobSpecs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import Problem
+from reconciler.model import FieldPath, JobSpec, Location
+from reconciler.specs.hints import format_path
+from reconciler.specs.locations import FileMarks, LazyLocations
+from reconciler.specs.rules import check_job, parse_properties_json
+from reconciler.specs.schema import fast_valid, schema_problems
+from reconciler.specs.yamlread import Document, Mark, Path, Stream, read_stream
+
+
+@dataclass(slots=True)
+class FileReport:
+    """What one file holds: its problems, how many jobs, their names and places.
+
+    ``precise`` is False when the fast reader's places were enough (no problems): job
+    names then point at their job, and a caller that needs more reads the file again.
+    """
+
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+    jobs: int = 0
+    names: list[tuple[str, int, int, str]] = field(
+        default_factory=list
+    )  # name, line, col, $.jobs[i]
+    specs: list[JobSpec] = field(default_factory=list)
+    precise: bool = True
+
+
+def check_data(
+    name: str, data: bytes, env: Mapping[str, str], build: bool, *, precise: bool = False
+) -> FileReport:
+    """Check the YAML in ``data`` (UTF-8) read from file ``name``.
+
+    The fast reader goes first; any problem sends the file through the precise reader
+    again, so every problem is reported at its exact place.
+    """
+    stream = read_stream(data, env, precise=precise)
+    report = _check(name, data, stream, build)
+    if report.problems and not stream.precise:
+        report = _check(name, data, read_stream(data, env), build)
+    return report
+
+
+def _check(name: str, data: bytes, stream: Stream, build: bool) -> FileReport:
+    report = FileReport(name, precise=stream.precise)
+    # A None path: a problem of the file, not of a value in it.
+    found: list[tuple[Mark, Path | None, str]] = []
+    if stream.error is not None:
+        found.append((stream.error.mark, None, stream.error.message))
+    elif not stream.documents:
+        found.append(((1, 1), None, "empty file: want a mapping with a jobs: list"))
+    marks = FileMarks(name, data) if build and not stream.precise else None
+    for doc_index, doc in enumerate(stream.documents):
+        doc_found = list(doc.problems)
+        if not fast_valid(doc.value):
+            doc_found.extend(schema_problems(doc))
+        jobs = doc.value.get("jobs") if type(doc.value) is dict else None
+        if type(jobs) is list:
+            report.jobs += len(jobs)
+            for i, job in enumerate(jobs):
+                if type(job) is not dict:
+                    continue
+                check_job(job, ("jobs", i), doc, doc_found)
+                job_name = job.get("job_name")
+                if type(job_name) is str:
+                    line, column = doc.mark_at(("jobs", i, "job_name"))
+                    report.names.append((job_name, line, column, f"$.jobs[{i}]"))
+            if build and not doc_found and not found:
+                report.specs.extend(
+                    _spec(name, doc, i, job, LazyLocations(marks, doc_index, i) if marks else None)
+                    for i, job in enumerate(jobs)
+                )
+        if doc.sensitive and doc_found:
+            doc_found = [(m, p, _redact(doc, p, msg)) for m, p, msg in doc_found]
+        found.extend(doc_found)
+    report.problems = [
+        Problem(name, m[0], m[1], format_path(p) if p is not None else "", msg)
+        for m, p, msg in found
+    ]
+    if report.problems:
+        report.specs = []
+    return report
+
+
+def _redact(doc: Document, path: Path | None, message: str) -> str:
+    """A message about a value from the environment never repeats the value."""
+    if path is None or not any(path[: len(s)] == s for s in doc.sensitive):
+        return message
+    value: Any = doc.value
+    try:
+        for key in path:
+            value = value[key]
+    except (KeyError, IndexError, TypeError):
+        return message
+    if isinstance(value, str) and value:
+        hidden = "(a value from the environment)"
+        return message.replace(repr(value), hidden).replace(value, hidden)
+    return message
+
+
+def _spec(
+    file: str, doc: Document, index: int, job: dict[str, Any], lazy: LazyLocations | None
+) -> JobSpec:
+    base = ("jobs", index)
+    locations: dict[FieldPath, Location] | LazyLocations
+    if lazy is not None:
+        locations = lazy
+    else:
+        locations = {
+            path: Location(file, line, column)
+            for path, (line, column) in doc.marks_under(base).items()
+        }
+        if ("properties_json",) in locations:
+            locations.setdefault(("properties",), locations[("properties_json",)])
+    n = len(base)
+    sensitive = {p[n:] for p in doc.sensitive if p[:n] == base and len(p) > n}
+    properties = job.get("properties")
+    text = job.get("properties_json")
+    if text is not None:
+        properties = parse_properties_json(text)
+        if ("properties_json",) in sensitive:
+            sensitive.add(("properties",))
+    line, column = doc.mark_at(base)
+    return JobSpec(
+        job_name=job["job_name"],
+        job_type=job["job_type"],
+        source=job.get("source"),
+        destination=job.get("destination"),
+        schedule=job.get("schedule"),
+        properties=properties,
+        location=Location(file, line, column),
+        json_path=format_path(base),
+        locations=locations,
+        sensitive=frozenset(sensitive),
+    )

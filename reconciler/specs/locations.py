@@ -1,0 +1,82 @@
+"""JobSpec.locations, found only when someone asks.
+
+The fast reader records where each job starts, not where each field does. Plans of
+thousands of in-sync jobs never look at field places, so a job's field places are
+read on first use, by reading its file again with the precise reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reconciler.model import FieldPath, Location
+
+
+class FileMarks:
+    """The places in one file, read again on first use and kept."""
+
+    def __init__(self, file: str, data: bytes) -> None:
+        self.file = file
+        self._data = data
+        self._docs: list[Any] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"file": self.file, "_data": self._data, "_docs": None}
+
+    @property
+    def data(self) -> bytes:
+        return self._data
+
+    def job(self, doc_index: int, job_index: int) -> dict[FieldPath, Location]:
+        if self._docs is None:
+            from reconciler.specs.yamlread import read_stream
+
+            # Places do not depend on the environment, so none is kept around for this.
+            self._docs = read_stream(self._data, {}).documents
+        doc = self._docs[doc_index]
+        marks = doc.marks_under(("jobs", job_index))
+        if ("properties_json",) in marks:
+            marks.setdefault(("properties",), marks[("properties_json",)])
+        return {path: Location(self.file, line, col) for path, (line, col) in marks.items()}
+
+
+class LazyLocations(Mapping[FieldPath, Location]):
+    """A job's field places; reads its file again the first time it is used."""
+
+    __slots__ = ("_doc", "_job", "_loaded", "_source")
+
+    def __init__(self, source: FileMarks, doc_index: int, job_index: int) -> None:
+        self._source = source
+        self._doc = doc_index
+        self._job = job_index
+        self._loaded: dict[FieldPath, Location] | None = None
+
+    @property
+    def source(self) -> FileMarks:
+        return self._source
+
+    @property
+    def doc_index(self) -> int:
+        return self._doc
+
+    @property
+    def job_index(self) -> int:
+        return self._job
+
+    def _places(self) -> dict[FieldPath, Location]:
+        if self._loaded is None:
+            self._loaded = self._source.job(self._doc, self._job)
+        return self._loaded
+
+    def __getitem__(self, path: FieldPath) -> Location:
+        return self._places()[path]
+
+    def __iter__(self) -> Iterator[FieldPath]:
+        return iter(self._places())
+
+    def __len__(self) -> int:
+        return len(self._places())
+
+    def __repr__(self) -> str:
+        return f"LazyLocations({self._source.file!r}, document {self._doc}, job {self._job})"

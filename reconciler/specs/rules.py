@@ -1,0 +1,114 @@
+"""Checks the schema cannot express: cron, properties_json, names, JSON-safe properties,
+and the owner marker's key, which only reconciler may write."""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from typing import Any
+
+from reconciler.model import OWNER_KEY
+from reconciler.specs import cron
+from reconciler.specs.hints import kind, quote_hint
+from reconciler.specs.yamlread import Document, Mark, Path
+
+Found = list[tuple[Mark, Path, str]]
+
+
+def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> None:
+    """Append the problems of one job (a mapping) to ``out``."""
+    name = job.get("job_name")
+    if type(name) is str and name:
+        problem = name_problem(name)
+        if problem:
+            out.append((doc.mark_at((*path, "job_name")), (*path, "job_name"), problem))
+    schedule = job.get("schedule")
+    if type(schedule) is str:
+        problem = cron.check(schedule)
+        if problem:
+            out.append((doc.mark_at((*path, "schedule")), (*path, "schedule"), problem))
+    text = job.get("properties_json")
+    if type(text) is str:
+        problem = properties_json_problem(text)
+        if problem:
+            where = (*path, "properties_json")
+            out.append((doc.mark_at(where), where, problem))
+    props = job.get("properties")
+    if type(props) is dict:
+        _json_safe(props, (*path, "properties"), doc, out)
+        if OWNER_KEY in props:
+            where = (*path, "properties", OWNER_KEY)
+            out.append((doc.mark_at(where), where, RESERVED))
+
+
+RESERVED = f"{OWNER_KEY!r} is reserved: reconciler records the job's owner there"
+
+
+def name_problem(name: str) -> str | None:
+    if name != name.strip():
+        return "job_name has leading or trailing whitespace"
+    if name.isprintable():  # the common case, decided in C
+        return None
+    for char in name:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            return f"job_name contains the control character U+{ord(char):04X}"
+    return None
+
+
+def properties_json_problem(text: str) -> str | None:
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return f"properties_json is not valid JSON: {exc}"
+    if not isinstance(parsed, dict):
+        return f"properties_json must hold a JSON object, got {kind(parsed)}"
+    if OWNER_KEY in parsed:
+        return RESERVED
+    return None
+
+
+def parse_properties_json(text: str) -> dict[str, Any]:
+    """The object in a properties_json string that :func:`properties_json_problem` passed."""
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def _json_safe(value: Any, path: Path, doc: Document, out: Found) -> None:
+    """Properties travel as JSON: every key a string, every value a JSON value."""
+    if _plain_json(value):
+        return
+    todo: list[tuple[Any, Path]] = [(value, path)]
+    while todo:
+        node, where = todo.pop()
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, child in items:
+            sub = (*where, key)
+            if type(node) is dict and not isinstance(key, str):
+                message = f"key {key!r} is not a string; quote it"
+                out.append((doc.key_mark_at(sub), sub, message))
+            kind_of = type(child)
+            if kind_of is dict or kind_of is list:
+                todo.append((child, sub))
+            elif kind_of is float and not math.isfinite(child):
+                out.append((doc.mark_at(sub), sub, f"{child} is not a JSON number; quote it"))
+            elif kind_of not in (str, int, float, bool) and child is not None:
+                hint = quote_hint(child, doc.raw_at(sub)) or "; quote it"
+                out.append((doc.mark_at(sub), sub, f"{kind(child)} is not a JSON value{hint}"))
+
+
+def _plain_json(node: Any) -> bool:
+    """True when ``node`` holds only string keys and JSON values (the fast, common case)."""
+    items = node.values() if type(node) is dict else node
+    if type(node) is dict and not all(type(k) is str for k in node):
+        return False
+    for child in items:
+        kind_of = type(child)
+        if kind_of is str or kind_of is int or kind_of is bool or child is None:
+            continue
+        if kind_of is dict or kind_of is list:
+            if not _plain_json(child):
+                return False
+        elif kind_of is not float or not math.isfinite(child):
+            return False
+    return True

@@ -1,0 +1,160 @@
+"""The JSON Schema of a spec file: where it lives, a fast check, and readable messages.
+
+jsonschema is the reference and writes the messages, but importing it and walking ten
+thousand jobs with it costs more than the rest of validation together. So
+``fast_valid`` answers "is this document valid?" by hand, and only a document it
+rejects goes through jsonschema. A test holds ``fast_valid`` equal to jsonschema's
+``is_valid`` on generated documents.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from functools import cache
+from pathlib import Path as FilePath
+from typing import Any
+
+from reconciler.model import JOB_TYPES
+from reconciler.specs.hints import did_you_mean, format_path, kind, quote_hint
+from reconciler.specs.yamlread import Document, Mark, Path
+
+JOB_KEYS = frozenset(
+    ("job_name", "job_type", "source", "destination", "schedule", "properties", "properties_json")
+)
+REQUIRED = ("job_name", "job_type")
+_OPTIONAL_STRINGS = ("source", "destination", "schedule", "properties_json")
+_TYPES = {"string": "a string", "object": "a mapping", "array": "a list", "null": "nothing"}
+
+
+def schema_text() -> str:
+    """The published schema, as shipped inside the package."""
+    # A plain file next to this module: package-data ships it, and reading it this way
+    # costs no importlib.resources import.
+    return (FilePath(__file__).parent.parent / "data" / "jobs.schema.json").read_text(
+        encoding="utf-8"
+    )
+
+
+@cache
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema_text())
+    return loaded
+
+
+def fast_valid(doc: Any) -> bool:
+    """Exactly jsonschema's verdict on ``doc`` against the schema, without jsonschema."""
+    if type(doc) is not dict or "jobs" not in doc:
+        return False
+    for key in doc:
+        if key != "jobs" and not (isinstance(key, str) and key.startswith("x-")):
+            return False
+    jobs = doc["jobs"]
+    if type(jobs) is not list:
+        return False
+    job_keys = JOB_KEYS
+    types = JOB_TYPES
+    for job in jobs:
+        if type(job) is not dict or not job_keys.issuperset(job):
+            return False
+        name = job.get("job_name")
+        if type(name) is not str or not name or job.get("job_type") not in types:
+            return False
+        if type(job["job_type"]) is not str:
+            return False  # enum compares by value: True == 1 must not slip through
+        for key in _OPTIONAL_STRINGS:
+            value = job.get(key)
+            if value is not None and type(value) is not str:
+                return False
+        props = job.get("properties")
+        if props is not None and type(props) is not dict:
+            return False
+        if "properties" in job and "properties_json" in job:
+            return False
+    return True
+
+
+@cache
+def _validator() -> Any:
+    # Imported here: slow, and needed only when a document has errors.
+    jsonschema = importlib.import_module("jsonschema")
+    return jsonschema.Draft202012Validator(schema())
+
+
+def schema_problems(doc: Document) -> list[tuple[Mark, Path, str]]:
+    """Every schema violation in ``doc``, worded for people, at its exact place."""
+    value = doc.value
+    if value is None:
+        return [(doc.mark_at(()), (), "empty document: want a mapping with a jobs: list")]
+    if type(value) is not dict:
+        return [(doc.mark_at(()), (), f"want a mapping with a jobs: list, got {kind(value)}")]
+    out: list[tuple[Mark, Path, str]] = []
+    # jsonschema matches key patterns with re.search, which fails on non-string keys:
+    # report those here and hide them from it.
+    value = _string_keys_only(value, (), doc, out)
+    jobs = value.get("jobs")
+    if type(jobs) is list:
+        jobs = [
+            _string_keys_only(job, ("jobs", i), doc, out) if type(job) is dict else job
+            for i, job in enumerate(jobs)
+        ]
+        value = {**value, "jobs": jobs}
+    for error in _validator().iter_errors(value):
+        out.extend(_explain(error, doc))
+    return [p for p in out if not any(p[1][: len(bad)] == bad for bad in doc.bad)]
+
+
+def _string_keys_only(
+    mapping: dict[Any, Any], path: Path, doc: Document, out: list[tuple[Mark, Path, str]]
+) -> dict[Any, Any]:
+    if all(isinstance(k, str) for k in mapping):
+        return mapping
+    for key in mapping:
+        if not isinstance(key, str):
+            where = (*path, key)
+            out.append((doc.key_mark_at(where), where, f"key {key!r} is not a string; quote it"))
+    return {k: v for k, v in mapping.items() if isinstance(k, str)}
+
+
+def _explain(error: Any, doc: Document) -> list[tuple[Mark, Path, str]]:
+    path: Path = tuple(error.absolute_path)
+    instance = error.instance
+    validator = error.validator
+    if validator == "additionalProperties":
+        allowed = ("jobs",) if not path else tuple(sorted(JOB_KEYS))
+        extras = [k for k in instance if k not in allowed and not (not path and k.startswith("x-"))]
+        return [
+            (
+                doc.key_mark_at((*path, key)),
+                (*path, key),
+                f"unknown key {key!r}{did_you_mean(key, allowed)}",
+            )
+            for key in extras
+        ]
+    if validator == "required":
+        missing = [k for k in error.validator_value if k not in instance]
+        where = "" if path else ": want a mapping with a jobs: list"
+        return [(doc.mark_at(path), path, f"missing required key {k!r}{where}") for k in missing]
+    if validator == "not":
+        if type(instance) is not dict:
+            return []  # "not both" holds vacuously for non-mappings; the type error says it
+        both: Path = (*path, "properties_json")
+        return [(doc.key_mark_at(both), both, "give properties or properties_json, not both")]
+    if validator == "enum":
+        message = f"{instance!r} is not a known job type{did_you_mean(instance, JOB_TYPES)}"
+        message += f" (one of: {', '.join(JOB_TYPES)})"
+        return [(doc.mark_at(path), path, message + quote_hint(instance, doc.raw_at(path)))]
+    if validator == "type":
+        wanted = error.validator_value
+        wanted = [wanted] if isinstance(wanted, str) else wanted
+        words = " or ".join(_TYPES.get(w, w) for w in wanted if w != "null")
+        message = f"want {words}, got {kind(instance)}"
+        if "string" in wanted:
+            message += quote_hint(instance, doc.raw_at(path))
+        return [(doc.mark_at(path), path, message)]
+    if validator == "minLength":
+        return [(doc.mark_at(path), path, "must not be empty")]
+    return [(doc.mark_at(path), path, error.message)]  # pragma: no cover - the schema has no others
+
+
+__all__ = ["fast_valid", "format_path", "schema", "schema_problems", "schema_text"]

@@ -1,0 +1,88 @@
+"""Read YAML spec text into plain values, straight from libyaml's event stream.
+
+PyYAML's own constructor is the slow part of loading (it builds a node graph first, then
+walks it); building dicts and lists while the C parser streams events is several times
+faster and lets us see what ``yaml.safe_load`` hides: duplicate keys, explicit tags and
+alias expansion. Scalars resolve with PyYAML's own YAML 1.1 resolver table and
+constructors, so values equal what ``yaml.load(..., SafeLoader)`` returns (a test holds
+the two side by side). Differences, all on purpose: duplicate keys (a second ``<<``
+too), duplicate anchors, ``!!set``/``!!omap``/``!!pairs``, recursive aliases and alias
+bombs are problems here; and when two merged mappings give the same key, the first
+wins as the merge-key spec says (PyYAML 6.0.4 decides by string object identity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import yaml
+
+from reconciler.specs.yamldoc import Document, Mark, Path, Stream, YamlSyntaxError, to_mark
+from reconciler.specs.yamlfast import NeedsPrecise, build_fast
+from reconciler.specs.yamlprecise import build_precise
+
+try:
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
+
+__all__ = ["Document", "Mark", "Path", "Stream", "YamlSyntaxError", "read_stream", "to_mark"]
+
+
+def _error_mark(exc: yaml.YAMLError, data: bytes) -> Mark:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    context = getattr(exc, "context", None) or ""
+    if "alias" in context and getattr(exc, "context_mark", None) is not None:
+        mark = getattr(exc, "context_mark")  # noqa: B009 - the `*` that started it, not the char after
+    if mark is not None:
+        return (mark.line + 1, mark.column + 1)
+    position = getattr(exc, "position", None)
+    if isinstance(position, int):
+        before = data[:position]
+        last = before.rfind(b"\n") + 1
+        col = len(before[last:].decode("utf-8", "replace")) + 1
+        return (before.count(b"\n") + 1, col)
+    return (1, 1)
+
+
+def _syntax_message(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None)
+    context = getattr(exc, "context", None)
+    if problem is None:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"invalid YAML: {first}"
+    text = f"{context}: {problem}" if context else str(problem)
+    if context and "alias" in context:
+        text += '; a value that starts with * must be quoted, e.g. schedule: "*/5 * * * *"'
+    return f"invalid YAML: {text}"
+
+
+def read_stream(data: bytes, env: Mapping[str, str], *, precise: bool = True) -> Stream:
+    """Every document in ``data`` (UTF-8 bytes), stopping at the first syntax error.
+
+    ``precise=False`` first tries the fast reader, which records only where each
+    mapping and list starts; anything out of the ordinary (a problem, an anchor, a tag,
+    an env reference) makes it fall back to the precise reader, and so does every
+    problem found later (the caller reads the file again with ``precise=True``).
+    """
+    if not precise:
+        parser = _Parser(data)
+        try:
+            documents: list[Document] = []
+            build_fast(parser, documents)
+            return Stream(documents, precise=False)
+        except (NeedsPrecise, yaml.YAMLError):
+            pass
+        finally:
+            parser.dispose()
+    parser = _Parser(data)
+    documents = []
+    try:
+        build_precise(parser, data, env, documents)
+    except yaml.YAMLError as exc:
+        return Stream(documents, YamlSyntaxError(_error_mark(exc, data), _syntax_message(exc)))
+    except YamlSyntaxError as exc:
+        return Stream(documents, exc)
+    finally:
+        parser.dispose()
+    return Stream(documents)

@@ -1,0 +1,75 @@
+"""jsonfast reads JSON exactly as the standard library does, only faster."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.api import jsonfast
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal and of the same types all the way down (True is not 1, 1 is not 1.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b))
+
+
+@given(JSON, st.booleans())
+def test_reads_what_json_reads(value: Any, as_bytes: bool) -> None:
+    text = json.dumps(value, ensure_ascii=False)
+    data = text.encode() if as_bytes else text
+    assert same(jsonfast.loads(data), json.loads(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12345678901234567890123",  # orjson alone would give a float
+        '{"n": 18446744073709551616}',
+        "[NaN, Infinity, -Infinity]",  # orjson alone would refuse
+        '"\\ud800"',
+        '{"a": 1, "a": 2}',  # the last one wins, as in json
+        " {} ",
+        "1E400",
+    ],
+)
+def test_the_corners_agree_with_json(text: str) -> None:
+    assert same(jsonfast.loads(text), json.loads(text))
+    assert same(jsonfast.loads(text.encode()), json.loads(text))
+
+
+@pytest.mark.parametrize("text", ["{", "", "[1,]", '{"a": 1} x'])
+def test_not_json_raises_json_s_error(text: str) -> None:
+    with pytest.raises(ValueError) as fast:
+        jsonfast.loads(text)
+    with pytest.raises(ValueError) as slow:
+        json.loads(text)
+    assert str(fast.value) == str(slow.value)
+
+
+def test_loads_object_only_says_yes_when_exact() -> None:
+    assert jsonfast.loads_object('{"a": [1, 2.5, true]}') == {"a": [1, 2.5, True]}
+    assert jsonfast.loads_object("[1]") is None
+    assert jsonfast.loads_object('{"n": 12345678901234567890}') is None
+    assert jsonfast.loads_object('{"n": NaN}') is None
+    assert jsonfast.loads_object("{") is None
