@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from reconciler.api.remote import RemoteJob
 from reconciler.errors import PlanError, ReconcilerError
-from reconciler.plan.diff import Action, Change, Plan, create_body
+from reconciler.model import create_body
+from reconciler.plan.diff import Action, Change, Plan
 
 
 class JobsApi(Protocol):

@@ -1,13 +1,28 @@
-"""The domain values of the spec side: where things are, and what a job should be."""
+"""One model of a job: the managed fields, and everything that derives from them.
+
+``FIELDS`` is the table of the fields reconciler manages. Each row says the field's
+name in a spec and on ``JobSpec``/``RemoteJob``, its key on the wire, and how its
+values are compared, sent and imported. The spec side (``JobSpec``), the API side
+(``RemoteJob``), the create body, the one comparison (:func:`same_job`), import,
+render and saved plans all read this table; none lists the fields again.
+
+To add a managed field: add it to the published schema (``schemas/jobs.schema.json``,
+copied to ``reconciler/data/``), add one row here and the attribute on ``JobSpec`` and
+``RemoteJob``. ``tests/test_model.py`` fails until the table and the schema agree.
+
+Where else a kind of change goes:
+- a rule the schema cannot express: ``specs/rules.py``;
+- a policy setting (replace, prune, budgets): ``settings.py``;
+- an output format: the registry in ``render/__init__.py``;
+- an auth method: one class and one row in ``api/auth.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-# Fields of a job that reconciler manages and compares with the API.
-MANAGED_FIELDS = ("job_type", "source", "destination", "schedule", "properties")
+from typing import Any, Literal
 
 # The reserved key inside properties_json that records which reconciler owns a job.
 OWNER_KEY = "_managed_by"
@@ -16,6 +31,51 @@ JOB_TYPES = ("airflow.dataeng", "airflow.nlp", "airflow.ingest", "airflow.airbyt
 
 # A path inside one job, e.g. ("properties", "db", "password").
 FieldPath = tuple[str | int, ...]
+
+
+def _text(value: Any) -> Any:
+    # Absent, null and "" are the same.
+    return value or None
+
+
+def _schedule(value: Any) -> Any:
+    # Runs of whitespace between cron fields mean nothing.
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def _json(value: Any) -> Any:
+    # An empty mapping is no properties; compared as JSON values (see same_json).
+    return dict(value) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One managed field of a job.
+
+    ``name`` is the key in a spec and the attribute of JobSpec and RemoteJob; ``wire``
+    the key of the API's job object; ``kind`` says how the wire holds it: ``text`` as a
+    string, ``json`` as a JSON object serialised into a string. ``normal`` turns a value
+    into the form two values are compared in.
+    """
+
+    name: str
+    wire: str
+    kind: Literal["text", "json"]
+    normal: Callable[[Any], Any]
+    description: str
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("job_type", "job_type", "text", _text, "the kind of job"),
+    Field("source", "source", "text", _text, "where the job reads from"),
+    Field("destination", "destination", "text", _text, "where the job writes to"),
+    Field("schedule", "schedule", "text", _schedule, "cron or an Airflow preset"),
+    Field("properties", "properties_json", "json", _json, "free-form settings"),
+)
+MANAGED_FIELDS = tuple(f.name for f in FIELDS)
+# Spec keys that are not fields of their own: the identity, and another way to write one.
+IDENTITY = "job_name"
+ALIASES = {"properties_json": "properties"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +88,6 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
-
-    def __reduce__(self) -> tuple[type[Location], tuple[str, int, int]]:
-        # Pickled as a constructor call: the default for frozen slotted dataclasses sets
-        # each field through a Python-level __setstate__, several times slower.
-        return (Location, (self.file, self.line, self.column))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,24 +111,6 @@ class JobSpec:
     locations: Mapping[FieldPath, Location] = field(default_factory=dict)
     sensitive: frozenset[FieldPath] = frozenset()
 
-    def __reduce__(self) -> tuple[type[JobSpec], tuple[Any, ...]]:
-        # Specs cross a process boundary when files are checked on both cores.
-        return (
-            JobSpec,
-            (
-                self.job_name,
-                self.job_type,
-                self.source,
-                self.destination,
-                self.schedule,
-                self.properties,
-                self.location,
-                self.json_path,
-                self.locations,
-                self.sensitive,
-            ),
-        )
-
     def where(self, path: FieldPath = ()) -> Location:
         """The best known location of a field, falling back to the job itself."""
         while path:
@@ -82,3 +119,119 @@ class JobSpec:
                 return loc
             path = path[:-1]
         return self.location
+
+
+def managed_view(job: Any) -> dict[str, Any]:
+    """The managed fields of a JobSpec or RemoteJob, normalised for comparison."""
+    return {f.name: f.normal(getattr(job, f.name)) for f in FIELDS}
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values: like ``==``, but true is not 1 and 1 is not 1.0.
+
+    ``==`` runs first and rejects almost every difference; the typed walk only
+    confirms an equality.
+    """
+    return bool(a == b) and _same_types(a, b)
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return all(_same_types(value, b[key]) for key, value in a.items())
+    if type(a) is list:
+        return all(_same_types(x, y) for x, y in zip(a, b, strict=True))
+    return True
+
+
+def same_job(want: Any, have: Any) -> bool:
+    """The one comparison: whether two jobs (JobSpec, RemoteJob or :class:`WireJob`)
+    agree on every managed field. The plan, the lost-create lookup and saved plans
+    all decide "the same" here."""
+    if getattr(have, "properties_error", None) or getattr(want, "properties_error", None):
+        return False
+    for f in FIELDS:
+        a, b = f.normal(getattr(want, f.name)), f.normal(getattr(have, f.name))
+        if not (a == b if f.kind == "text" else same_json(a, b)):
+            return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class WireJob:
+    """A job object as sent to or read from the API, read through ``FIELDS``.
+
+    ``properties`` is the parsed ``properties_json`` without the owner marker;
+    ``owner`` the marker's value.
+    """
+
+    job_name: str | None
+    job_type: str | None
+    source: str | None
+    destination: str | None
+    schedule: str | None
+    properties: Mapping[str, Any] | None
+    owner: str | None
+    properties_error: str | None = None
+
+
+def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
+    """The POST /api/jobs body for a spec, with our owner marker in properties_json."""
+    body: dict[str, Any] = {IDENTITY: spec.job_name}
+    for f in FIELDS:
+        value = getattr(spec, f.name)
+        if f.kind == "json":
+            value = json.dumps(
+                {**(value or {}), OWNER_KEY: owner}, ensure_ascii=False, separators=(",", ":")
+            )
+        body[f.wire] = value or None
+    return body
+
+
+def read_body(body: Mapping[str, Any]) -> WireJob:
+    """A create body read back through ``FIELDS`` (for the lost-create lookup)."""
+    values: dict[str, Any] = {}
+    owner: str | None = None
+    error: str | None = None
+    for f in FIELDS:
+        value = body.get(f.wire)
+        if f.kind == "json":
+            props, error = parse_properties(value if isinstance(value, str) else None)
+            if props is not None and OWNER_KEY in props:
+                marker = props.pop(OWNER_KEY)
+                owner = marker if isinstance(marker, str) else json.dumps(marker)
+            value = props
+        values[f.name] = value
+    return WireJob(body.get(IDENTITY), owner=owner, properties_error=error, **values)
+
+
+def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    """Parse properties_json; returns (mapping or None, error or None).
+
+    Null, "" and whitespace are no properties. Each text is read on its own, never
+    joined with another, so one job's text cannot change how another's reads.
+    """
+    if raw is None:
+        return None, None
+    text = raw.strip()
+    if not text:
+        return None, None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        return None, f"properties_json is not JSON ({msg})"
+    if not isinstance(value, dict):
+        return None, f"properties_json is a JSON {type(value).__name__}, not an object"
+    return value, None
+
+
+def spec_document(job: Any) -> dict[str, Any]:
+    """A job (live or wanted) as it is written in a spec file: empty fields left out."""
+    out: dict[str, Any] = {IDENTITY: job.job_name}
+    for f in FIELDS:
+        value = getattr(job, f.name)
+        if value or f.name == "job_type":
+            out[f.name] = dict(value) if f.kind == "json" else value
+    return out

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 from reconciler.api.auth import ApiSettings
 from reconciler.errors import ConfigError
 from reconciler.model import JobSpec
-from reconciler.plan.diff import Plan, Policy, make_plan
+from reconciler.plan.diff import Plan, make_plan
 from reconciler.render.common import RenderOptions
 from reconciler.sensitive import Sensitivity
+from reconciler.settings import Policy
 
 if TYPE_CHECKING:
     from reconciler.api.client import NX1Client

@@ -1,79 +1,44 @@
-"""Options shared by plan and apply, and how they become a PlanRequest.
-
-Precedence for every setting: the flag, then its environment variable, then
-reconciler.yaml, then the default.
-"""
+"""Options shared by plan and apply, made from the settings table, and the request they become."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler.errors import ConfigError
+from reconciler.settings import SETTINGS, Setting
 
 if TYPE_CHECKING:
     from reconciler.pipeline import PlanRequest
+    from reconciler.settings import Settings
 
 
 paths_arg = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 
+_TYPES: dict[str, Any] = {
+    "max_deletes": click.IntRange(0),
+    "max_delete_share": click.FloatRange(0, 1),
+    "parallelism": click.IntRange(1, 64),
+}
+
+
+def _option(setting: Setting) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    assert setting.flag is not None
+    if setting.kind is bool:
+        return click.option(setting.flag, setting.name, default=None, help=setting.help)
+    if setting.kind is list:
+        return click.option(setting.flag, setting.name, multiple=True, help=setting.help)
+    kind = _TYPES.get(setting.name, setting.kind)
+    return click.option(setting.flag, setting.name, type=kind, default=None, help=setting.help)
+
 
 def policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by plan and apply: where the API is, who we are, what is allowed."""
-    options = [
-        click.option("--api-url", default=None, help="API base URL (overrides NX1_HOST)."),
-        click.option(
-            "--owner",
-            default=None,
-            help="Owner recorded on the jobs we create [default: reconciler].",
-        ),
-        click.option(
-            "--allow-replace/--no-allow-replace",
-            default=None,
-            help="Allow deleting and re-creating jobs that differ.",
-        ),
-        click.option(
-            "--prune/--no-prune",
-            default=None,
-            help="Delete our jobs that are no longer in the specs.",
-        ),
-        click.option(
-            "--adopt/--no-adopt",
-            default=None,
-            help="Replace same-named jobs without an owner with owned ones.",
-        ),
-        click.option(
-            "--allow-empty/--no-allow-empty",
-            default=None,
-            help="Allow a run whose specs hold no jobs.",
-        ),
-        click.option(
-            "--max-deletes",
-            type=click.IntRange(0),
-            default=None,
-            help="Deletion budget per run [default: 10].",
-        ),
-        click.option(
-            "--max-delete-share",
-            type=click.FloatRange(0, 1),
-            default=None,
-            help="Most of our jobs one run may delete, as a share [default: 0.25].",
-        ),
-        click.option(
-            "--sensitive-pattern",
-            "sensitive_patterns",
-            multiple=True,
-            help="Regex of property keys whose values are secret; repeatable [default: password, secret, token, key, credential].",
-        ),
-        click.option(
-            "--parallelism",
-            type=click.IntRange(1, 64),
-            default=None,
-            help="Fixed cap on API calls in flight [default: adaptive, 8 growing to 16 while the API keeps up].",
-        ),
+    """Options shared by plan and apply: one per flagged row of the settings table,
+    plus how to talk to the API."""
+    options = [_option(s) for s in SETTINGS if s.flag]
+    options += [
         click.option(
             "--timeout",
             type=click.FloatRange(0.1, 300),
@@ -90,28 +55,30 @@ def policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-# The options that make a plan's policy: a saved plan carries its own.
-POLICY_OPTIONS = (
-    "owner",
-    "allow_replace",
-    "prune",
-    "adopt",
-    "allow_empty",
-    "max_deletes",
-    "max_delete_share",
-    "sensitive_patterns",
-)
+def policy_flags_given(opts: Mapping[str, Any]) -> list[str]:
+    """The policy flags set on the command line (a saved plan carries its own policy)."""
+    return [
+        s.flag.split("/")[0]
+        for s in SETTINGS
+        if s.flag and (s.policy or s.name == "sensitive_patterns")
+        if opts.get(s.name) not in (None, ())
+    ]
+
+
+def run_settings(paths: tuple[str, ...], opts: Mapping[str, Any]) -> Settings:
+    """The run's settings: the flags over the environment over reconciler.yaml."""
+    from reconciler.settings import resolve
+
+    settings = resolve({**opts, "paths": paths or None})
+    return settings
 
 
 def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
     import os
-    import re
 
     from reconciler.api.auth import api_settings_from_env
-    from reconciler.config import load_config
     from reconciler.pipeline import PlanRequest
-    from reconciler.plan.diff import Policy
-    from reconciler.sensitive import DEFAULT_PATTERNS, Sensitivity
+    from reconciler.sensitive import Sensitivity
 
     if opts.pop("verbose", False):
         import logging
@@ -121,40 +88,15 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
             level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr
         )
         logging.getLogger("reconciler").setLevel(logging.DEBUG)
-    config = load_config()
-
-    def pick(name: str, default: Any, env_var: str | None = None) -> Any:
-        # Flags, then environment variables, then reconciler.yaml, then the default.
-        value = opts.get(name)
-        if value is not None:
-            return value
-        if env_var and os.environ.get(env_var):
-            return os.environ[env_var]
-        return config.get(name, default)
-
-    patterns = tuple(opts.get("sensitive_patterns") or ()) or tuple(
-        config.get("sensitive_patterns", DEFAULT_PATTERNS)
+    settings = run_settings(paths, opts)
+    api = api_settings_from_env(os.environ, settings.api_url, opts["timeout"])
+    return PlanRequest(
+        settings.paths,
+        settings.policy,
+        api,
+        Sensitivity(settings.sensitive_patterns),
+        settings.parallelism,
     )
-    try:
-        sensitivity = Sensitivity(patterns)
-    except re.error as exc:
-        raise ConfigError(f"bad sensitive pattern: {exc}") from exc
-    policy = Policy(
-        owner=pick("owner", "reconciler", "RECONCILER_OWNER"),
-        allow_replace=bool(pick("allow_replace", False)),
-        prune=bool(pick("prune", False)),
-        adopt=bool(pick("adopt", False)),
-        allow_empty=bool(pick("allow_empty", False)),
-        max_deletes=int(pick("max_deletes", 10)),
-        max_delete_share=float(pick("max_delete_share", 0.25)),
-    )
-    if not policy.owner.strip():
-        raise ConfigError("the owner must not be empty")
-    api_url = opts.get("api_url") or (None if os.environ.get("NX1_HOST") else config.get("api_url"))
-    api = api_settings_from_env(os.environ, api_url, opts["timeout"])
-    spec_paths = paths or tuple(config.get("paths", ("jobs",)))
-    parallelism = pick("parallelism", None)
-    return PlanRequest(spec_paths, policy, api, sensitivity, parallelism)
 
 
 def use_color(stream: Any) -> bool:

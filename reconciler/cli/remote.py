@@ -17,17 +17,16 @@ from reconciler.cli import (
     keep_until_exit,
 )
 from reconciler.cli.options import (
-    POLICY_OPTIONS,
     paths_arg,
     plan_request,
+    policy_flags_given,
     policy_options,
     use_color,
 )
+from reconciler.render import APPLY_FORMATS, PLAN_FORMATS
 
 if TYPE_CHECKING:
     from reconciler.apply import ActionResult
-    from reconciler.plan.diff import Plan
-    from reconciler.render.common import RenderOptions
 
 
 @cli.command()
@@ -35,8 +34,8 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
+    type=click.Choice(PLAN_FORMATS.names),
+    default=PLAN_FORMATS.default,
     show_default=True,
 )
 @click.option(
@@ -73,7 +72,7 @@ def plan(
     render = dataclasses.replace(
         outcome.render, color=use_color(sys.stdout), show_unchanged=show_unchanged
     )
-    click.echo(_render(outcome.plan, render, fmt), nl=False)
+    click.echo(PLAN_FORMATS.renderer(fmt)(outcome.plan, render), nl=False)
     if out is not None:
         save_plan(outcome, request.paths, Path(out))
         click.echo(
@@ -82,20 +81,6 @@ def plan(
     if detailed_exitcode and outcome.plan.has_changes:
         return EXIT_CHANGES
     return EXIT_OK
-
-
-def _render(plan: Plan, options: RenderOptions, fmt: str) -> str:
-    if fmt == "json":
-        from reconciler.render.jsonplan import render_json
-
-        return render_json(plan, options)
-    if fmt == "markdown":
-        from reconciler.render.markdown import render_markdown
-
-        return render_markdown(plan, options)
-    from reconciler.render.text import render_text
-
-    return render_text(plan, options)
 
 
 @cli.command()
@@ -114,7 +99,11 @@ def _render(plan: Plan, options: RenderOptions, fmt: str) -> str:
     help="Do not ask for confirmation (never asked without a terminal).",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(APPLY_FORMATS.names),
+    default=APPLY_FORMATS.default,
+    show_default=True,
 )
 @click.option("--fail-fast", is_flag=True, help="Start nothing new after the first failed action.")
 @policy_options
@@ -131,9 +120,7 @@ def apply(
     if plan_file is not None and paths:
         raise click.UsageError("give either PATHs or --plan FILE, not both")
     if plan_file is not None:
-        given = [
-            f"--{k.replace('_', '-')}" for k in POLICY_OPTIONS if opts.get(k) not in (None, ())
-        ]
+        given = policy_flags_given(opts)
         if given:
             raise click.UsageError(
                 f"{', '.join(given)} cannot change a saved plan: it applies the policy it was "
@@ -154,25 +141,19 @@ def apply(
     # Imported while the specs were checked (pipeline._NEEDED_LATER): free by now.
     from reconciler.apply import check_allowed
     from reconciler.plan.diff import Action
-    from reconciler.render.applyresult import (
-        ProgressLine,
-        render_result_json,
-        result_line,
-        result_summary,
-    )
-    from reconciler.render.text import render_text
+    from reconciler.render.applyresult import ProgressLine, result_line
 
     plan = outcome.plan
-    text = fmt == "text"
+    text = fmt in APPLY_FORMATS.live
+    final = APPLY_FORMATS.renderer(fmt)
     out = _Stdout()
     if text:
         render = dataclasses.replace(outcome.render, color=use_color(sys.stdout))
-        out.echo(render_text(plan, render), nl=False)
+        out.echo(PLAN_FORMATS.renderer("text")(plan, render), nl=False)
     check_allowed(plan)
     conflicts = [c.job_name for c in plan.changes if c.action is Action.CONFLICT]
     if not plan.actionable:
-        if not text:
-            out.echo(render_result_json(plan, None), nl=False)
+        out.echo(final(plan, None), nl=False)
         return _conflicts_left(conflicts)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not yes and interactive and not click.confirm(f"Apply {len(plan.actionable)} change(s)?"):
@@ -188,10 +169,7 @@ def apply(
 
     result = run_apply(outcome, request, fail_fast=fail_fast, on_result=on_result)
     progress.clear(sys.stderr)
-    if text:
-        out.echo(result_summary(result), always=True)
-    else:
-        out.echo(render_result_json(plan, result), nl=False)
+    out.echo(final(plan, result), nl=False, always=text)
     if result.interrupted:
         return EXIT_INTERRUPTED
     if not result.ok:
@@ -275,16 +253,16 @@ def import_(
 
     from reconciler.api.auth import api_settings_from_env
     from reconciler.api.client import NX1Client
-    from reconciler.config import load_config
     from reconciler.importer import build_import, write_import
+    from reconciler.settings import resolve
 
-    config = load_config()
-    url = api_url or (None if os.environ.get("NX1_HOST") else config.get("api_url"))
-    settings = api_settings_from_env(os.environ, url, timeout)
+    run = resolve({"api_url": api_url, "owner": owner})
+    settings = api_settings_from_env(os.environ, run.api_url, timeout)
     with NX1Client(settings) as client:
         remote = client.list_jobs()
-    owner = owner or os.environ.get("RECONCILER_OWNER") or config.get("owner") or "reconciler"
-    result = build_import(remote, job_types=job_types, name_prefix=name_prefix, owner=owner)
+    result = build_import(
+        remote, job_types=job_types, name_prefix=name_prefix, owner=run.policy.owner
+    )
     for line in result.skipped:
         click.echo(f"warning: {line}", err=True)
     written = write_import(result, Path(out_dir), force)

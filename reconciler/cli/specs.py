@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.cli import EXIT_ERROR, EXIT_OK, cli
+from reconciler.render import VALIDATE_FORMATS
 
 
 @cli.command()
@@ -12,8 +13,8 @@ from reconciler.cli import EXIT_ERROR, EXIT_OK, cli
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
+    type=click.Choice(VALIDATE_FORMATS.names),
+    default=VALIDATE_FORMATS.default,
     show_default=True,
     help="text: problems on stderr, a summary on stdout; json: a list on stdout; github: workflow annotations.",
 )
@@ -24,15 +25,15 @@ def validate(paths: tuple[str, ...], fmt: str) -> int:
     (default: the paths of reconciler.yaml, else ./jobs). Exit 0 when every file is
     valid, 1 otherwise.
     """
-    from reconciler.render.problems import RENDERERS, summary
+    from reconciler.render.problems import summary
     from reconciler.specs.validate import check_paths
 
     if not paths:
-        from reconciler.config import load_config
+        from reconciler.settings import load_config
 
         paths = tuple(str(p) for p in load_config().get("paths", ()))
     report = check_paths(paths)
-    rendered = RENDERERS[fmt](report.problems)
+    rendered = VALIDATE_FORMATS.renderer(fmt)(report.problems)
     if fmt == "text":
         click.echo(rendered, err=True, nl=False)
         click.echo(summary(report.problems, report.files, report.jobs))

@@ -9,14 +9,14 @@ of its ``properties_json``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from reconciler.api.remote import RemoteJob
-from reconciler.model import OWNER_KEY, FieldPath, JobSpec
+from reconciler.model import FieldPath, JobSpec, managed_view, same_job
+from reconciler.settings import Policy
 
 
 class Action(StrEnum):
@@ -28,19 +28,6 @@ class Action(StrEnum):
 
 
 SUMMARY_KEYS = tuple(a.value for a in Action)
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """What the user allowed this run to do."""
-
-    owner: str = "reconciler"
-    allow_replace: bool = False
-    prune: bool = False
-    adopt: bool = False
-    allow_empty: bool = False
-    max_deletes: int = 10
-    max_delete_share: float = 0.25  # of the live jobs we own, once we own 10 or more
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,94 +96,6 @@ class Plan:
 _WRITES = (Action.CREATE, Action.REPLACE, Action.DELETE)
 
 
-def managed_view(
-    job_type: str | None,
-    source: str | None,
-    destination: str | None,
-    schedule: str | None,
-    properties: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """The fields a spec manages, normalised so equivalent forms compare equal.
-
-    Absent, null and "" are the same; an empty properties mapping is no properties;
-    properties compare as JSON (true and 1 differ, key order does not).
-    """
-    return {
-        "job_type": job_type or None,
-        "source": source or None,
-        "destination": destination or None,
-        "schedule": _normal_schedule(schedule),
-        "properties": dict(properties) if properties else None,
-    }
-
-
-def spec_view(spec: JobSpec) -> dict[str, Any]:
-    return managed_view(
-        spec.job_type, spec.source, spec.destination, spec.schedule, spec.properties
-    )
-
-
-def remote_view(job: RemoteJob) -> dict[str, Any]:
-    props: Any = job.properties if job.properties_error is None else job.properties_json
-    return managed_view(job.job_type, job.source, job.destination, job.schedule, props)
-
-
-def same_json(a: Any, b: Any) -> bool:
-    """Equal as JSON values: like ``==``, but true is not 1 and 1 is not 1.0.
-
-    ``==`` runs first at C speed and rejects almost every difference; the typed walk
-    only confirms an equality, so ten thousand in-sync jobs cost milliseconds.
-    """
-    return a == b and _same_types(a, b)
-
-
-def _same_types(a: Any, b: Any) -> bool:
-    # Plain loops, not all(genexpr), and a call only per container: this runs for
-    # every job of every plan.
-    if type(a) is not type(b):
-        return False
-    if type(a) is dict:
-        for key, value in a.items():
-            kind = type(value)
-            if kind is str or value is None:
-                continue
-            other = b[key]
-            if kind is not type(other) or (
-                (kind is dict or kind is list) and not _same_types(value, other)
-            ):
-                return False
-    elif type(a) is list:
-        for value, other in zip(a, b, strict=True):
-            kind = type(value)
-            if kind is str or value is None:
-                continue
-            if kind is not type(other) or (
-                (kind is dict or kind is list) and not _same_types(value, other)
-            ):
-                return False
-    return True
-
-
-def _normal_schedule(schedule: str | None) -> str | None:
-    return " ".join(schedule.split()) if schedule else None
-
-
-def _same_fields(spec: JobSpec, job: RemoteJob) -> bool:
-    """``spec_view(spec) == remote_view(job)`` as JSON, without building either view:
-    this runs once per job of every plan, and nearly always answers yes."""
-    return (
-        (spec.job_type or None) == (job.job_type or None)
-        and (spec.source or None) == (job.source or None)
-        and (spec.destination or None) == (job.destination or None)
-        and (
-            spec.schedule == job.schedule
-            or _normal_schedule(spec.schedule) == _normal_schedule(job.schedule)
-        )
-        and job.properties_error is None
-        and same_json(spec.properties or None, job.properties or None)
-    )
-
-
 def field_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
     """Field-level differences, e.g. ``properties.retries: 3 -> 5`` (deepdiff does the walk)."""
     from deepdiff import DeepDiff  # imported only when something differs: it is slow to load
@@ -214,6 +113,14 @@ def field_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Fie
                 changes.append(FieldChange(path, level.t1, level.t2))
     changes.sort(key=lambda c: tuple(str(p) for p in c.path))
     return tuple(changes)
+
+
+def _shown_view(job: RemoteJob) -> dict[str, Any]:
+    """The live side of a diff; unreadable properties_json shows as its text."""
+    view = managed_view(job)
+    if job.properties_error is not None:
+        view["properties"] = job.properties_json
+    return view
 
 
 def _absent(value: Any) -> bool:
@@ -270,8 +177,8 @@ def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:
             reason=f"{len(live)} live jobs share this name ({ids}); delete the extra ones",
         )
     job = live[0]
-    same = _same_fields(spec, job)
-    diff = () if same else field_diff(remote_view(job), spec_view(spec))
+    same = same_job(spec, job)
+    diff = () if same else field_diff(_shown_view(job), managed_view(spec))
     if job.owner is not None and job.owner != policy.owner:
         action, reason = Action.CONFLICT, f"owned by {job.owner!r}, not by {policy.owner!r}"
     elif job.owner is None and policy.adopt:
@@ -317,16 +224,3 @@ def _blockers(
             "(raise it with --max-delete-share)"
         )
     return tuple(blockers)
-
-
-def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
-    """The POST /api/jobs body for a spec, with our owner marker in properties_json."""
-    props = {**(spec.properties or {}), OWNER_KEY: owner}
-    return {
-        "job_type": spec.job_type,
-        "job_name": spec.job_name,
-        "source": spec.source or None,
-        "destination": spec.destination or None,
-        "schedule": spec.schedule or None,
-        "properties_json": json.dumps(props, ensure_ascii=False, separators=(",", ":")),
-    }

@@ -17,9 +17,11 @@ from typing import Any
 
 from reconciler.api.remote import fingerprint
 from reconciler.errors import ConfigError, StalePlanError
-from reconciler.plan.diff import Change, Plan, Policy, same_json
+from reconciler.model import same_json
+from reconciler.plan.diff import Change, Plan
 from reconciler.render.common import RenderOptions
 from reconciler.render.jsonplan import FORMAT_VERSION, change_json, plan_document
+from reconciler.settings import Policy
 
 
 def _key(entry: dict[str, Any]) -> tuple[str, str, tuple[str, ...]]:
@@ -72,15 +74,9 @@ def read_saved(path: Path) -> SavedPlan:
         )
     try:
         raw = doc["policy"]
-        policy = Policy(
-            owner=str(raw["owner"]),
-            allow_replace=bool(raw["allow_replace"]),
-            prune=bool(raw["prune"]),
-            adopt=bool(raw["adopt"]),
-            allow_empty=bool(raw["allow_empty"]),
-            max_deletes=int(raw["max_deletes"]),
-            max_delete_share=float(raw["max_delete_share"]),
-        )
+        if not isinstance(raw, dict):
+            raise TypeError("policy")
+        policy = Policy.from_dict(raw)
         paths = [str(p) for p in doc["paths"]]
         seen: set[str] = set()
         for entry in doc["changes"]:

@@ -1,1 +1,64 @@
-"""Render a Plan for people (text, markdown for a PR comment) and for machines (JSON)."""
+"""Render plans, apply results and validation problems, one registry per command.
+
+Each registry maps a format name to the function that renders it, named as
+``module:function`` and imported on first use, so ``--help`` imports none of them.
+The click choices of every ``--format`` and the dispatch both read these tables: to
+add a format, write its function and add one row.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Formats:
+    """The output formats of one command."""
+
+    command: str
+    targets: dict[str, str]  # name -> "module:function"
+    default: str
+    # Formats that print as the work goes (a text apply: the plan, then a line per action).
+    live: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.targets)
+
+    def renderer(self, name: str) -> Callable[..., Any]:
+        module, _, func = self.targets[name].partition(":")
+        found: Callable[..., Any] = getattr(importlib.import_module(module), func)
+        return found
+
+
+PLAN_FORMATS = Formats(
+    "plan",
+    {
+        "text": "reconciler.render.text:render_text",
+        "markdown": "reconciler.render.markdown:render_markdown",
+        "json": "reconciler.render.jsonplan:render_json",
+    },
+    "text",
+)
+APPLY_FORMATS = Formats(
+    "apply",
+    {
+        "text": "reconciler.render.applyresult:render_result_text",
+        "json": "reconciler.render.applyresult:render_result_json",
+    },
+    "text",
+    live=("text",),
+)
+VALIDATE_FORMATS = Formats(
+    "validate",
+    {
+        "text": "reconciler.render.problems:render_text",
+        "json": "reconciler.render.problems:render_json",
+        "github": "reconciler.render.problems:render_github",
+    },
+    "text",
+)
+FORMATS = {f.command: f for f in (PLAN_FORMATS, APPLY_FORMATS, VALIDATE_FORMATS)}

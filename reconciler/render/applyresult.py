@@ -44,6 +44,11 @@ def result_summary(result: ApplyResult) -> str:
     return line + "."
 
 
+def render_result_text(plan: Plan, result: ApplyResult | None) -> str:
+    """The closing line of a text apply (each action's line was printed as it ended)."""
+    return result_summary(result) + "\n" if result is not None else ""
+
+
 def render_result_json(plan: Plan, result: ApplyResult | None) -> str:
     results = result.results if result else ()
     doc: dict[str, Any] = {

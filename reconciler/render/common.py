@@ -9,8 +9,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from reconciler.model import FieldPath
-from reconciler.plan.diff import Action, Change, FieldChange, Plan, spec_view
+from reconciler.model import FieldPath, managed_view
+from reconciler.plan.diff import Action, Change, FieldChange, Plan
 from reconciler.sensitive import Sensitivity, fingerprint
 
 SYMBOLS = {
@@ -80,7 +80,7 @@ def masked_desired(change: Change, sensitivity: Sensitivity) -> dict[str, Any] |
     """The managed fields a change wants, secrets masked; None for deletes."""
     if change.desired is None:
         return None
-    view = spec_view(change.desired)
+    view = managed_view(change.desired)
     env = change.desired.sensitive
     masked: dict[str, Any] = {
         key: sensitivity.mask(value, (key,), env) for key, value in view.items()

@@ -46,15 +46,7 @@ def plan_document(plan: Plan, options: RenderOptions) -> dict[str, Any]:
         "ignored": [{"job_name": i.job_name, "id": i.id, "reason": i.reason} for i in plan.ignored],
         "blockers": list(plan.blockers),
         "warnings": list(plan.warnings),
-        "policy": {
-            "owner": policy.owner,
-            "allow_replace": policy.allow_replace,
-            "prune": policy.prune,
-            "adopt": policy.adopt,
-            "allow_empty": policy.allow_empty,
-            "max_deletes": policy.max_deletes,
-            "max_delete_share": policy.max_delete_share,
-        },
+        "policy": policy.as_dict(),
     }
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from reconciler.errors import Problem
-
-FORMATS = ("text", "json", "github")
 
 
 def _plural(n: int, word: str) -> str:
@@ -54,10 +52,3 @@ def render_github(problems: Sequence[Problem]) -> str:
             f"::error file={_escape_property(p.file)},line={p.line},col={p.column}::{_escape_data(message)}\n"
         )
     return "".join(lines)
-
-
-RENDERERS: dict[str, Callable[[Sequence[Problem]], str]] = {
-    "text": render_text,
-    "json": render_json,
-    "github": render_github,
-}

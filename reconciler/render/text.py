@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.model import MANAGED_FIELDS
 from reconciler.plan.diff import Action, Change, Plan
 from reconciler.render.common import (
     SYMBOLS,
@@ -43,7 +44,7 @@ def change_lines(change: Change, options: RenderOptions) -> list[str]:
         lines.append(f"      {change.reason}")
     if change.action is Action.CREATE:
         wanted = masked_desired(change, options.sensitivity) or {}
-        for key in ("source", "destination", "schedule", "properties"):
+        for key in MANAGED_FIELDS[1:]:  # the type stands in the head line
             if wanted.get(key) is not None:
                 lines.append(f"      {key}: {shown(wanted[key])}")
     else:

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from reconciler.apply import apply_plan
 from reconciler.errors import PlanError
-from reconciler.model import JOB_TYPES, JobSpec
-from reconciler.plan.diff import Action, Plan, Policy, create_body, make_plan
+from reconciler.model import JOB_TYPES, JobSpec, create_body
+from reconciler.plan.diff import Action, Plan, make_plan
+from reconciler.settings import Policy
 from tests.plan.fakeapi import FakeApi
 
 OWNER = "team-a"
@@ -234,10 +235,10 @@ def test_one_jobs_properties_cannot_change_how_anothers_read() -> None:
     same=st.booleans(),
     blank=st.sampled_from(["", None]),
 )
-def test_fast_comparison_agrees_with_the_views(
+def test_the_comparison_agrees_with_the_views(
     wanted: JobSpec, other: JobSpec, same: bool, blank: str | None
 ) -> None:
-    from reconciler.plan.diff import _same_fields, remote_view, same_json, spec_view
+    from reconciler.model import managed_view, same_job, same_json
 
     existing = wanted if same else other
     api = FakeApi()
@@ -250,4 +251,4 @@ def test_fast_comparison_agrees_with_the_views(
         source=blank,
     )
     job = api.list_jobs()[0]
-    assert _same_fields(wanted, job) == same_json(spec_view(wanted), remote_view(job))
+    assert same_job(wanted, job) == same_json(managed_view(wanted), managed_view(job))

@@ -7,9 +7,10 @@ import pytest
 
 from reconciler.errors import ConfigError, StalePlanError
 from reconciler.model import JobSpec
-from reconciler.plan.diff import Policy, make_plan
+from reconciler.plan.diff import make_plan
 from reconciler.plan.saved import read_saved, reviewed_plan, saved_document, write_saved
 from reconciler.render.common import RenderOptions
+from reconciler.settings import Policy
 from tests.plan.fakeapi import FakeApi
 
 OWNER = "team-a"

@@ -96,7 +96,7 @@ CONFIG_CASES = [
     config("config-share-range", "max_delete_share: 3\n", "reconciler.yaml:1:19:"),
     config("config-yaml-syntax", "paths: [jobs\n", "reconciler.yaml:2:1:"),
     config("config-not-mapping", "- jobs\n", "reconciler.yaml:1:1:"),
-    config("config-duplicate", "prune: true\nprune: false\n", "reconciler.yaml:2:1:"),
+    config("config-duplicate", "prune: true\nprune: false\n", "reconciler.yaml:1:1:"),
     config("config-missing-explicit", "", "nope.yaml:1:1:", {"RECONCILER_CONFIG": "nope.yaml"}),
 ]
 

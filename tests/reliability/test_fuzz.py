@@ -25,14 +25,15 @@ from reconciler.api.auth import RetryPolicy, api_settings_from_env
 from reconciler.api.client import NX1Client
 from reconciler.api.remote import RemoteJob
 from reconciler.errors import ReconcilerError
-from reconciler.model import JOB_TYPES, OWNER_KEY, JobSpec
-from reconciler.plan.diff import Action, Plan, Policy, create_body, make_plan
+from reconciler.model import JOB_TYPES, OWNER_KEY, JobSpec, create_body
+from reconciler.plan.diff import Action, Plan, make_plan
 from reconciler.plan.saved import saved_document
 from reconciler.render.common import RenderOptions
 from reconciler.render.jsonplan import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
 from reconciler.sensitive import Sensitivity
+from reconciler.settings import Policy
 from tests.reliability.conftest import OWNER, Cli, base_env
 
 if TYPE_CHECKING:

@@ -17,7 +17,8 @@ import pytest
 from reconciler.api.remote import RemoteJob
 from reconciler.apply import ActionResult, ApplyResult, apply_plan
 from reconciler.model import JobSpec
-from reconciler.plan.diff import Policy, make_plan
+from reconciler.plan.diff import make_plan
+from reconciler.settings import Policy
 from tests.plan.fakeapi import FakeApi
 
 JOBS = 30

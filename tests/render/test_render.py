@@ -4,11 +4,12 @@ import json
 from datetime import UTC, datetime
 
 from reconciler.model import JobSpec
-from reconciler.plan.diff import Plan, Policy, make_plan
+from reconciler.plan.diff import Plan, make_plan
 from reconciler.render.common import RenderOptions, summary_line
 from reconciler.render.jsonplan import render_json
 from reconciler.render.markdown import MARKER, render_markdown
 from reconciler.render.text import render_text
+from reconciler.settings import Policy
 from tests.plan.fakeapi import FakeApi
 
 OWNER = "team-a"

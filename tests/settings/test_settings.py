@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import load_config
 from reconciler.errors import SpecError
+from reconciler.settings import load_config
 
 
 def _load(tmp_path: Path, text: str) -> dict[str, object]:
@@ -39,7 +39,7 @@ def test_settings_are_read(tmp_path: Path) -> None:
         ("max_deletes: -1\n", 1, "must be a whole number"),
         ("max_deletes: true\n", 1, "must be a whole number"),
         ("parallelism: 0\n", 1, "from 1 to 64"),
-        ("owner: a\nowner: b\n", 2, "duplicate setting"),
+        ("owner: a\nowner: b\n", 1, "duplicate key"),
         ("- a\n", 1, "must be a mapping"),
         ("owner: [\n", 2, "YAML"),
     ],

@@ -1,0 +1,293 @@
+"""Every setting of a run, from one table, resolved once: flag > env var > reconciler.yaml > default.
+
+``SETTINGS`` lists each setting once: its type, default, environment variable, help
+text and whether it belongs to a plan's :class:`Policy` (a saved plan carries those).
+The click options of plan and apply, the keys ``reconciler.yaml`` accepts, the policy
+recorded in JSON and saved plans, and the refusal of policy flags beside
+``apply --plan`` all derive from it. :func:`resolve` is the only place the precedence
+is coded.
+
+To add a setting: one row in ``SETTINGS`` (and, for a policy setting, the field on
+``Policy`` with the same name; a test holds the two together). Environments will plug
+in here: they are one more layer between the env vars and the file's top level.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ConfigError, Problem, SpecError
+
+DEFAULT_FILE = "reconciler.yaml"
+DEFAULT_PATTERNS = ("password", "secret", "token", "key", "credential")
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting. ``kind`` is the Python type of its value (``list`` of strings for
+    lists); ``check`` refuses values out of range; ``wanted`` says what is wanted, for
+    messages; ``flag`` is the click declaration when plan and apply have one."""
+
+    name: str
+    kind: type
+    default: Any
+    help: str
+    wanted: str
+    env: str | None = None
+    flag: str | None = None
+    policy: bool = False
+    check: Callable[[Any], bool] = lambda value: True
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("api_url", str, None, "API base URL (overrides NX1_HOST).", "a URL", flag="--api-url"),
+    Setting(
+        "owner",
+        str,
+        "reconciler",
+        "Owner recorded on the jobs we create [default: reconciler].",
+        "a non-empty string",
+        env="RECONCILER_OWNER",
+        flag="--owner",
+        policy=True,
+        check=lambda v: bool(v.strip()),
+    ),
+    Setting("paths", list, ["jobs"], "Spec paths.", "a list of paths"),
+    Setting(
+        "allow_replace",
+        bool,
+        False,
+        "Allow deleting and re-creating jobs that differ.",
+        "true or false",
+        flag="--allow-replace/--no-allow-replace",
+        policy=True,
+    ),
+    Setting(
+        "prune",
+        bool,
+        False,
+        "Delete our jobs that are no longer in the specs.",
+        "true or false",
+        flag="--prune/--no-prune",
+        policy=True,
+    ),
+    Setting(
+        "adopt",
+        bool,
+        False,
+        "Replace same-named jobs without an owner with owned ones.",
+        "true or false",
+        flag="--adopt/--no-adopt",
+        policy=True,
+    ),
+    Setting(
+        "allow_empty",
+        bool,
+        False,
+        "Allow a run whose specs hold no jobs.",
+        "true or false",
+        flag="--allow-empty/--no-allow-empty",
+        policy=True,
+    ),
+    Setting(
+        "max_deletes",
+        int,
+        10,
+        "Deletion budget per run [default: 10].",
+        "a whole number from 0",
+        flag="--max-deletes",
+        policy=True,
+        check=lambda v: v >= 0,
+    ),
+    Setting(
+        "max_delete_share",
+        float,
+        0.25,
+        "Most of our jobs one run may delete, as a share [default: 0.25].",
+        "a number between 0 and 1",
+        flag="--max-delete-share",
+        policy=True,
+        check=lambda v: 0 <= v <= 1,
+    ),
+    Setting(
+        "sensitive_patterns",
+        list,
+        [],
+        "Regex of property keys whose values are secret, added to the defaults "
+        "(password, secret, token, key, credential); repeatable.",
+        "a list of regular expressions",
+        flag="--sensitive-pattern",
+    ),
+    Setting(
+        "parallelism",
+        int,
+        None,
+        "Fixed cap on API calls in flight [default: adaptive, 8 growing to 16 while the API keeps up].",
+        "a whole number from 1 to 64",
+        flag="--parallelism",
+        check=lambda v: 1 <= v <= 64,
+    ),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+POLICY_SETTINGS = tuple(s for s in SETTINGS if s.policy)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What the user allowed this run to do (the rows of ``SETTINGS`` marked policy)."""
+
+    owner: str = "reconciler"
+    allow_replace: bool = False
+    prune: bool = False
+    adopt: bool = False
+    allow_empty: bool = False
+    max_deletes: int = 10
+    max_delete_share: float = 0.25  # of the live jobs we own, once we own 10 or more
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Policy:
+        """A policy read back from a saved plan; ValueError on a missing or wrong value."""
+        values = {}
+        for setting in POLICY_SETTINGS:
+            if setting.name not in raw:
+                raise ValueError(f"policy.{setting.name}")
+            values[setting.name] = _typed(setting, raw[setting.name])
+        return cls(**values)
+
+
+def _typed(setting: Setting, value: Any) -> Any:
+    """``value`` if it is of the setting's type and range (an int is a float too);
+    ValueError otherwise."""
+    kind = setting.kind
+    ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if ok and kind is float:
+        ok = math.isfinite(value)
+    if ok and kind is list:
+        ok = all(isinstance(v, str) and v for v in value)
+    if not ok or not setting.check(value):
+        raise ValueError(f"{setting.name} must be {setting.wanted}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """A run's settings, resolved once; every command reads them from here."""
+
+    policy: Policy
+    paths: tuple[str, ...]
+    api_url: str | None
+    sensitive_patterns: tuple[str, ...]
+    parallelism: int | None
+    config_file: str | None = None
+    given: frozenset[str] = field(default_factory=frozenset)  # names set by a flag
+
+
+def resolve(
+    flags: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Flags, then environment variables, then ``reconciler.yaml``, then defaults.
+
+    ``flags`` maps setting names to the value of their flag, None (or ()) when not
+    given. ``config`` defaults to the file ``load_config`` finds.
+    """
+    env = os.environ if env is None else env
+    config = load_config(env) if config is None else config
+    values: dict[str, Any] = {}
+    given = set()
+    for setting in SETTINGS:
+        flag = flags.get(setting.name)
+        if flag is not None and flag != ():
+            value: Any = list(flag) if setting.kind is list else flag
+            given.add(setting.name)
+        elif setting.env and env.get(setting.env):
+            value = env[setting.env]
+        elif setting.name in config:
+            value = config[setting.name]
+        else:
+            value = setting.default
+        if value is not None:
+            try:
+                value = _typed(setting, value)
+            except ValueError as exc:
+                where = f"--{setting.name.replace('_', '-')}" if setting.name in given else None
+                where = where or (setting.env if setting.env and env.get(setting.env) else None)
+                raise ConfigError(f"{where or setting.name}: {exc}") from None
+        values[setting.name] = value
+    # An API URL in the environment beats the file's.
+    if "api_url" not in given and (env.get("NX1_HOST") or "").strip():
+        values["api_url"] = None
+    patterns = tuple(dict.fromkeys((*DEFAULT_PATTERNS, *values["sensitive_patterns"])))
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"bad sensitive pattern {pattern!r}: {exc}") from None
+    policy = Policy(**{s.name: values[s.name] for s in POLICY_SETTINGS})
+    return Settings(
+        policy=policy,
+        paths=tuple(values["paths"]),
+        api_url=values["api_url"],
+        sensitive_patterns=patterns,
+        parallelism=values["parallelism"],
+        config_file=str(config_path(env)) if config else None,
+        given=frozenset(given),
+    )
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    return Path(env.get("RECONCILER_CONFIG") or DEFAULT_FILE)
+
+
+def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings of the config file, or {} when there is none.
+
+    Unknown keys and wrong types are errors pinned to their line; the file is read
+    with the same safe YAML rules as the specs.
+    """
+    from reconciler.specs.yamlfile import read_settings_file
+
+    env = os.environ if env is None else env
+    path = config_path(env)
+    explicit = bool(env.get("RECONCILER_CONFIG"))
+    if not path.exists():
+        if explicit:
+            raise SpecError([Problem(str(path), 1, 1, "", "config file not found")])
+        return {}
+    raw, places = read_settings_file(str(path))
+    problems: list[Problem] = []
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        (line, col), (vline, vcol) = places[key]
+        if key not in BY_NAME:
+            import difflib
+
+            close = difflib.get_close_matches(str(key), BY_NAME, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(Problem(str(path), line, col, f"$.{key}", f"unknown setting{hint}"))
+            continue
+        try:
+            out[key] = _typed(BY_NAME[key], value)
+        except ValueError:
+            problems.append(
+                Problem(str(path), vline, vcol, f"$.{key}", f"must be {BY_NAME[key].wanted}")
+            )
+    if problems:
+        raise SpecError(problems)
+    return out

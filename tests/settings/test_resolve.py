@@ -1,0 +1,54 @@
+"""One precedence for every setting: flag > env var > reconciler.yaml > default."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+
+from reconciler.errors import ConfigError
+from reconciler.settings import DEFAULT_PATTERNS, POLICY_SETTINGS, SETTINGS, Policy, resolve
+
+
+def test_policy_fields_are_the_policy_rows_of_the_table() -> None:
+    assert [f.name for f in fields(Policy)] == [s.name for s in POLICY_SETTINGS]
+    defaults = Policy()
+    for setting in POLICY_SETTINGS:
+        assert getattr(defaults, setting.name) == setting.default
+
+
+def test_flag_beats_env_beats_file_beats_default() -> None:
+    env = {"RECONCILER_OWNER": "from-env"}
+    config = {"owner": "from-file", "max_deletes": 3}
+    assert resolve({"owner": "from-flag"}, env, config).policy.owner == "from-flag"
+    assert resolve({}, env, config).policy.owner == "from-env"
+    assert resolve({}, {}, config).policy.owner == "from-file"
+    assert resolve({}, {}, {}).policy.owner == "reconciler"
+    assert resolve({}, {}, config).policy.max_deletes == 3
+    assert resolve({"max_deletes": 0}, {}, config).policy.max_deletes == 0
+
+
+def test_patterns_only_add_to_the_defaults() -> None:
+    got = resolve({}, {}, {"sensitive_patterns": ["^nothing$"]}).sensitive_patterns
+    assert set(DEFAULT_PATTERNS) <= set(got) and "^nothing$" in got
+
+
+def test_bad_values_name_their_source() -> None:
+    with pytest.raises(ConfigError, match="RECONCILER_OWNER"):
+        resolve({}, {"RECONCILER_OWNER": "  "}, {})
+    with pytest.raises(ConfigError, match="bad sensitive pattern"):
+        resolve({"sensitive_patterns": ("(",)}, {}, {})
+
+
+def test_nx1_host_beats_the_files_api_url() -> None:
+    assert resolve({}, {"NX1_HOST": "http://127.0.0.1:1"}, {"api_url": "http://x"}).api_url is None
+    assert resolve({}, {}, {"api_url": "http://x"}).api_url == "http://x"
+
+
+def test_policy_round_trips_and_refuses_wrong_types() -> None:
+    policy = Policy(owner="o", prune=True, max_delete_share=0.5)
+    assert Policy.from_dict(policy.as_dict()) == policy
+    for bad in ({**policy.as_dict(), "prune": 1}, {**policy.as_dict(), "max_deletes": "9"}):
+        with pytest.raises(ValueError):
+            Policy.from_dict(bad)
+    assert all(s.help for s in SETTINGS)

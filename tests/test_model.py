@@ -1,0 +1,71 @@
+"""The table of managed fields agrees with the published schema, and everything derives from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reconciler.model import (
+    ALIASES,
+    FIELDS,
+    IDENTITY,
+    JOB_TYPES,
+    JobSpec,
+    create_body,
+    managed_view,
+    read_body,
+    same_job,
+    spec_document,
+)
+
+SCHEMA = json.loads((Path(__file__).parents[1] / "schemas" / "jobs.schema.json").read_text())
+JOB = SCHEMA["$defs"]["job"]
+
+
+def test_every_schema_field_of_a_job_is_in_the_table() -> None:
+    managed = {f.name for f in FIELDS} | {IDENTITY} | set(ALIASES)
+    assert set(JOB["properties"]) == managed
+
+
+def test_text_fields_are_strings_in_the_schema_and_json_fields_mappings() -> None:
+    for f in FIELDS:
+        prop = JOB["properties"][f.name]
+        if f.name == "job_type":
+            assert tuple(prop["enum"]) == JOB_TYPES
+        elif f.kind == "text":
+            assert "string" in prop["type"], f.name
+        else:
+            assert "object" in prop["type"], f.name
+            assert f.wire in JOB["properties"], "a JSON field may be given as its wire text"
+
+
+def test_create_body_has_every_wire_key_and_reads_back_the_same() -> None:
+    spec = JobSpec("a", "mirror", source="s3://x/", schedule="0  2 * * *", properties={"n": 1})
+    body = create_body(spec, "team")
+    assert set(body) == {IDENTITY} | {f.wire for f in FIELDS}
+    back = read_body(body)
+    assert back.owner == "team"
+    assert same_job(spec, back)
+
+
+def test_absent_null_and_empty_are_the_same_and_json_types_differ() -> None:
+    a = JobSpec("a", "mirror", source="", properties={})
+    b = JobSpec("a", "mirror", source=None, properties=None)
+    assert same_job(a, b)
+    assert managed_view(a) == managed_view(b)
+    assert not same_job(
+        JobSpec("a", "mirror", properties={"n": 1}), JobSpec("a", "mirror", properties={"n": True})
+    )
+    assert not same_job(
+        JobSpec("a", "mirror", properties={"n": 1}), JobSpec("a", "mirror", properties={"n": 1.0})
+    )
+
+
+def test_spec_document_leaves_empty_fields_out() -> None:
+    doc = spec_document(JobSpec("a", "mirror", destination="t", properties={"k": [1]}))
+    assert doc == {
+        "job_name": "a",
+        "job_type": "mirror",
+        "destination": "t",
+        "properties": {"k": [1]},
+    }
