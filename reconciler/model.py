@@ -24,8 +24,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-# The reserved key inside properties_json that records which reconciler owns a job.
+# The reserved keys inside properties_json that reconciler writes on every job it
+# creates (the marker): who owns the job, and which of its paths held secrets.
 OWNER_KEY = "_managed_by"
+SENSITIVE_KEY = "_sensitive"
+MARKER_KEYS = (OWNER_KEY, SENSITIVE_KEY)
 
 JOB_TYPES = ("airflow.dataeng", "airflow.nlp", "airflow.ingest", "airflow.airbyte", "mirror")
 
@@ -136,6 +139,8 @@ def same_json(a: Any, b: Any) -> bool:
 
 
 def _same_types(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return True  # a masked secret is a str of its own class
     if type(a) is not type(b):
         return False
     if type(a) is dict:
@@ -182,8 +187,11 @@ def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
     for f in FIELDS:
         value = getattr(spec, f.name)
         if f.kind == "json":
+            marker: dict[str, Any] = {OWNER_KEY: owner}
+            if spec.sensitive:
+                marker[SENSITIVE_KEY] = sorted(list(p) for p in spec.sensitive)
             value = json.dumps(
-                {**(value or {}), OWNER_KEY: owner}, ensure_ascii=False, separators=(",", ":")
+                {**(value or {}), **marker}, ensure_ascii=False, separators=(",", ":")
             )
         body[f.wire] = value or None
     return body
@@ -198,12 +206,30 @@ def read_body(body: Mapping[str, Any]) -> WireJob:
         value = body.get(f.wire)
         if f.kind == "json":
             props, error = parse_properties(value if isinstance(value, str) else None)
-            if props is not None and OWNER_KEY in props:
-                marker = props.pop(OWNER_KEY)
-                owner = marker if isinstance(marker, str) else json.dumps(marker)
+            owner, _ = split_marker(props)
             value = props
         values[f.name] = value
     return WireJob(body.get(IDENTITY), owner=owner, properties_error=error, **values)
+
+
+def split_marker(props: dict[str, Any] | None) -> tuple[str | None, frozenset[FieldPath]]:
+    """Take the marker out of parsed properties (in place): the owner, and the paths it
+    records as sensitive. A malformed list of paths marks the whole properties."""
+    if props is None:
+        return None, frozenset()
+    owner: str | None = None
+    if OWNER_KEY in props:
+        raw = props.pop(OWNER_KEY)
+        owner = raw if isinstance(raw, str) else json.dumps(raw)
+    paths: set[FieldPath] = set()
+    if SENSITIVE_KEY in props:
+        raw_paths = props.pop(SENSITIVE_KEY)
+        for item in raw_paths if isinstance(raw_paths, list) else [None]:
+            if isinstance(item, list) and item and all(type(k) in (str, int) for k in item):
+                paths.add(tuple(item))
+            else:
+                paths.add(("properties",))
+    return owner, frozenset(paths)
 
 
 def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None]:

@@ -42,6 +42,8 @@ class PlanRequest:
     # None: adaptive, from DEFAULT_PARALLELISM up to MAX_PARALLELISM while the API keeps
     # up; a number: a fixed cap (still lowered for a while when the API pushes back).
     parallelism: int | None = None
+    # Signs saved plans and keys the fingerprints in them (plan.saved.plan_key).
+    plan_key: bytes = field(default=b"", repr=False)
 
 
 DEFAULT_PARALLELISM = 8
@@ -172,32 +174,32 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
             remote = fetch.result()
         finally:
             fetch.close()
+        # From here on each spec carries every path that is secret (sensitive.py).
+        specs = [request.sensitivity.mark(spec) for spec in specs]
         plan = replace(make_plan(specs, remote, request.policy), warnings=warnings)
     options = RenderOptions(sensitivity=request.sensitivity, api_url=request.api.base_url, now=now)
     return PlanOutcome(plan, tuple(specs), options)
 
 
-def save_plan(outcome: PlanOutcome, paths: Sequence[str], out: Path) -> None:
+def save_plan(outcome: PlanOutcome, paths: Sequence[str], out: Path, key: bytes) -> None:
     from reconciler.plan.saved import saved_document, write_saved
 
-    write_saved(out, saved_document(outcome.plan, outcome.render, list(paths)))
+    write_saved(out, saved_document(outcome.plan, outcome.render, list(paths), key))
 
 
 def plan_from_saved(saved: SavedPlan, request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Plan again from the saved paths and policy; keep only what was reviewed."""
     from reconciler.plan.saved import reviewed_plan
 
-    if saved.api_url and saved.api_url != request.api.base_url:
+    if saved.api_url != request.api.base_url:
         raise ConfigError(
             f"the saved plan was made against {saved.api_url}, not {request.api.base_url}"
         )
     fresh = build_plan(
-        PlanRequest(
-            tuple(saved.paths), saved.policy, request.api, request.sensitivity, request.parallelism
-        ),
+        replace(request, paths=tuple(saved.paths), policy=saved.policy),
         env,
     )
-    reviewed = reviewed_plan(saved, fresh.plan, fresh.render)
+    reviewed = reviewed_plan(saved, fresh.plan, fresh.render, request.plan_key)
     return PlanOutcome(reviewed, fresh.specs, fresh.render)
 
 

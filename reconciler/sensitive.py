@@ -1,87 +1,151 @@
-"""Which values are secret, and how a secret is shown: as a short fingerprint, never itself.
+"""Which values are secret, and how a secret is shown: never itself.
 
-A value is sensitive when it came from the environment (``${NAME}`` in a spec) or when
-any key on its path matches a sensitive pattern (password, secret, token, key,
-credential by default). A reviewer sees that a secret changed, because its fingerprint
-changed, without seeing the secret.
+A value is sensitive from its origin on: it came from the environment (``${NAME}`` in a
+spec), a word of a key on its path matches a sensitive pattern (password, secret,
+token, key, credential by default; ``sensitive_patterns`` only add to these), or the
+owner marker of the live job recorded its path as sensitive when we wrote it. After
+loading, every ``JobSpec.sensitive`` holds all its sensitive paths
+(:meth:`Sensitivity.mark`), and ``model.create_body`` records them on the job, so a
+later run masks the live side of those paths whatever the spec or config say then.
+
+Patterns match whole words of a key: ``db_password``, ``apiKey`` and ``API-TOKEN`` are
+sensitive, ``tokenizer`` and ``monkey_patch`` are not.
+
+How a secret is shown: with a key (``RECONCILER_FINGERPRINT_KEY``, a CI secret), as
+``(sensitive, hmac:1a2b3c4d)``, an HMAC-SHA256 that only the key's holder can test
+guesses against; without one, as ``(sensitive)``, and a diff line says it changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model import FieldPath
+from reconciler.model import FieldPath, JobSpec
 
-DEFAULT_PATTERNS = ("password", "secret", "token", "key", "credential")
-MASK_PREFIX = "(sensitive, sha256:"
+# Matched against whole words of a key and runs of them (see key_words): the first also
+# takes compounds such as ``dbpassword`` or ``accesstoken``; ``key`` stands alone or
+# after a word that makes it a secret, so ``monkey`` and ``keyboard`` are no secrets.
+DEFAULT_PATTERNS = (
+    r"\w*(password|passwd|secret|token|credential)s?",
+    r"(api|access|secret|private|signing|encryption|auth)?_?keys?",
+)
+MASK = "(sensitive)"
+MASK_PREFIX = "(sensitive"
+CHANGED = "(sensitive, changed)"
+KEY_ENV = "RECONCILER_FINGERPRINT_KEY"
+
+# Words of a key: runs of letters or digits, split again where camelCase turns upper.
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
-def fingerprint(value: Any) -> str:
-    """``(sensitive, sha256:1a2b3c4d)`` for any JSON value."""
+class Masked(str):
+    """A secret as shown: outputs print it as it is, never quoted like a value."""
+
+    __slots__ = ()
+
+
+def key_words(key: str) -> list[str]:
+    """``dbPassword`` -> [db, password]; ``API_KEY`` -> [api, key]."""
+    return [w.lower() for w in _WORDS.findall(key)]
+
+
+def keyed_digest(key: bytes, value: Any) -> str:
+    """A short HMAC-SHA256 of a JSON value."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return f"{MASK_PREFIX}{hashlib.sha256(text.encode()).hexdigest()[:8]})"
+    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:12]
 
 
 @dataclass(frozen=True, slots=True)
 class Sensitivity:
-    """Decides which field paths hold secrets."""
+    """Decides which field paths hold secrets, and shows them masked."""
 
     patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    key: bytes | None = field(default=None, repr=False)
     _regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    # Keys repeat across thousands of jobs: each is matched against the patterns once.
     _known: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Compiled once; re.error from a bad pattern is turned into a ConfigError by the caller.
-        object.__setattr__(self, "_regex", _compile(self.patterns))
+        patterns = tuple(dict.fromkeys((*DEFAULT_PATTERNS, *self.patterns)))
+        object.__setattr__(self, "patterns", patterns)
+        # re.error from a bad pattern is turned into a ConfigError by the settings.
+        object.__setattr__(self, "_regex", _compile(patterns))
 
     def key_is_sensitive(self, key: str | int) -> bool:
         if not isinstance(key, str) or self._regex is None:
             return False
         known = self._known.get(key)
         if known is None:
-            known = self._known[key] = self._regex.search(key) is not None
+            words = key_words(key)
+            runs = [
+                "_".join(words[i:j])
+                for i in range(len(words))
+                for j in range(i + 1, len(words) + 1)
+            ]
+            known = any(self._regex.fullmatch(run) for run in runs) or bool(
+                self._regex.fullmatch(key)
+            )
+            self._known[key] = known
         return known
 
-    def path_is_sensitive(self, path: FieldPath, from_env: Iterable[FieldPath] = ()) -> bool:
-        """True when a key on ``path`` matches, or ``path`` lies inside a value from the env."""
+    def path_is_sensitive(self, path: FieldPath, marked: Iterable[FieldPath] = ()) -> bool:
+        """True when a key on ``path`` matches, or ``path`` lies in a marked subtree."""
         if any(self.key_is_sensitive(key) for key in path):
             return True
-        return any(path[: len(env_path)] == env_path for env_path in from_env)
+        return any(path[: len(m)] == m for m in marked)
+
+    def show(self, value: Any) -> str:
+        """How one secret value reads in any output."""
+        if self.key is None:
+            return Masked(MASK)
+        return Masked(f"(sensitive, hmac:{keyed_digest(self.key, value)})")
 
     def mask(
-        self, value: Any, path: FieldPath = (), from_env: frozenset[FieldPath] = frozenset()
+        self, value: Any, path: FieldPath = (), marked: frozenset[FieldPath] = frozenset()
     ) -> Any:
-        """A copy of ``value`` with every sensitive leaf or subtree replaced by its fingerprint."""
-        if self.path_is_sensitive(path, from_env):
-            return fingerprint(value)
-        return self._mask_below(value, path, from_env)
-
-    def _mask_below(self, value: Any, path: FieldPath, from_env: frozenset[FieldPath]) -> Any:
-        # ``path`` is known not to be sensitive: each level checks only its own key, and
-        # whether it is exactly a value from the environment (the walk comes from above).
+        """A copy of ``value`` with every sensitive leaf or subtree shown masked."""
+        if value is None:
+            return None
+        if self.path_is_sensitive(path, marked):
+            return self.show(value)
         if isinstance(value, Mapping):
-            out = {}
-            for key, item in value.items():
-                sub = (*path, key)
-                if self.key_is_sensitive(key) or sub in from_env:
-                    out[key] = fingerprint(item)
-                else:
-                    out[key] = self._mask_below(item, sub, from_env)
-            return out
+            return {k: self.mask(v, (*path, k), marked) for k, v in value.items()}
         if isinstance(value, list):
-            return [
-                fingerprint(item)
-                if (*path, i) in from_env
-                else self._mask_below(item, (*path, i), from_env)
-                for i, item in enumerate(value)
-            ]
+            return [self.mask(v, (*path, i), marked) for i, v in enumerate(value)]
         return value
+
+    def paths_in(self, value: Any, path: FieldPath = ()) -> set[FieldPath]:
+        """The topmost paths inside ``value`` whose key makes them sensitive."""
+        out: set[FieldPath] = set()
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                sub = (*path, k)
+                if self.key_is_sensitive(k):
+                    out.add(sub)
+                else:
+                    out |= self.paths_in(v, sub)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                out |= self.paths_in(v, (*path, i))
+        return out
+
+    def mark(self, spec: JobSpec) -> JobSpec:
+        """The spec with every sensitive path in ``sensitive``: from the environment and
+        from key patterns. A secret inside a list taints the whole list, since items
+        can move between runs."""
+        from dataclasses import replace
+
+        found = set(spec.sensitive) | self.paths_in(spec.properties, ("properties",))
+        lists = {p[:i] for p in found for i, k in enumerate(p) if isinstance(k, int)}
+        found = {p for p in found if not any(p[: len(x)] == x and p != x for x in lists)} | lists
+        if found == spec.sensitive:
+            return spec
+        return replace(spec, sensitive=frozenset(found))
 
 
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:

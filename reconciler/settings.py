@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError, Problem, SpecError
+from reconciler.sensitive import DEFAULT_PATTERNS
 
 DEFAULT_FILE = "reconciler.yaml"
-DEFAULT_PATTERNS = ("password", "secret", "token", "key", "credential")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.api import jsonfast
-from reconciler.model import OWNER_KEY
+from reconciler.model import FieldPath, split_marker
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,26 +33,8 @@ class RemoteJob:
     status: str | None = None
     owner_id: str | None = None
     created_at: str | None = None
-
-
-def fingerprint(job: RemoteJob) -> str:
-    """A short digest of everything reconciler reads of a remote job, for stale-plan checks.
-
-    Computed on demand: a plan of 10,000 in-sync jobs never needs it.
-    """
-    props: Any = job.properties if job.properties_error is None else job.properties_json
-    managed = [
-        job.id,
-        job.job_name,
-        job.job_type,
-        job.source,
-        job.destination,
-        job.schedule,
-        props,
-        job.owner,
-    ]
-    text = json.dumps(managed, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    # Paths the marker recorded as secret when we wrote the job (sensitive.py).
+    sensitive: frozenset[FieldPath] = frozenset()
 
 
 def _str_or_none(obj: Mapping[str, Any], key: str) -> str | None:
@@ -65,7 +46,9 @@ def _str_or_none(obj: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-_DECODE = json.JSONDecoder().raw_decode
+# As deep as a spec file may nest (specs.yamldoc.MAX_DEPTH): what is read here is
+# compared, rendered and saved by code that recurses.
+MAX_DEPTH = 100
 
 
 def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None]:
@@ -73,7 +56,8 @@ def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None
 
     Each text on its own (never joined with others: one job's text must not be able to
     change how another's reads): orjson when it reads the text exactly, else the
-    standard decoder, whose messages say what is wrong.
+    standard decoder, whose messages say what is wrong. Strict JSON only (no NaN, no
+    lone surrogate), nested at most ``MAX_DEPTH`` levels.
     """
     if raw is None:
         return None, None
@@ -82,15 +66,24 @@ def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None
         return None, None
     fast = jsonfast.loads_object(text)
     if fast is not None:
-        return fast, None
+        return _not_too_deep(fast, text)
     try:
-        value, end = _DECODE(text)
+        value, end = jsonfast.raw_decode(text)
     except json.JSONDecodeError as exc:
         return None, f"properties_json is not JSON ({exc.msg})"
+    except ValueError as exc:
+        return None, f"properties_json is not JSON ({exc})"
     if end != len(text):
         return None, "properties_json is not JSON (extra data after the value)"
     if not isinstance(value, dict):
         return None, f"properties_json is a JSON {type(value).__name__}, not an object"
+    return _not_too_deep(value, text)
+
+
+def _not_too_deep(value: dict[str, Any], text: str) -> tuple[dict[str, Any] | None, str | None]:
+    # Counting brackets is quick and never undercounts the depth: walk only past it.
+    if text.count("{") + text.count("[") > MAX_DEPTH and jsonfast.deeper_than(value, MAX_DEPTH):
+        return None, f"properties_json is not JSON we read (nested deeper than {MAX_DEPTH})"
     return value, None
 
 
@@ -115,10 +108,7 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
             for key in _STRING_FIELDS:  # name the field at fault
                 _str_or_none(obj, key)
     props, error = parse_properties(raw_props)
-    owner: str | None = None
-    if props is not None and OWNER_KEY in props:
-        marker = props.pop(OWNER_KEY)
-        owner = marker if type(marker) is str else json.dumps(marker)
+    owner, sensitive = split_marker(props)
     status, owner_id, created_at = get("status"), get("owner_id"), get("created_at")
     return RemoteJob(
         job_id,
@@ -134,6 +124,7 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
         status if type(status) is str else None,
         owner_id if type(owner_id) is str else None,
         created_at if type(created_at) is str else None,
+        sensitive,
     )
 
 

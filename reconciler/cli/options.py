@@ -90,13 +90,30 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
         logging.getLogger("reconciler").setLevel(logging.DEBUG)
     settings = run_settings(paths, opts)
     api = api_settings_from_env(os.environ, settings.api_url, opts["timeout"])
+    from reconciler.plan.saved import plan_key
+
+    key = fingerprint_key(os.environ)
     return PlanRequest(
         settings.paths,
         settings.policy,
         api,
-        Sensitivity(settings.sensitive_patterns),
+        Sensitivity(settings.sensitive_patterns, key=key),
         settings.parallelism,
+        plan_key(key, _credential_values(os.environ)),
     )
+
+
+def _credential_values(env: Mapping[str, str]) -> list[str]:
+    names = ("NX1_API_KEY", "NX1_TOKEN", "NX1_CLIENT_ID", "NX1_CLIENT_SECRET")
+    return [env.get(name, "").strip() for name in names]
+
+
+def fingerprint_key(env: Mapping[str, str]) -> bytes | None:
+    """The key of secret fingerprints (a CI secret), or None: then no fingerprint shows."""
+    from reconciler.sensitive import KEY_ENV
+
+    value = env.get(KEY_ENV, "")
+    return value.encode("utf-8", "surrogateescape") if value else None
 
 
 def use_color(stream: Any) -> bool:

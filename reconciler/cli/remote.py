@@ -74,7 +74,7 @@ def plan(
     )
     click.echo(PLAN_FORMATS.renderer(fmt)(outcome.plan, render), nl=False)
     if out is not None:
-        save_plan(outcome, request.paths, Path(out))
+        save_plan(outcome, request.paths, Path(out), request.plan_key)
         click.echo(
             f"Saved the plan to {out}; apply it with: reconcile apply --plan {out}", err=True
         )
@@ -130,7 +130,8 @@ def apply(
     if plan_file is not None:
         from reconciler.plan.saved import read_saved
 
-        outcome = plan_from_saved(read_saved(Path(plan_file)), request, os.environ)
+        saved = read_saved(Path(plan_file), request.plan_key)
+        outcome = plan_from_saved(saved, request, os.environ)
         # The summary below counts only the reviewed changes: say what it stands for.
         click.echo(
             f"{plan_file}: every reviewed change still matches the specs and the API.", err=True

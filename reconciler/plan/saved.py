@@ -1,26 +1,36 @@
 """Saved plans: apply exactly what was reviewed, or nothing.
 
 A saved plan is the JSON plan plus, per change, fingerprints of the remote objects it
-was computed against, and the spec paths it was computed from. It holds no secret:
-sensitive values appear only as fingerprints. ``apply --plan`` loads the specs again
-(re-resolving secrets from the environment), reads the API again, plans again with
-the saved policy, and refuses if any change it would make differs from the saved one
-or touches a remote object that changed since: per object, not all or nothing.
+was computed against, and the spec paths it was computed from. ``apply --plan`` loads
+the specs again (re-resolving secrets from the environment), reads the API again,
+plans again with the saved policy, and refuses if any change it would make differs
+from the saved one or touches a remote object that changed since: per object, not
+all or nothing.
+
+The file is signed: an HMAC-SHA256 over its canonical JSON with the plan key, which is
+``RECONCILER_FINGERPRINT_KEY`` when set, else derived from the API credential of the
+run (plan and apply read the same API with the same secret; a reader of the file has
+neither). An edited file (a lifted budget, a removed blocker, another API URL) is
+refused, and so is a file without an ``api_url``. The fingerprints of secrets and of
+remote objects in it are keyed the same way, so they cannot be tested against guesses.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from reconciler.api.remote import fingerprint
+from reconciler.api.remote import RemoteJob
 from reconciler.errors import ConfigError, StalePlanError
-from reconciler.model import same_json
+from reconciler.model import FIELDS, IDENTITY, same_json
 from reconciler.plan.diff import Change, Plan
 from reconciler.render.common import RenderOptions
 from reconciler.render.jsonplan import FORMAT_VERSION, change_json, plan_document
+from reconciler.sensitive import Sensitivity
 from reconciler.settings import Policy
 
 
@@ -28,13 +38,42 @@ def _key(entry: dict[str, Any]) -> tuple[str, str, tuple[str, ...]]:
     return (entry["action"], entry["job_name"], tuple(entry["remote_ids"]))
 
 
-def saved_document(plan: Plan, options: RenderOptions, paths: list[str]) -> dict[str, Any]:
-    """The JSON plan with what ``apply --plan`` needs to check it is still true."""
-    doc = plan_document(plan, options)
+def plan_key(explicit: bytes | None, credential_secrets: list[str]) -> bytes:
+    """The key that signs saved plans: the fingerprint key, else one derived from the
+    run's API credential."""
+    if explicit:
+        return explicit
+    material = "\0".join(["reconciler saved plan", *sorted(credential_secrets)])
+    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).digest()
+
+
+def remote_fingerprint(job: RemoteJob, key: bytes) -> str:
+    """A keyed digest of everything reconciler reads of a remote job."""
+    props: Any = job.properties if job.properties_error is None else job.properties_json
+    managed = [job.id, getattr(job, IDENTITY), job.owner]
+    managed += [props if f.kind == "json" else getattr(job, f.name) for f in FIELDS]
+    return _sign(key, managed)[:24]
+
+
+def _sign(key: bytes, value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hmac.new(key, text.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _keyed(options: RenderOptions, key: bytes) -> RenderOptions:
+    return replace(options, sensitivity=Sensitivity(options.sensitivity.patterns, key=key))
+
+
+def saved_document(
+    plan: Plan, options: RenderOptions, paths: list[str], key: bytes
+) -> dict[str, Any]:
+    """The JSON plan with what ``apply --plan`` needs to check it is still true, signed."""
+    doc = plan_document(plan, _keyed(options, key))
     doc["kind"] = "reconciler-saved-plan"
     doc["paths"] = paths
     for entry, change in zip(doc["changes"], plan.changes, strict=True):
-        entry["remote_fingerprints"] = [fingerprint(r) for r in change.remote]
+        entry["remote_fingerprints"] = [remote_fingerprint(r, key) for r in change.remote]
+    doc["signature"] = _sign(key, doc)
     return doc
 
 
@@ -57,14 +96,27 @@ class SavedPlan:
     api_url: str
 
 
-def read_saved(path: Path) -> SavedPlan:
-    """Load a saved plan; any problem with the file is one ConfigError line."""
+MAX_PLAN_BYTES = 256 * 1024 * 1024
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_saved(path: Path, key: bytes) -> SavedPlan:
+    """Load a saved plan and check its signature; any problem is one ConfigError line."""
+    from reconciler.specs.discover import read_bytes
+
+    data, problem = read_bytes(str(path))
+    if data is None:
+        raise ConfigError(f"cannot read the plan {path}: {problem.message if problem else ''}")
+    if len(data) > MAX_PLAN_BYTES:
+        raise ConfigError(f"{path} is not a saved plan (larger than 256 MiB)")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the plan {path}: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path} is not a saved plan (not JSON: {exc})") from exc
+        doc = json.loads(data, parse_constant=_no_constants)
+    except (ValueError, RecursionError) as exc:
+        reason = exc if isinstance(exc, ValueError) else "nested too deeply"
+        raise ConfigError(f"{path} is not a saved plan (not JSON: {reason})") from None
     if not isinstance(doc, dict) or doc.get("kind") != "reconciler-saved-plan":
         raise ConfigError(f"{path} is not a saved plan (make one with `reconcile plan --out`)")
     if doc.get("format_version") != FORMAT_VERSION:
@@ -72,12 +124,22 @@ def read_saved(path: Path) -> SavedPlan:
             f"{path} has plan format {doc.get('format_version')!r}; this reconciler reads "
             f"format {FORMAT_VERSION}: make the plan again"
         )
+    signature = doc.pop("signature", None)
+    if not isinstance(signature, str) or not hmac.compare_digest(signature, _sign(key, doc)):
+        raise ConfigError(
+            f"{path} was changed after it was made, or made with another key (its signature "
+            "does not match): make the plan again; plan and apply must share "
+            "RECONCILER_FINGERPRINT_KEY or the API credential"
+        )
     try:
         raw = doc["policy"]
         if not isinstance(raw, dict):
             raise TypeError("policy")
         policy = Policy.from_dict(raw)
         paths = [str(p) for p in doc["paths"]]
+        api_url = doc["api_url"]
+        if not isinstance(api_url, str) or not api_url:
+            raise ValueError("api_url")
         seen: set[str] = set()
         for entry in doc["changes"]:
             _key(entry)
@@ -92,18 +154,19 @@ def read_saved(path: Path) -> SavedPlan:
             raise ValueError("changes: an entry appears twice")
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path} is not a valid saved plan (bad or missing {exc})") from exc
-    return SavedPlan(doc, paths, policy, str(doc.get("api_url", "")))
+    return SavedPlan(doc, paths, policy, api_url)
 
 
-def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions) -> Plan:
+def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions, key: bytes) -> Plan:
     """The part of ``fresh`` that was reviewed in ``saved``; StalePlanError if any differs.
 
     ``fresh`` must be planned with ``saved.policy`` from the specs at ``saved.paths``.
     """
     fresh_by_key: dict[tuple[str, str, tuple[str, ...]], tuple[Change, dict[str, Any]]] = {}
+    keyed = _keyed(options, key)
     for change in fresh.changes:
-        entry = change_json(change, options)
-        entry["remote_fingerprints"] = [fingerprint(r) for r in change.remote]
+        entry = change_json(change, keyed)
+        entry["remote_fingerprints"] = [remote_fingerprint(r, key) for r in change.remote]
         fresh_by_key[_key(entry)] = (change, entry)
     stale: list[str] = []
     keep: list[Change] = []
@@ -117,8 +180,7 @@ def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions) -> Plan
         keep.append(found[0])
     if stale:
         raise StalePlanError(sorted(set(stale)))
-    # Safety rules are judged afresh with the saved policy, never taken from the file
-    # (an edited file must not lift a deletion budget); what the file adds still holds.
+    # Safety rules are judged afresh with the saved policy; what the file adds still holds.
     blockers = dict.fromkeys([*fresh.blockers, *map(str, saved.document.get("blockers", []))])
     return replace(fresh, changes=tuple(keep), blockers=tuple(blockers))
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.model import FieldPath, managed_view
 from reconciler.plan.diff import Action, Change, FieldChange, Plan
-from reconciler.sensitive import Sensitivity, fingerprint
+from reconciler.sensitive import CHANGED, Masked, Sensitivity
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -44,36 +44,43 @@ def dotted(path: FieldPath) -> str:
 
 def shown(value: Any) -> str:
     """A value as it reads in a plan: JSON, so strings are quoted and None is null."""
-    if isinstance(value, str) and value.startswith("(sensitive, sha256:"):
-        return value
+    if isinstance(value, Masked):
+        return str(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def masked_diff(change: Change, sensitivity: Sensitivity) -> Iterator[FieldChange]:
-    """The field changes of a change with every secret replaced by its fingerprint."""
-    env = change.desired.sensitive if change.desired else frozenset()
-    # A secret inside a list may have moved since the remote was written (an item put
-    # before it): every value in a list that holds a value from the environment is
-    # masked on both sides, or the old secret would show at its old index.
-    beside = frozenset(
-        path[:i] for path in env for i, key in enumerate(path) if isinstance(key, int)
+    """The field changes of a change with every secret masked, on both sides.
+
+    A path is secret when the spec marks it (environment, key pattern), when the live
+    job's marker recorded it, or when a key on it matches a pattern. A secret inside a
+    list may have moved since the live job was written (an item put before it), so
+    every value in a list that holds one is masked on both sides.
+    """
+    marked = _marked(change)
+    lists = frozenset(
+        path[:i] for path in marked for i, key in enumerate(path) if isinstance(key, int)
     )
+    marked = marked | lists
     for fc in change.diff:
-        if any(fc.path[: len(b)] == b for b in beside):
-            yield FieldChange(
-                fc.path, _fingerprint_or_none(fc.before), _fingerprint_or_none(fc.after), fc.kind
-            )
+        if not sensitivity.path_is_sensitive(fc.path, marked):
+            # Secrets may still lie deeper inside a mapping or list that was added or removed.
+            before = sensitivity.mask(fc.before, fc.path, marked)
+            after = sensitivity.mask(fc.after, fc.path, marked)
+            yield FieldChange(fc.path, before, after, fc.kind)
             continue
-        yield FieldChange(
-            fc.path,
-            sensitivity.mask(fc.before, fc.path, env),
-            sensitivity.mask(fc.after, fc.path, env),
-            fc.kind,
-        )
+        before = None if fc.before is None else sensitivity.show(fc.before)
+        after = None if fc.after is None else sensitivity.show(fc.after)
+        if sensitivity.key is None and fc.kind == "changed":
+            after = Masked(CHANGED)
+        yield FieldChange(fc.path, before, after, fc.kind)
 
 
-def _fingerprint_or_none(value: Any) -> Any:
-    return None if value is None else fingerprint(value)
+def _marked(change: Change) -> frozenset[FieldPath]:
+    marked: set[FieldPath] = set(change.desired.sensitive) if change.desired else set()
+    for job in change.remote:
+        marked |= getattr(job, "sensitive", frozenset())
+    return frozenset(marked)
 
 
 def masked_desired(change: Change, sensitivity: Sensitivity) -> dict[str, Any] | None:
@@ -81,11 +88,8 @@ def masked_desired(change: Change, sensitivity: Sensitivity) -> dict[str, Any] |
     if change.desired is None:
         return None
     view = managed_view(change.desired)
-    env = change.desired.sensitive
-    masked: dict[str, Any] = {
-        key: sensitivity.mask(value, (key,), env) for key, value in view.items()
-    }
-    return masked
+    marked = _marked(change)
+    return {key: sensitivity.mask(value, (key,), marked) for key, value in view.items()}
 
 
 def summary_line(plan: Plan) -> str:

@@ -141,8 +141,8 @@ SAVED_CASES = [
     Case("saved-wrong-kind", {"p.json": json.dumps({"summary": {}})}, ("--plan", "p.json"), expect="not a saved plan"),
     Case("saved-json-list", {"p.json": "[]"}, ("--plan", "p.json"), expect="not a saved plan"),
     Case("saved-old-format", {"p.json": json.dumps({**SAVED, "format_version": 0})}, ("--plan", "p.json"), expect="format"),
-    Case("saved-no-policy", {"p.json": json.dumps({**SAVED, "paths": [], "changes": []})}, ("--plan", "p.json"), expect="policy"),
-    Case("saved-other-api", {"jobs/a.yaml": GOOD, "p.json": json.dumps({**SAVED, "api_url": "https://other.example.com", "paths": ["jobs"], "changes": [], "policy": {"owner": "rel", "allow_replace": False, "prune": False, "adopt": False, "allow_empty": False, "max_deletes": 10, "max_delete_share": 0.25}})}, ("--plan", "p.json"), expect="other.example.com"),
+    Case("saved-no-policy", {"p.json": json.dumps({**SAVED, "paths": [], "changes": []})}, ("--plan", "p.json"), expect="signature does not match"),
+    Case("saved-other-api", {"jobs/a.yaml": GOOD, "p.json": json.dumps({**SAVED, "api_url": "https://other.example.com", "paths": ["jobs"], "changes": [], "policy": {"owner": "rel", "allow_replace": False, "prune": False, "adopt": False, "allow_empty": False, "max_deletes": 10, "max_delete_share": 0.25}})}, ("--plan", "p.json"), expect="signature does not match"),
 ]  # fmt: skip
 for _case in SAVED_CASES:
     object.__setattr__(_case, "commands", ("apply",))

@@ -144,7 +144,7 @@ def fetch(answer: Any) -> list[RemoteJob]:
 
 
 def render_everything(plan: Plan, options: RenderOptions) -> str:
-    saved = json.dumps(saved_document(plan, options, ["jobs"]), ensure_ascii=False)
+    saved = json.dumps(saved_document(plan, options, ["jobs"], b"fuzz-key"), ensure_ascii=False)
     return "\n".join(
         [
             render_text(plan, options),

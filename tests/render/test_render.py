@@ -74,7 +74,7 @@ def test_secrets_are_fingerprints_in_every_format() -> None:
         assert SECRET not in out
         assert "old-pass" not in out
         assert "from-env" not in out
-        assert "(sensitive, sha256:" in out
+        assert "(sensitive" in out
 
 
 def test_json_has_the_fixed_keys() -> None:

@@ -1,0 +1,99 @@
+"""A secret is a property of its value: it stays masked whatever a later spec or config says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.model import JobSpec
+from reconciler.sensitive import Sensitivity
+from tests.acceptance.conftest import Runner, write_jobs
+
+NOTE = "note-Secret-5f1e2d"
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("db_password", True),
+        ("dbPassword", True),
+        ("API-TOKEN", True),
+        ("api_key", True),
+        ("apiKey", True),
+        ("accesstoken", True),
+        ("client_secret", True),
+        ("credentials", True),
+        ("key", True),
+        ("tokenizer", False),
+        ("monkey_patch", False),
+        ("keyboard", False),
+        ("secretary", False),
+        ("retries", False),
+    ],
+)
+def test_patterns_match_whole_words_of_a_key(key: str, secret: bool) -> None:
+    assert Sensitivity().key_is_sensitive(key) is secret
+
+
+def test_config_patterns_only_add() -> None:
+    mine = Sensitivity(("^nothing$", "dsn"))
+    assert mine.key_is_sensitive("db_password") and mine.key_is_sensitive("primary_dsn")
+
+
+def test_a_secret_in_a_list_masks_the_whole_list() -> None:
+    spec = JobSpec(
+        "a",
+        "mirror",
+        properties={"hosts": ["a", "b"]},
+        sensitive=frozenset({("properties", "hosts", 1)}),
+    )
+    assert ("properties", "hosts") in Sensitivity().mark(spec).sensitive
+
+
+def test_a_secret_stays_masked_after_the_spec_stops_naming_it(api: Runner, tmp_path: Path) -> None:
+    spec = tmp_path / "jobs" / "a.yaml"
+    write_jobs(
+        spec, "jobs:\n  - job_name: a\n    job_type: mirror\n    properties:\n      note: ${NOTE}\n"
+    )
+    assert api("apply", env_extra={"NOTE": NOTE}).code == 0
+    write_jobs(
+        spec, "jobs:\n  - job_name: a\n    job_type: mirror\n    properties:\n      note: plain\n"
+    )
+    for fmt in ("text", "markdown", "json"):
+        shown = api("plan", "--format", fmt).out
+        assert NOTE not in shown
+        assert "(sensitive" in shown
+    # A pull request cannot unmask a live secret through its own config either.
+    (tmp_path / "reconciler.yaml").write_text("sensitive_patterns: ['^nothing$']\n")
+    assert NOTE not in api("plan", "--format", "json").out
+
+
+def test_a_live_password_the_spec_never_had_stays_masked(api: Runner, tmp_path: Path) -> None:
+    spec = tmp_path / "jobs" / "a.yaml"
+    write_jobs(
+        spec,
+        "jobs:\n  - job_name: a\n    job_type: mirror\n    properties:\n      db_password: hunter2-xyz\n",
+    )
+    assert api("apply").code == 0
+    write_jobs(spec, "jobs:\n  - job_name: a\n    job_type: mirror\n")
+    (tmp_path / "reconciler.yaml").write_text("sensitive_patterns: ['^nothing$']\n")
+    out = api("plan", "--format", "json").out
+    assert "hunter2-xyz" not in out and "(sensitive" in out
+
+
+def test_fingerprints_are_keyed_or_absent(api: Runner, tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n  - job_name: a\n    job_type: mirror\n    properties:\n      db_password: hunter2\n",
+    )
+    plain = api("plan", "--format", "json").out
+    weak = hashlib.sha256(json.dumps("hunter2").encode()).hexdigest()[:8]
+    assert weak not in plain and "(sensitive)" in plain
+    keyed = api("plan", "--format", "json", env_extra={"RECONCILER_FINGERPRINT_KEY": "k1"}).out
+    other = api("plan", "--format", "json", env_extra={"RECONCILER_FINGERPRINT_KEY": "k2"}).out
+    assert "(sensitive, hmac:" in keyed and weak not in keyed
+    assert keyed != other
