@@ -1,13 +1,23 @@
 """``reconcile import``: write spec files from the jobs that live on the API.
 
-The files round-trip: importing and then planning shows no changes. Our owner
-marker is left out of the properties; soft-deleted jobs never reach us (the client
-drops them). A name held by several live jobs cannot become one spec, so it is
-skipped and reported.
+The files round-trip: importing and then planning (with the variables below set)
+shows no changes. Our marker is left out of the properties; soft-deleted jobs never
+reach us (the client drops them). A name held by several live jobs cannot become one
+spec, so it is skipped and reported.
+
+The files are meant for git, so they never hold a secret: every value that is
+sensitive (by key pattern, or because the job's marker recorded it) is written as a
+``${VAR}`` reference with a name derived from the job and the key, and the names are
+listed in ``import-variables.env`` without values. A secret that is not a string
+cannot come back from a variable as itself, so such a job's properties are written as
+one ``properties_json: ${VAR}``. Every literal ``${`` is written as ``$${``, so no
+live value is ever read as a reference.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +25,11 @@ from typing import Any
 
 from reconciler.api.remote import RemoteJob
 from reconciler.errors import ConfigError
-from reconciler.model import JOB_TYPES
+from reconciler.model import JOB_TYPES, FieldPath, spec_document
+from reconciler.sensitive import Sensitivity
 
 SCHEMA_FILE = "jobs.schema.json"
+VARIABLES_FILE = "import-variables.env"
 
 
 def _schema_text() -> str:
@@ -31,6 +43,7 @@ class ImportResult:
     files: dict[str, str]  # file name -> YAML text
     jobs: int
     skipped: tuple[str, ...]  # one line per job that could not be imported
+    variables: tuple[str, ...] = ()  # the ${VAR} names the files reference, to be set
 
 
 def _file_name(job_type: str | None) -> str:
@@ -55,14 +68,78 @@ def _why_not(job: RemoteJob, owner: str | None) -> str | None:
     return None
 
 
-def _spec(job: RemoteJob) -> dict[str, Any]:
-    spec: dict[str, Any] = {"job_name": job.job_name, "job_type": job.job_type}
-    for key in ("source", "destination", "schedule"):
-        value = getattr(job, key)
-        if value:
-            spec[key] = value
-    if job.properties:
-        spec["properties"] = job.properties
+class _Names:
+    """Variable names derived from job and key, each handed out once."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, str] = {}  # name -> what it holds
+
+    def new(self, job_name: str, path: FieldPath, what: str) -> str:
+        words = [job_name, *(str(k) for k in path if k != "properties")]
+        base = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(words)).strip("_").upper() or "SECRET"
+        if base[0].isdigit() or base.startswith("NX1_"):
+            base = f"JOB_{base}"
+        name, n = base, 2
+        while name in self.taken:
+            name, n = f"{base}_{n}", n + 1
+        self.taken[name] = what
+        return name
+
+
+def _escape(value: Any) -> Any:
+    """Literal text as a spec writes it: ``${`` becomes ``$${``."""
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, dict):
+        return {k: _escape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escape(v) for v in value]
+    return value
+
+
+def _referenced(
+    value: Any, path: FieldPath, job: RemoteJob, sensitivity: Sensitivity, names: _Names
+) -> tuple[Any, bool]:
+    """``value`` with every secret string replaced by a reference; False when a secret
+    is not a string (it cannot be referenced as itself)."""
+    if value is None:
+        return None, True
+    if sensitivity.path_is_sensitive(path, job.sensitive):
+        if isinstance(value, str):
+            return "${" + names.new(
+                job.job_name, path, f"{job.job_name}: {_dotted(path)}"
+            ) + "}", True
+        return None, False
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        ok = True
+        for k, v in value.items():
+            out[k], fine = _referenced(v, (*path, k), job, sensitivity, names)
+            ok = ok and fine
+        return out, ok
+    if isinstance(value, list):
+        items = [_referenced(v, (*path, i), job, sensitivity, names) for i, v in enumerate(value)]
+        return [v for v, _ in items], all(fine for _, fine in items)
+    return _escape(value), True
+
+
+def _dotted(path: FieldPath) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".")
+
+
+def _spec(job: RemoteJob, sensitivity: Sensitivity, names: _Names) -> dict[str, Any]:
+    doc = spec_document(job)
+    spec: dict[str, Any] = {"job_name": _escape(doc.pop("job_name"))}
+    for key, value in doc.items():
+        path: FieldPath = (key,)
+        mark = dict(names.taken)
+        written, ok = _referenced(value, path, job, sensitivity, names)
+        if not ok:  # a secret that is not a string: the whole properties from one variable
+            names.taken = mark
+            var = names.new(job.job_name, ("properties_json",), f"{job.job_name}: properties_json")
+            spec["properties_json"] = "${" + var + "}"
+            continue
+        spec[key] = written
     return spec
 
 
@@ -73,6 +150,7 @@ def build_import(
     name_prefix: str = "",
     owner: str | None = None,
     modeline_url: str | None = None,
+    sensitivity: Sensitivity | None = None,
 ) -> ImportResult:
     """Group the live jobs into one YAML file per job type, in a stable order.
 
@@ -89,6 +167,8 @@ def build_import(
         if not job.job_name.startswith(name_prefix):
             continue
         by_name.setdefault(job.job_name, []).append(job)
+    sensitivity = sensitivity or Sensitivity()
+    names = _Names()
     skipped: list[str] = []
     groups: dict[str, list[dict[str, Any]]] = {}
     for name in sorted(by_name):
@@ -101,7 +181,9 @@ def build_import(
         if why is not None:
             skipped.append(f"{name!r} (id {jobs[0].id}): {why}; not imported")
             continue
-        groups.setdefault(_file_name(jobs[0].job_type), []).append(_spec(jobs[0]))
+        groups.setdefault(_file_name(jobs[0].job_type), []).append(
+            _spec(jobs[0], sensitivity, names)
+        )
     # Editors read the schema from a copy beside the specs: its $id is not served (yet).
     url = modeline_url or SCHEMA_FILE
     files: dict[str, str] = {SCHEMA_FILE: _schema_text()} if groups and not modeline_url else {}
@@ -110,8 +192,13 @@ def build_import(
             {"jobs": groups[file_name]}, sort_keys=False, allow_unicode=True, width=100
         )
         files[file_name] = f"# yaml-language-server: $schema={url}\n{body}"
+    if names.taken:
+        lines = ["# Set these before plan or apply; import wrote references, never the values."]
+        for name, what in names.taken.items():
+            lines += [f"# {json.dumps(what, ensure_ascii=False)[1:-1]}", f"{name}="]
+        files[VARIABLES_FILE] = "\n".join(lines) + "\n"
     count = sum(len(v) for v in groups.values())
-    return ImportResult(dict(sorted(files.items())), count, tuple(skipped))
+    return ImportResult(dict(sorted(files.items())), count, tuple(skipped), tuple(names.taken))
 
 
 def write_import(result: ImportResult, out: Path, force: bool) -> list[Path]:

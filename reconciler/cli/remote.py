@@ -261,12 +261,26 @@ def import_(
     settings = api_settings_from_env(os.environ, run.api_url, timeout)
     with NX1Client(settings) as client:
         remote = client.list_jobs()
+    from reconciler.sensitive import Sensitivity
+
     result = build_import(
-        remote, job_types=job_types, name_prefix=name_prefix, owner=run.policy.owner
+        remote,
+        job_types=job_types,
+        name_prefix=name_prefix,
+        owner=run.policy.owner,
+        sensitivity=Sensitivity(run.sensitive_patterns),
     )
     for line in result.skipped:
         click.echo(f"warning: {line}", err=True)
     written = write_import(result, Path(out_dir), force)
     specs = sum(1 for path in written if path.suffix == ".yaml")
     click.echo(f"Imported {result.jobs} job(s) into {specs} file(s) under {out_dir}/.")
+    if result.variables:
+        from reconciler.importer import VARIABLES_FILE
+
+        click.echo(
+            f"Secrets were written as references: set {', '.join(result.variables)} "
+            f"before plan or apply (listed in {out_dir}/{VARIABLES_FILE}, without values).",
+            err=True,
+        )
     return EXIT_OK

@@ -53,3 +53,46 @@ def test_existing_files_are_kept_unless_forced(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="refusing to overwrite"):
         write_import(result, tmp_path, force=False)
     assert write_import(result, tmp_path, force=True)
+
+
+def test_import_writes_references_never_values(tmp_path: Path) -> None:
+    result = build_import(
+        [
+            job(
+                "sales-load",
+                source="s3://b/${NX1_API_KEY}/",
+                properties_json='{"db_password": "hunter2", "tokenizer": "bpe", "n": 1, '
+                '"_managed_by": "me", "_sensitive": [["properties", "note"]], "note": "n0te"}',
+            ),
+            job("pinned", properties_json='{"api_key": 12345}'),
+        ],
+        owner="me",
+        modeline_url="schema.json",
+    )
+    text = "".join(result.files.values())
+    for secret in ("hunter2", "n0te", "12345"):
+        assert secret not in text
+    assert "s3://b/$${NX1_API_KEY}/" in text
+    assert set(result.variables) == {
+        "SALES_LOAD_DB_PASSWORD",
+        "SALES_LOAD_NOTE",
+        "PINNED_PROPERTIES_JSON",
+    }
+    assert "SALES_LOAD_DB_PASSWORD=\n" in result.files["import-variables.env"]
+    written = write_import(result, tmp_path, force=False)
+    env = {
+        "SALES_LOAD_DB_PASSWORD": "hunter2",
+        "SALES_LOAD_NOTE": "n0te",
+        "PINNED_PROPERTIES_JSON": '{"api_key": 12345}',
+    }
+    specs = {
+        s.job_name: s for s in load_specs([str(p) for p in written if p.suffix == ".yaml"], env)
+    }
+    assert specs["sales-load"].source == "s3://b/${NX1_API_KEY}/"
+    assert specs["sales-load"].properties == {
+        "db_password": "hunter2",
+        "tokenizer": "bpe",
+        "n": 1,
+        "note": "n0te",
+    }
+    assert specs["pinned"].properties == {"api_key": 12345}

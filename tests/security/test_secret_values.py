@@ -97,3 +97,23 @@ def test_fingerprints_are_keyed_or_absent(api: Runner, tmp_path: Path) -> None:
     other = api("plan", "--format", "json", env_extra={"RECONCILER_FINGERPRINT_KEY": "k2"}).out
     assert "(sensitive, hmac:" in keyed and weak not in keyed
     assert keyed != other
+
+
+def test_import_then_plan_is_clean_with_the_variables_set(api: Runner, tmp_path: Path) -> None:
+    spec = tmp_path / "seed" / "a.yaml"
+    write_jobs(
+        spec,
+        "jobs:\n  - job_name: sales-load\n    job_type: mirror\n"
+        "    source: s3://b/$${NX1_API_KEY}/\n"
+        "    properties:\n      db_password: hunter2-abc\n      note: ${NOTE}\n",
+    )
+    assert api("apply", "seed", env_extra={"NOTE": NOTE}).code == 0
+    done = api("import", "--out", "jobs")
+    assert done.code == 0, done.err
+    assert "SALES_LOAD_DB_PASSWORD" in done.err and "hunter2-abc" not in done.err
+    files = "".join(p.read_text() for p in (tmp_path / "jobs").iterdir())
+    assert "hunter2-abc" not in files and NOTE not in files
+    assert "$${NX1_API_KEY}" in files
+    env = {"SALES_LOAD_DB_PASSWORD": "hunter2-abc", "SALES_LOAD_NOTE": NOTE}
+    clean = api("plan", "jobs", "--detailed-exitcode", env_extra=env)
+    assert clean.code == 0, clean.out + clean.err
