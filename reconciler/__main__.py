@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from reconciler.cli import run
+from reconciler.cli import main
 
-run()
+main()

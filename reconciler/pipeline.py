@@ -7,11 +7,9 @@ before the first request to the API.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,45 +136,22 @@ class _Fetch:
                 self._client.close()
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """No cyclic garbage collection inside; what was made inside is never walked again.
-
-    Freezing on the way out matters as much as the pause: the first collection after
-    it would otherwise walk every spec and job once more.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
 def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Specs and the live jobs (one list request) into a Plan."""
     from reconciler.plan.crowding import crowded_minutes
     from reconciler.specs.validate import load_specs
 
     fetch = _Fetch(request.api)
-    # Building 10,000 specs and reading 10,000 jobs makes some 200,000 objects and no
-    # cycles: without a pause, collections walk them again and again (~0.3 s in all).
-    # A forked child of the loader inherits the pause.
-    with _no_gc():
-        try:
-            specs = load_specs(
-                list(request.paths), env, meanwhile=fetch.prepare, on_valid=fetch.start
-            )
-            now = datetime.now(UTC)
-            warnings = tuple(crowded_minutes(specs, now))  # while the API answers
-            remote = fetch.result()
-        finally:
-            fetch.close()
-        # From here on each spec carries every path that is secret (sensitive.py).
-        specs = [request.sensitivity.mark(spec) for spec in specs]
-        plan = replace(make_plan(specs, remote, request.policy), warnings=warnings)
+    try:
+        specs = load_specs(list(request.paths), env, meanwhile=fetch.prepare, on_valid=fetch.start)
+        now = datetime.now(UTC)
+        warnings = tuple(crowded_minutes(specs, now))  # while the API answers
+        remote = fetch.result()
+    finally:
+        fetch.close()
+    # From here on each spec carries every path that is secret (sensitive.py).
+    specs = [request.sensitivity.mark(spec) for spec in specs]
+    plan = replace(make_plan(specs, remote, request.policy), warnings=warnings)
     options = RenderOptions(sensitivity=request.sensitivity, api_url=request.api.base_url, now=now)
     return PlanOutcome(plan, tuple(specs), options)
 

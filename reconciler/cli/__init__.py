@@ -83,46 +83,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
-# What a command built that only the end of the process needs to drop (see run()).
-_KEPT: list[object] = []
-_EXIT_FAST = False  # set by run(): the process ends right after main()
-
-
-def keep_until_exit(value: object) -> None:
-    """Leave ``value`` to the operating system when run() ends the process: freeing it
-    object by object took ~0.1 s for a plan of 10,000 jobs. In any other caller of
-    main() (tests, embedding) it is freed as usual."""
-    if _EXIT_FAST:
-        _KEPT.append(value)
-
-
-def run() -> NoReturn:
-    """The ``reconcile`` console script: main(), then an exit without interpreter
-    teardown. Every command has finished its work, joined its threads and closed its
-    files by then; what is left is flushing the output, which happens here."""
-    import contextlib
-    import logging
-    import os
-
-    global _EXIT_FAST
-    _EXIT_FAST = True
-    code: object = EXIT_OK
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    if not isinstance(code, int):
-        if code is not None:
-            print(code, file=sys.stderr)
-        code = EXIT_OK if code is None else EXIT_ERROR
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
-            stream.flush()
-    os._exit(code)
-
-
 # The commands register themselves on ``cli`` when imported.
 from reconciler.cli import remote, serve, specs  # noqa: E402
 
-__all__ = ["cli", "keep_until_exit", "main", "remote", "run", "serve", "specs"]
+__all__ = ["cli", "main", "remote", "serve", "specs"]

@@ -14,7 +14,6 @@ from reconciler.cli import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     cli,
-    keep_until_exit,
 )
 from reconciler.cli.options import (
     paths_arg,
@@ -68,7 +67,6 @@ def plan(
 
     request = plan_request(paths, opts)
     outcome = build_plan(request, os.environ)
-    keep_until_exit(outcome)
     render = dataclasses.replace(
         outcome.render, color=use_color(sys.stdout), show_unchanged=show_unchanged
     )
@@ -138,7 +136,6 @@ def apply(
         )
     else:
         outcome = build_plan(request, os.environ)
-    keep_until_exit(outcome)
     # Imported while the specs were checked (pipeline._NEEDED_LATER): free by now.
     from reconciler.apply import check_allowed
     from reconciler.plan.diff import Action

@@ -1,4 +1,4 @@
-"""The console script ends without interpreter teardown: output and exit codes survive."""
+"""The console script: all output arrives and exit codes pass through."""
 
 from __future__ import annotations
 
