@@ -3,9 +3,17 @@
 Generates 10,000 realistic jobs (~300 bytes each, nested properties) in 100 files into
 a temporary directory, then times, in one run and on the same files:
 ``reconcile validate`` against ``check-jsonschema --schemafile schemas/jobs.schema.json``,
-plus ``reconcile --help`` and ``reconcile validate examples/jobs``.
+plus ``reconcile --help`` and ``reconcile validate examples/jobs``; and, run by turns
+(pairs), ``reconcile validate`` against a bare PyYAML ``CSafeLoader`` load of the same
+files in a fresh process, printing the median of the paired ratios.
+
+``--baseline DIR`` runs ``reconcile validate`` of this checkout and of the checkout in
+DIR (made with ``git worktree add DIR COMMIT``) by turns, pair by pair, and prints both
+medians and the median of the paired ratios; ``--plan`` does the same for
+``reconcile plan`` of the same jobs, in sync, against the emulator.
 
     .venv/bin/python benches/bench_validate.py [--files 100] [--jobs-per-file 100] [--repeat 3]
+        [--baseline DIR] [--plan] [--skip-check-jsonschema]
 """
 
 from __future__ import annotations
@@ -68,7 +76,9 @@ def timed(cmd: list[str], repeat: int, expect: int = 0) -> tuple[float, float, f
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False)
+        proc = subprocess.run(
+            cmd, cwd=ROOT, env=checkout_env(ROOT), capture_output=True, check=False
+        )
         times.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -78,14 +88,85 @@ def timed(cmd: list[str], repeat: int, expect: int = 0) -> tuple[float, float, f
     return min(times), statistics.median(times), statistics.median(cpus), stderr
 
 
+# A bare PyYAML load of the files named on the command line, as a yardstick.
+CSAFE_LOAD = """
+import sys, yaml
+for name in sys.argv[1:]:
+    with open(name, "rb") as f:
+        yaml.load(f, Loader=yaml.CSafeLoader)
+"""
+
+
+def checkout_env(root: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment that makes ``reconcile`` run the code of the checkout at ``root``."""
+    return {**os.environ, **(extra or {}), "PYTHONPATH": str(root)}
+
+
+def by_turns(
+    a: tuple[list[str], dict[str, str]],
+    b: tuple[list[str], dict[str, str]],
+    repeat: int,
+    expect: int = 0,
+) -> tuple[list[float], list[float]]:
+    """Wall times of commands A and B run by turns (A B A B ...), after one warm-up each."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for turn in range(repeat + 1):
+        for (cmd, env), out in ((a, times[0]), (b, times[1])):
+            start = time.perf_counter()
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=False)
+            seconds = time.perf_counter() - start
+            if proc.returncode != expect:
+                sys.exit(f"{cmd[:3]} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
+            if turn:
+                out.append(seconds)
+    return times
+
+
+def print_pairs(
+    name: str, labels: tuple[str, str], times: tuple[list[float], list[float]]
+) -> float:
+    """Print both medians and the median of the paired ratios A/B; return that ratio."""
+    ratio = statistics.median(x / y for x, y in zip(*times, strict=True))
+    print(
+        f"{name}: {labels[0]} {statistics.median(times[0]):.3f} s, "
+        f"{labels[1]} {statistics.median(times[1]):.3f} s (medians), "
+        f"{labels[0]}/{labels[1]} {ratio:.2f}x (median of {len(times[0])} pairs)"
+    )
+    return ratio
+
+
+def bench_plan(folder: Path, reconcile: str, baseline: Path | None, repeat: int) -> None:
+    """``reconcile plan`` of the jobs in ``folder``, in sync, against the emulator."""
+    from bench_emulator import emulator
+
+    with emulator(None) as (url, _pid):
+        api = {"NX1_HOST": url, "NX1_API_KEY": "psk_local_emulator", "NO_COLOR": "1"}
+        here = checkout_env(ROOT, api)
+        seed = subprocess.run(
+            [reconcile, "apply", "--yes", str(folder)], env=here, capture_output=True, check=False
+        )
+        if seed.returncode != 0:
+            sys.exit(f"seeding apply exited {seed.returncode}: {seed.stderr.decode()[-500:]}")
+        plan = [reconcile, "plan", str(folder)]
+        if baseline is None:
+            times = by_turns((plan, here), ([reconcile, "validate", str(folder)], here), repeat)
+            print_pairs("reconcile plan, in sync", ("plan", "validate"), times)
+        else:
+            times = by_turns((plan, here), (plan, checkout_env(baseline, api)), repeat)
+            print_pairs("reconcile plan, in sync", ("this", "baseline"), times)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=100)
     ap.add_argument("--jobs-per-file", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-check-jsonschema", action="store_true")
+    ap.add_argument("--baseline", type=Path, help="another checkout, timed by turns with this one")
+    ap.add_argument("--plan", action="store_true", help="also time reconcile plan (emulator)")
     args = ap.parse_args()
     reconcile = str(BIN / "reconcile")
+    here = checkout_env(ROOT)
     print(
         f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, cores: {os.cpu_count()}"
     )
@@ -96,6 +177,22 @@ def main() -> None:
         print(
             f"{jobs} jobs in {len(paths)} files, {size / jobs:.0f} bytes per job, {size / 1e6:.1f} MB"
         )
+        validate = [reconcile, "validate", tmp]
+        csafe = [sys.executable, "-c", CSAFE_LOAD, *map(str, paths)]
+        ratio = print_pairs(
+            f"reconcile validate <{len(paths)} files> against a bare CSafeLoader load",
+            ("validate", "CSafeLoader"),
+            by_turns((validate, here), (csafe, here), args.repeat),
+        )
+        print(f"  validate / CSafeLoader: {ratio:.2f}x (target <= 0.6x)")
+        if args.baseline is not None:
+            print_pairs(
+                f"reconcile validate <{len(paths)} files>",
+                ("this", "baseline"),
+                by_turns((validate, here), (validate, checkout_env(args.baseline)), args.repeat),
+            )
+        if args.plan:
+            bench_plan(Path(tmp), reconcile, args.baseline, args.repeat)
         rows = [("reconcile --help", timed([reconcile, "--help"], args.repeat * 3))]
         rows.append(
             (

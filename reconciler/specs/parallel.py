@@ -1,14 +1,13 @@
 """Share items between this process and forked children, one item at a time.
 
-A plain fork and pipes, not multiprocessing: importing and starting a Pool costs more
+A plain fork and pipes, not multiprocessing: a Pool's import and start-up cost more
 than checking a few thousand jobs, and a forked child needs no re-import.
 
 Every process pulls the next item number from one shared pipe until it runs dry, so a
-process that is busy elsewhere (this one, importing what comes next while ``meanwhile``
-runs) simply takes fewer items. A child answers in two parts: first the light results
-(what a caller needs to decide whether to go on), then a heavy payload the caller may
-never need. A child that fails is redone here, so an error shows up in this process
-like any other.
+process that is slower (or busier) simply takes fewer items. A child sends its results
+back pickled, in one part. A child that fails is redone here, so an error shows up in
+this process like any other. Results must be small to be worth sending: the caller
+shares only what is cheap to pickle (see reconciler.specs.validate).
 """
 
 from __future__ import annotations
@@ -20,13 +19,9 @@ import signal
 import struct
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 R = TypeVar("R")
-# A child's results -> (the light results to send first, what makes the heavy payload,
-# called only once the light results are on their way).
-Split = Callable[[dict[int, R]], tuple[dict[int, R], Callable[[], bytes]]]
 _TOKEN = struct.Struct("<I")
 # What one page of pipe holds: Linux shrinks new pipes to a page for a user over
 # fs.pipe-user-pages-soft, and the parent writes every token before anyone reads.
@@ -39,96 +34,15 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
-@dataclass
-class _Child:
-    pid: int
-    pipe: int  # read end of the child's answer
-    items: list[int] = field(default_factory=list)  # what it did, once its light part is in
+def share(func: Callable[[int], R], count: int, children: int) -> dict[int, R]:
+    """``func`` of every item ``0..count-1``, run here and in ``children`` forked children.
 
-
-class Sharing(Generic[R]):
-    """Items shared out; :meth:`gather` waits for the light results, :meth:`rest` for
-    the heavy payloads."""
-
-    def __init__(self, func: Callable[[int], R], count: int) -> None:
-        self._func = func
-        self._count = count
-        self._results: dict[int, R] = {}
-        self._children: list[_Child] = []
-        self._gathered = False
-
-    def gather(self) -> dict[int, R]:
-        """Every item's light result; items of a child that failed are done again here."""
-        self._gathered = True
-        for child in self._children:
-            try:
-                light: dict[int, R] = pickle.loads(_read_part(child.pipe))
-            except (OSError, EOFError, pickle.UnpicklingError):
-                self._bury(child)
-                continue
-            child.items = sorted(light)
-            self._results.update(light)
-        for item in range(self._count):
-            if item not in self._results:
-                self._results[item] = self._func(item)
-        return self._results
-
-    def rest(self, merge: Callable[[dict[int, R], bytes], None]) -> dict[int, R]:
-        """``merge`` every child's heavy payload into the results; a child that died
-        before sending it has its items done again here, whole."""
-        if not self._gathered:
-            self.gather()
-        for child in self._children:
-            if not child.items:
-                continue
-            try:
-                payload = _read_part(child.pipe)
-            except (OSError, EOFError):
-                for item in child.items:
-                    self._results[item] = self._func(item)
-            else:
-                merge(self._results, payload)
-        self.close()
-        return self._results
-
-    def close(self) -> None:
-        """End every child still running (their answers are no longer wanted)."""
-        for child in self._children:
-            self._bury(child)
-        self._children = []
-
-    def _bury(self, child: _Child) -> None:
-        if child.pipe >= 0:
-            os.close(child.pipe)
-            child.pipe = -1
-        if child.pid > 0:
-            with contextlib.suppress(ProcessLookupError):  # already gone
-                os.kill(child.pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):  # reaped already (SIGCHLD ignored)
-                os.waitpid(child.pid, 0)
-            child.pid = 0
-
-
-def share(
-    func: Callable[[int], R],
-    count: int,
-    children: int,
-    *,
-    split: Split[R] | None = None,
-    meanwhile: Callable[[], object] | None = None,
-) -> Sharing[R]:
-    """Run ``func`` over items ``0..count-1`` here and in ``children`` forked children.
-
-    ``meanwhile`` runs here once the children are off, before this process takes any
-    item. Without ``split`` a child sends everything in its light part.
+    Runs everything here when there is one item, no child wanted, or forking is unsafe.
+    Every child has ended when this returns or raises.
     """
-    sharing: Sharing[R] = Sharing(func, count)
     children = min(children, count - 1)
     if children < 1 or not can_fork():
-        if meanwhile is not None:
-            meanwhile()
-        sharing._results = {item: func(item) for item in range(count)}
-        return sharing
+        return {item: func(item) for item in range(count)}
     tokens_read, tokens_write = os.pipe()
     # Every token goes in before anyone reads, so a read of one token never splits; a
     # token stands for a block of items when there are more than the pipe holds.
@@ -136,19 +50,22 @@ def share(
     os.write(tokens_write, b"".join(_TOKEN.pack(i) for i in range(0, count, block)))
     os.close(tokens_write)
     pulling = _Pulling(tokens_read, block, count)
+    forked: list[tuple[int, int]] = []  # (pid, read end of its answer)
     try:
         for _ in range(children):
-            sharing._children.append(_fork(func, pulling, split, sharing._children))
-        if meanwhile is not None:
-            meanwhile()
-        for item in pulling:
-            sharing._results[item] = func(item)
-    except BaseException:
-        sharing.close()
-        raise
+            forked.append(_fork(func, pulling, [fd for _, fd in forked]))
+        results = {item: func(item) for item in pulling}
+        for _, fd in forked:
+            with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError):
+                results.update(pickle.loads(_read_part(fd)))
     finally:
         os.close(tokens_read)
-    return sharing
+        for pid, fd in forked:
+            _bury(pid, fd)
+    for item in range(count):  # a child's items when it failed
+        if item not in results:
+            results[item] = func(item)
+    return results
 
 
 class _Pulling:
@@ -173,37 +90,35 @@ class _Pulling:
         return self._next.pop()
 
 
-def _fork(
-    func: Callable[[int], R], pulling: _Pulling, split: Split[R] | None, older: list[_Child]
-) -> _Child:
+def _fork(func: Callable[[int], R], pulling: _Pulling, older: list[int]) -> tuple[int, int]:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
         code = 1
         try:
-            for fd in (read_fd, *(c.pipe for c in older)):
+            for fd in (read_fd, *older):
                 os.close(fd)
             done = {item: func(item) for item in pulling}
-            light, heavy = split(done) if split is not None else (done, bytes)
             with os.fdopen(write_fd, "wb") as pipe:
-                _write_part(pipe.write, pickle.dumps(light, protocol=pickle.HIGHEST_PROTOCOL))
-                pipe.flush()
-                _write_part(pipe.write, heavy())
+                data = pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
+                pipe.write(_LENGTH.pack(len(data)))
+                pipe.write(data)
             code = 0
         finally:
             os._exit(code)  # never run the parent's cleanup, atexit or buffered output
     os.close(write_fd)
-    return _Child(pid, read_fd)
+    return pid, read_fd
 
 
-def _write_part(write: Callable[[bytes], object], data: bytes) -> None:
-    write(_LENGTH.pack(len(data)))
-    write(data)
+def _bury(pid: int, fd: int) -> None:
+    os.close(fd)
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):  # reaped already (SIGCHLD ignored)
+        os.waitpid(pid, 0)
 
 
 def _read_part(fd: int) -> bytes:
-    if fd < 0:
-        raise EOFError("the child is gone")
     size: int = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))[0]
     return _read_exactly(fd, size)
 

@@ -3,24 +3,25 @@
     load_specs(paths, env)  -> list[JobSpec], or SpecError with every problem
     check_paths(paths, env) -> Report (counts, problems, and JobSpecs when asked)
 
-Files are independent until the cross-file check (unique job names), so many files
-are shared out between this process and forked children, one per core, file by file.
-A child sends back problems and names first; the JobSpecs, when the caller wants them,
-follow only once every file is known to be valid.
+Files are independent until the cross-file check (unique job names). When only the
+verdict is wanted (``reconcile validate``), many files are shared out between this
+process and forked children, one per core, file by file; a child sends back problems
+and names, which are small. JobSpecs are built in this process only: sending them back
+across costs as much as the fork saves (BENCHMARKS.md, validate).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.errors import Problem, SpecError
 from reconciler.model import JobSpec
 from reconciler.specs.build import FileReport, check_data
 from reconciler.specs.discover import discover, read_bytes
-from reconciler.specs.parallel import Sharing, share
+from reconciler.specs.parallel import share
 
 # Below this much YAML one process is faster than starting workers.
 PARALLEL_MIN_BYTES = 400_000
@@ -49,13 +50,15 @@ def load_specs(
 ) -> list[JobSpec]:
     """Every job in ``paths``, loaded and validated; SpecError lists all problems.
 
-    ``meanwhile`` runs while other cores check files (this process takes fewer files);
-    ``on_valid`` runs once every file is known to be valid, before the JobSpecs are
-    gathered from the other processes, so a caller can start on what comes next.
+    ``meanwhile`` and then ``on_valid`` are called once every file is known to be
+    valid, before this returns; neither is called when there is a problem.
     """
-    report = check_paths(paths, env, build=True, meanwhile=meanwhile, on_valid=on_valid)
+    report = check_paths(paths, env, build=True)
     if report.problems:
         raise SpecError(report.problems)
+    for hook in (meanwhile, on_valid):
+        if hook is not None:
+            hook()
     return report.specs
 
 
@@ -65,38 +68,29 @@ def check_paths(
     *,
     build: bool = False,
     workers: int | None = None,
-    meanwhile: Callable[[], object] | None = None,
-    on_valid: Callable[[], object] | None = None,
 ) -> Report:
     """Validate every file under ``paths``; with ``build`` also return the JobSpecs.
 
-    ``env`` defaults to ``os.environ``; ``workers`` to the number of usable cores.
+    ``env`` defaults to ``os.environ``. Without ``build``, files are shared out over
+    ``workers`` processes (default: one per usable core, when there is enough YAML).
     """
     names, problems = discover(paths)
     environ = dict(os.environ if env is None else env)
-    sharing = _share(names, environ, build, workers, meanwhile)
-    try:
-        done = sharing.gather()
-        reports = [done[i] for i in range(len(names))]
-        reports = _precise_where_names_repeat(reports, environ, build)
-        jobs = 0
-        first_seen: dict[str, list[tuple[str, int, int, str]]] = {}
-        for report in reports:
-            problems.extend(report.problems)
-            jobs += report.jobs
-            for name, line, column, json_path in report.names:
-                first_seen.setdefault(name, []).append((report.file, line, column, json_path))
-        problems.extend(_duplicate_names(first_seen))
-        problems.sort(key=Problem.sort_key)
-        if problems or not build:
-            return Report(len(names), jobs, problems)
-        if on_valid is not None:
-            on_valid()
-        done = sharing.rest(_merge_specs)
-        specs = [spec for i in range(len(names)) for spec in done[i].specs]
-        return Report(len(names), jobs, problems, specs)
-    finally:
-        sharing.close()
+    children = 0 if build else _children(names, workers)
+    done = share(lambda i: check_file(names[i], environ, build), len(names), children)
+    reports = _precise_where_names_repeat([done[i] for i in range(len(names))], environ, build)
+    jobs = 0
+    first_seen: dict[str, list[tuple[str, int, int, str]]] = {}
+    for report in reports:
+        problems.extend(report.problems)
+        jobs += report.jobs
+        for name, line, column, json_path in report.names:
+            first_seen.setdefault(name, []).append((report.file, line, column, json_path))
+    problems.extend(_duplicate_names(first_seen))
+    problems.sort(key=Problem.sort_key)
+    if problems or not build:
+        return Report(len(names), jobs, problems)
+    return Report(len(names), jobs, problems, [s for r in reports for s in r.specs])
 
 
 def _precise_where_names_repeat(
@@ -148,43 +142,13 @@ def check_file(
     return check_data(name, data, env, build, precise=precise)
 
 
-def _share(
-    names: list[str],
-    env: Mapping[str, str],
-    build: bool,
-    workers: int | None,
-    meanwhile: Callable[[], object] | None,
-) -> Sharing[FileReport]:
-    """Files shared between this process and one forked child per other core."""
-    count = workers if workers is not None else _cores()
-    big = workers is not None or sum(_size(n) for n in names) >= PARALLEL_MIN_BYTES
-    children = count - 1 if big and len(names) > 1 else 0
-    return share(
-        lambda i: check_file(names[i], env, build),
-        len(names),
-        children,
-        split=_split_specs if build else None,
-        meanwhile=meanwhile,
-    )
-
-
-def _split_specs(
-    done: dict[int, FileReport],
-) -> tuple[dict[int, FileReport], Callable[[], bytes]]:
-    """A child's reports without their specs, and how to pack the specs to send after."""
-    from reconciler.specs import wire as specwire
-
-    light = {i: replace(r, specs=[]) for i, r in done.items()}
-    return light, lambda: specwire.pack([(r.file, r.specs) for r in done.values()])
-
-
-def _merge_specs(done: dict[int, FileReport], payload: bytes) -> None:
-    from reconciler.specs import wire as specwire
-
-    by_file = dict(specwire.unpack(payload))
-    for i, report in done.items():
-        if report.file in by_file:
-            done[i] = replace(report, specs=by_file[report.file])
+def _children(names: list[str], workers: int | None) -> int:
+    """Forked children to share ``names`` with: one per other core, for enough YAML."""
+    if workers is not None:
+        return workers - 1
+    if sum(_size(n) for n in names) < PARALLEL_MIN_BYTES:
+        return 0
+    return _cores() - 1
 
 
 def _cores() -> int:

@@ -8,9 +8,9 @@ collect by itself, and test_parallel.py runs it where no thread runs.
 from __future__ import annotations
 
 import os
-import pickle
 import time
-from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,80 +35,80 @@ def fails_in_children(item: int) -> tuple[int, int]:
     return item, os.getpid()
 
 
-def test_a_busy_parent_takes_fewer_items() -> None:
+def _no_child_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_a_child_takes_items_and_every_item_comes_back_once() -> None:
     def slow(item: int) -> tuple[int, int]:
-        time.sleep(0.01)
+        time.sleep(0.005)
         return where(item)
 
-    sharing = share(slow, 40, 1, meanwhile=lambda: time.sleep(0.5))
-    done = sharing.gather()
-    sharing.close()
+    done = share(slow, 40, 1)
+    assert sorted(done) == list(range(40))
+    assert all(done[i][0] == i for i in range(40))
+    assert any(pid != PARENT for _, pid in done.values())
+    assert _no_child_left()
+
+
+def test_a_slower_parent_takes_fewer_items() -> None:
+    def slow_here(item: int) -> tuple[int, int]:
+        time.sleep(0.05 if os.getpid() == PARENT else 0.005)
+        return where(item)
+
+    done = share(slow_here, 40, 1)
     here = sum(1 for _, pid in done.values() if pid == PARENT)
-    # The child went on pulling while the parent was busy: in 0.5 s it can take all 40
-    # (0.4 s of work); under load it may take fewer, but more than half.
+    # The child goes on pulling while the parent sleeps: it does 40 in 0.2 s, the
+    # parent one in 0.05 s; under load the child may do fewer, but most.
     assert here < 20
     assert sorted(done) == list(range(40))
 
 
 def test_a_failing_child_is_redone_here() -> None:
-    sharing = share(fails_in_children, 30, 1)
-    done = sharing.gather()
-    sharing.close()
-    assert done == {i: (i, PARENT) for i in range(30)}
+    assert share(fails_in_children, 30, 1) == {i: (i, PARENT) for i in range(30)}
+    assert _no_child_left()
 
 
-def test_heavy_parts_follow_only_when_asked() -> None:
-    def split(
-        done: dict[int, tuple[int, int]],
-    ) -> tuple[dict[int, tuple[int, int]], Callable[[], bytes]]:
-        return {i: (i, 0) for i in done}, lambda: pickle.dumps(done)
-
-    def slow(item: int) -> tuple[int, int]:
+def test_a_child_whose_answer_cannot_be_sent_is_redone_here() -> None:
+    def unpicklable_in_children(item: int) -> tuple[int, object]:
         time.sleep(0.005)
-        return where(item)
+        if os.getpid() != PARENT:
+            return item, lambda: None
+        return item, PARENT
 
-    sharing = share(slow, 40, 1, split=split, meanwhile=lambda: time.sleep(0.2))
-    light = sharing.gather()
-    from_child = [i for i, (_, pid) in light.items() if pid == 0]
-    assert from_child  # the child sent its light part, nothing heavier yet
-
-    def merge(results: dict[int, tuple[int, int]], payload: bytes) -> None:
-        results.update(pickle.loads(payload))
-
-    done = sharing.rest(merge)
-    assert all(done[i][1] not in (0, PARENT) for i in from_child)
+    done: dict[int, tuple[int, object]] = share(unpicklable_in_children, 40, 1)
+    assert done == {i: (i, PARENT) for i in range(40)}
+    assert _no_child_left()
 
 
-def test_close_ends_children_whose_answers_are_not_wanted() -> None:
-    sharing = share(where, 40, 1, split=lambda done: (done, lambda: b"x" * 1_000_000))
-    sharing.gather()
-    pids = [c.pid for c in sharing._children]
-    sharing.close()
-    for pid in pids:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
+def test_never_more_children_than_items_to_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    forks: list[int] = []
+    real = parallel._fork
+
+    def counting(*args: Any) -> tuple[int, int]:
+        forks.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(parallel, "_fork", counting)
+    assert sorted(share(where, 2, 6)) == [0, 1]
+    assert len(forks) == 1
+    assert _no_child_left()
 
 
-def test_never_more_children_than_items_to_share() -> None:
-    sharing = share(where, 2, 6)
-    assert len(sharing._children) <= 1
-    assert sorted(sharing.gather()) == [0, 1]
-    sharing.close()
+def test_validation_shared_with_a_child_agrees_with_one_process(tmp_path: Path) -> None:
+    from reconciler.specs.validate import check_paths
 
-
-def test_a_child_whose_heavy_part_fails_is_redone_here() -> None:
-    def split(
-        done: dict[int, tuple[int, int]],
-    ) -> tuple[dict[int, tuple[int, int]], Callable[[], bytes]]:
-        def heavy() -> bytes:
-            raise ValueError("cannot pack")
-
-        return {i: (i, 0) for i in done}, heavy
-
-    def slow(item: int) -> tuple[int, int]:
-        time.sleep(0.005)
-        return where(item)
-
-    sharing = share(slow, 40, 1, split=split, meanwhile=lambda: time.sleep(0.2))
-    done = sharing.rest(lambda results, payload: None)
-    assert done == {i: (i, PARENT) for i in range(40)}  # the child's items, done again here
+    for f in range(8):
+        jobs = "".join(f"  - {{job_name: j{f}-{j}, job_type: mirror}}\n" for j in range(30))
+        if f == 5:
+            jobs += "  - {job_name: j0-0, job_type: mirrr, schedule: '61 * * * *'}\n"
+        (tmp_path / f"f{f}.yaml").write_text("jobs:\n" + jobs)
+    one = check_paths([tmp_path], {}, workers=1)
+    two = check_paths([tmp_path], {}, workers=2)
+    assert two.problems == one.problems and len(one.problems) == 4
+    assert two.jobs == one.jobs == 241 and two.files == one.files == 8
+    assert _no_child_left()

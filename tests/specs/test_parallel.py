@@ -15,21 +15,22 @@ def where(item: int) -> tuple[int, int]:
 
 
 def test_every_item_comes_back_once() -> None:
-    sharing = share(where, 50, 1)
-    done = sharing.rest(lambda results, payload: None)
+    done = share(where, 50, 1)
     assert sorted(done) == list(range(50))
     assert all(done[i][0] == i for i in range(50))
 
 
 def test_one_item_runs_here() -> None:
-    assert share(where, 1, 1).gather() == {0: (0, PARENT)}
+    assert share(where, 1, 1) == {0: (0, PARENT)}
+
+
+def test_no_items() -> None:
+    assert share(where, 0, 1) == {}
 
 
 def test_more_items_than_the_pipe_holds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_MAX_TOKENS", 7)
-    sharing = share(where, 50, 1)
-    done = sharing.gather()
-    sharing.close()
+    done = share(where, 50, 1)
     assert sorted(done) == list(range(50))
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,13 @@ def test_fast_check_on_hand_picked_documents() -> None:
     }
     assert not fast_valid(both) and not _reference_valid(both)
     assert not fast_valid({"jobs": [{"job_name": "a", "job_type": True}]})
+    # Values YAML makes and JSON has not: free inside properties, wrong type elsewhere.
+    when = datetime.date(2026, 1, 2)
+    free = {"job_name": "a", "job_type": "mirror", "properties": {"d": when, "b": b"x"}}
+    assert fast_valid({"jobs": [free]}) and _reference_valid({"jobs": [free]})
+    assert not fast_valid({"jobs": [{"job_name": when, "job_type": "mirror"}]})
+    assert not fast_valid({"jobs": [], 1: "x"}) and not _reference_valid({"jobs": [], 1: "x"})
+    assert not fast_valid({"jobs": [{"job_name": "a", "job_type": "mirror", 2: "x"}]})
 
 
 def _string_keys(value: Any) -> bool:

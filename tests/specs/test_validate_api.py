@@ -106,14 +106,34 @@ def _many(tmp_path: Path, files: int, bad: bool) -> None:
 @pytest.mark.parametrize("bad", [False, True])
 def test_parallel_and_serial_agree(tmp_path: Path, bad: bool) -> None:
     _many(tmp_path, 12, bad)
-    one = check_paths([tmp_path], {}, build=True, workers=1)
-    two = check_paths([tmp_path], {}, build=True, workers=2)
-    assert one.problems == two.problems
-    assert one.jobs == two.jobs == 600 + bad
-    assert [s.job_name for s in one.specs] == [s.job_name for s in two.specs]
-    assert one.specs == two.specs
+    one = check_paths([tmp_path], {}, workers=1)
+    two = check_paths([tmp_path], {}, workers=2)
+    built = check_paths([tmp_path], {}, build=True)
+    assert one.problems == two.problems == built.problems
+    assert one.jobs == two.jobs == built.jobs == 600 + bad
+    assert not one.specs and not two.specs
     if bad:
-        assert len(one.problems) == 3 and not one.specs
+        assert len(one.problems) == 3 and not built.specs
+    else:
+        assert [s.job_name for s in built.specs] == [
+            f"j{f}-{j}" for f in range(12) for j in range(50)
+        ]
+
+
+def test_hooks_run_in_order_once_the_specs_are_valid(write: Write, tmp_path: Path) -> None:
+    calls: list[str] = []
+    write("a.yaml", "jobs:\n  - {job_name: a, job_type: mirror}\n")
+    hooks = {
+        "meanwhile": lambda: calls.append("meanwhile"),
+        "on_valid": lambda: calls.append("on_valid"),
+    }
+    assert [s.job_name for s in load_specs([tmp_path], {}, **hooks)] == ["a"]
+    assert calls == ["meanwhile", "on_valid"]
+    write("b.yaml", "jobs:\n  - {job_name: a, job_type: mirror}\n")
+    calls.clear()
+    with pytest.raises(SpecError):
+        load_specs([tmp_path], {}, **hooks)
+    assert calls == []
 
 
 def test_lazy_places_equal_precise_places(tmp_path: Path) -> None:
