@@ -8,6 +8,7 @@ from typing import IO, Any
 from reconciler import __version__
 from reconciler.apply import ActionResult, ApplyResult
 from reconciler.plan.diff import Action, Plan
+from reconciler.render.escape import for_json, for_text, no_workflow_commands
 
 _DONE = {
     Action.CREATE: "created",
@@ -17,14 +18,18 @@ _DONE = {
 
 
 def result_line(result: ActionResult, color: bool = False) -> str:
+    """One line, whatever the name, the ids or the server's error text hold."""
     if result.ok:
         text = f"{_DONE[result.action]} {result.job_name}"
         if result.created_id:
             text += f" (id {result.created_id})"
         elif result.deleted_ids:
             text += f" (id {', '.join(result.deleted_ids)})"
+        text = no_workflow_commands(for_text(text))
         return f"\x1b[32m{text}\x1b[0m" if color else text
-    text = f"FAILED to {result.action.value} {result.job_name}: {result.error}"
+    text = no_workflow_commands(
+        for_text(f"FAILED to {result.action.value} {result.job_name}: {result.error}")
+    )
     return f"\x1b[31m{text}\x1b[0m" if color else text
 
 
@@ -72,7 +77,7 @@ def render_result_json(plan: Plan, result: ApplyResult | None) -> str:
         "not_started": list(result.not_started) if result else [],
         "interrupted": bool(result and result.interrupted),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return for_json(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
 class ProgressLine:

@@ -1,13 +1,17 @@
 """The plan as a pull-request comment: the summary visible, details folded, one marker.
 
 GitHub refuses comments over 65,536 characters, so the details are cut at a budget
-with a note saying how much was left out.
+with a note saying how much was left out. Text from specs and the server is escaped for
+where it lands: ``for_markdown`` in running text, ``code_span`` for the owner and the
+URL, ``for_code_block`` inside the diff, so none of it can close the code block or the
+``<details>``, add HTML or mention anyone.
 """
 
 from __future__ import annotations
 
 from reconciler.plan.diff import Action, Plan
 from reconciler.render.common import RenderOptions, summary_line
+from reconciler.render.escape import code_span, for_code_block, for_markdown, no_workflow_commands
 from reconciler.render.text import change_lines
 
 MARKER = "<!-- reconciler-plan -->"
@@ -40,20 +44,27 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     )
     head = [MARKER, "### reconciler plan", ""]
     if options.api_url:
-        head += [f"Against `{options.api_url}`, owner `{plan.policy.owner}`.", ""]
+        head += [
+            f"Against {code_span(options.api_url)}, owner {code_span(plan.policy.owner)}.",
+            "",
+        ]
     head += _banner(plan)
     head += [f"**{summary_line(plan)}**", ""]
     if plan.blockers:
-        head += ["**Apply will refuse to run:**", *[f"- {b}" for b in plan.blockers], ""]
+        head += [
+            "**Apply will refuse to run:**",
+            *[f"- {for_markdown(b)}" for b in plan.blockers],
+            "",
+        ]
     if plan.warnings:
-        head += [*[f"- :warning: {w}" for w in plan.warnings], ""]
+        head += [*[f"- :warning: {for_markdown(w)}" for w in plan.warnings], ""]
     tail: list[str] = []
     if plan.ignored:
         tail += ["", f"{len(plan.ignored)} live job(s) left alone (not managed by this run)."]
 
     changes = [c for c in plan.changes if c.action is not Action.UNCHANGED]
     if not changes:
-        return "\n".join([*head, "No changes. The API matches the specs.", *tail]) + "\n"
+        return _done([*head, "No changes. The API matches the specs.", *tail])
 
     opening = [f"<details><summary>{len(changes)} change(s)</summary>", "", "```diff"]
     closing = ["```", "", "</details>"]
@@ -61,7 +72,11 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     body: list[str] = []
     used = 0
     for shown_count, change in enumerate(changes):
-        block = [_diff_prefix(line) for line in change_lines(change, plain)]
+        # Escaped before it is measured: escapes make a line longer.
+        block = [
+            no_workflow_commands(for_code_block(_diff_prefix(line)))
+            for line in change_lines(change, plain)
+        ]
         size = sum(len(line) + 1 for line in block)
         if fixed + used + size > limit:
             left = len(changes) - shown_count
@@ -70,9 +85,12 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
             break
         body.extend(block)
         used += size
-    # Backticks in a value must not end the code block early.
-    body = [line.replace("```", "'''") for line in body]
-    return "\n".join([*head, *opening, *body, *closing, *tail]) + "\n"
+    return _done([*head, *opening, *body, *closing, *tail])
+
+
+def _done(lines: list[str]) -> str:
+    # The comment is also printed to the CI log, where the runner reads commands.
+    return no_workflow_commands("\n".join(lines) + "\n")
 
 
 def _diff_prefix(line: str) -> str:

@@ -1,4 +1,8 @@
-"""Reporters for ``reconcile validate``: one per output format, each returning text."""
+"""Reporters for ``reconcile validate``: one per output format, each returning text.
+
+A file name, a key or a value quoted in a message may hold anything a pull request put
+there: text and annotations show it escaped, on one line.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,13 @@ import json
 from collections.abc import Sequence
 
 from reconciler.errors import Problem
+from reconciler.render.escape import (
+    for_annotation_data,
+    for_annotation_property,
+    for_json,
+    for_text,
+    no_workflow_commands,
+)
 
 
 def _plural(n: int, word: str) -> str:
@@ -23,7 +34,7 @@ def summary(problems: Sequence[Problem], files: int, jobs: int) -> str:
 
 def render_text(problems: Sequence[Problem]) -> str:
     """``path:line:col: $.jobs[2].schedule: message``, one per line."""
-    return "".join(f"{p}\n" for p in problems)
+    return no_workflow_commands("".join(f"{for_text(str(p))}\n" for p in problems))
 
 
 def render_json(problems: Sequence[Problem]) -> str:
@@ -32,15 +43,7 @@ def render_json(problems: Sequence[Problem]) -> str:
         {"file": p.file, "line": p.line, "column": p.column, "path": p.path, "message": p.message}
         for p in problems
     ]
-    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return for_json(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
 
 
 def render_github(problems: Sequence[Problem]) -> str:
@@ -49,6 +52,7 @@ def render_github(problems: Sequence[Problem]) -> str:
     for p in problems:
         message = f"{p.path}: {p.message}" if p.path else p.message
         lines.append(
-            f"::error file={_escape_property(p.file)},line={p.line},col={p.column}::{_escape_data(message)}\n"
+            f"::error file={for_annotation_property(p.file)},line={p.line},col={p.column}"
+            f"::{for_annotation_data(message)}\n"
         )
     return "".join(lines)

@@ -1,4 +1,8 @@
-"""The plan for a terminal or a CI log: one line per change, details indented below."""
+"""The plan for a terminal or a CI log: one line per change, details indented below.
+
+Every line goes through ``for_text`` before colour is added, so nothing from a spec or
+the server (a name, an id, a type, a value) can start a line, move the cursor or hide.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from reconciler.render.common import (
     summary_line,
     where,
 )
+from reconciler.render.escape import for_text, no_workflow_commands
 
 _COLORS = {
     Action.CREATE: "32",  # green
@@ -39,7 +44,7 @@ def change_lines(change: Change, options: RenderOptions) -> list[str]:
         head += f"  {loc}"
     if change.action is Action.DELETE:
         head += f"  id {change.remote[0].id}"
-    lines = [_paint(head, _COLORS[change.action], options.color)]
+    lines = [head]
     if change.reason:
         lines.append(f"      {change.reason}")
     if change.action is Action.CREATE:
@@ -60,7 +65,9 @@ def change_lines(change: Change, options: RenderOptions) -> list[str]:
         note = schedule_note(spec.schedule, options.now)
         if note:
             lines.append(f"      when: {note}")
-    return lines
+    shown_lines = [for_text(line) for line in lines]
+    shown_lines[0] = _paint(shown_lines[0], _COLORS[change.action], options.color)
+    return shown_lines
 
 
 def render_text(plan: Plan, options: RenderOptions) -> str:
@@ -72,16 +79,16 @@ def render_text(plan: Plan, options: RenderOptions) -> str:
     if plan.ignored:
         out.append("")
         out.append(f"Left alone: {len(plan.ignored)} live job(s) not managed by this run:")
-        out.extend(f"    {i.job_name} (id {i.id}): {i.reason}" for i in plan.ignored[:20])
+        out.extend(for_text(f"    {i.job_name} (id {i.id}): {i.reason}") for i in plan.ignored[:20])
         if len(plan.ignored) > 20:
             out.append(f"    ... and {len(plan.ignored) - 20} more (see --format json)")
     if plan.warnings:
         out.append("")
-        out.extend(_paint(f"warning: {w}", "33", options.color) for w in plan.warnings)
+        out.extend(_paint(for_text(f"warning: {w}"), "33", options.color) for w in plan.warnings)
     if plan.blockers:
         out.append("")
         out.append(_paint("Apply will refuse to run:", "31;1", options.color))
-        out.extend(f"  - {b}" for b in plan.blockers)
+        out.extend(for_text(f"  - {b}") for b in plan.blockers)
     if not plan.has_changes:
         out.append("")
         out.append("No changes. The API matches the specs.")
@@ -89,4 +96,4 @@ def render_text(plan: Plan, options: RenderOptions) -> str:
     out.append(_paint(summary_line(plan), "1", options.color))
     while out and out[0] == "":
         out.pop(0)
-    return "\n".join(out) + "\n"
+    return no_workflow_commands("\n".join(out) + "\n")
