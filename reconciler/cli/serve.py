@@ -95,11 +95,15 @@ def emulator(
     """Run a local NX1-compatible jobs API."""
     from reconciler.emulator.settings import EmulatorSettings, Faults
 
+    for number, key in enumerate(psks, 1):
+        if problem := _psk_problem(key):
+            fail(f"--psk #{number}: {problem}")
     parsed: dict[str, str] = {}
-    for item in clients:
-        client_id, sep, secret = item.partition(":")
-        if not sep or not client_id or not secret:
-            fail(f"--client wants ID:SECRET, got {client_id or item!r}")
+    for number, item in enumerate(clients, 1):
+        problem = _client_problem(item)
+        if problem:
+            fail(f"--client #{number} wants ID:SECRET: {problem}")
+        client_id, _, secret = item.partition(":")
         parsed[client_id] = secret
     settings = EmulatorSettings(
         host=host,
@@ -125,10 +129,41 @@ def emulator(
         fail(
             f"the emulator needs its extra: pip install 'reconciler[emulator]' ({exc.name} is missing)"
         )
+    from reconciler.emulator.store import StorageError
+
     try:
         serve(settings)
-    except OSError as exc:  # the port is taken, the host is not ours, the db is unreadable
+    except StorageError as exc:
+        fail(f"--db {exc}")
+    except OSError as exc:  # the port is taken, the host is not ours
         fail(str(exc))
     except KeyboardInterrupt:
         # Ctrl-C is how a server is stopped: uvicorn has shut down cleanly by now.
         click.echo("emulator stopped", err=True)
+
+
+def _psk_problem(key: str) -> str | None:
+    """What makes a --psk unusable as a header value; None when it is fine."""
+    if not key:
+        return "the key is empty"
+    if key != key.strip():
+        # HTTP strips the header value, so such a key could never match.
+        return "the key starts or ends with whitespace"
+    if not key.isprintable():
+        return "the key holds a control character"
+    return None
+
+
+def _client_problem(item: str) -> str | None:
+    """What is wrong with an ID:SECRET value, named without quoting any of it: without
+    the colon the whole value may be the secret, and the id is no better."""
+    client_id, sep, secret = item.partition(":")
+    if not sep:
+        return "there is no ':' between the id and the secret"
+    if not client_id:
+        return "the client id (before the first ':') is empty"
+    if not secret:
+        return "the secret (after the first ':') is empty"
+    if not (client_id.isprintable() and secret.isprintable()):
+        return "it holds a control character"
+    return None

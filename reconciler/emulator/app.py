@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from reconciler.emulator import inspection, keycloak
+from reconciler.emulator.guards import GuardedRoute, short_validation_errors
 from reconciler.emulator.middleware import LOSE_CREATE_KEY, PRINCIPAL_KEY, EmulatorMiddleware
 from reconciler.emulator.models import Health, HTTPError, Job, JobCreate, JobCreated, StatusUpdate
 from reconciler.emulator.settings import EmulatorSettings
@@ -71,7 +73,7 @@ _BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": HTTPError, "description": "Body could not be parsed"}
 }
 
-jobs = APIRouter(prefix="/api", tags=["jobs"])
+jobs = APIRouter(prefix="/api", tags=["jobs"], route_class=GuardedRoute)
 
 
 def _json(text: str, status_code: int = 200) -> Response:
@@ -192,6 +194,7 @@ def create_app(settings: EmulatorSettings) -> Emulator:
         version=EMULATOR_VERSION,
         description="The NX1 jobs API as documented and as the vendor SDK uses it.",
     )
+    api.add_exception_handler(RequestValidationError, short_validation_errors)
     api.include_router(jobs)
     api.include_router(keycloak.router)
     api.include_router(inspection.router)

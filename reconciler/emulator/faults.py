@@ -7,6 +7,7 @@ faults, whichever faults happened before.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections import Counter
@@ -90,20 +91,31 @@ def faults_from_options(options: dict[str, Any]) -> tuple[Faults, float]:
     known = {f.name for f in fields(Faults)}
     unknown = set(options) - known - {"latency_ms"}
     if unknown:
-        raise ValueError(f"unknown fault option(s): {', '.join(sorted(unknown))}")
+        # Named only when they are short, plain names: the message must stay small and
+        # encodable whatever keys a caller sent.
+        plain = sorted(n for n in unknown if len(n) <= 40 and n.isascii() and n.isprintable())
+        hidden = len(unknown) - len(plain[:5])
+        listed = [*plain[:5], *([f"{hidden} more not shown"] if hidden else [])]
+        raise ValueError(f"unknown fault option(s): {', '.join(listed)}")
     values = {k: v for k, v in options.items() if k in known}
     for name, value in values.items():
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ValueError(f"{name} must be a number")
-        if value < 0 or (name.startswith("rate_") and value > 1):
+        # NaN passes every comparison and an infinite latency would stall every request.
+        if not math.isfinite(value) or value < 0 or (name.startswith("rate_") and value > 1):
             raise ValueError(f"{name} is out of range: {value}")
     if "seed" in values:
         values["seed"] = int(values["seed"])
     if "max_in_flight" in values:
         values["max_in_flight"] = int(values["max_in_flight"])
     latency = options.get("latency_ms", 0.0)
-    if not isinstance(latency, int | float) or isinstance(latency, bool) or latency < 0:
-        raise ValueError("latency_ms must be a number >= 0")
+    if (
+        not isinstance(latency, int | float)
+        or isinstance(latency, bool)
+        or not math.isfinite(latency)
+        or latency < 0
+    ):
+        raise ValueError("latency_ms must be a finite number >= 0")
     return Faults(**values), float(latency)
 
 

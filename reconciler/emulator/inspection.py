@@ -1,7 +1,9 @@
 """The inspection surface under /_emulator/, a prefix the real API does not have.
 
-It needs no credential (the emulator is a local test tool), is left out of the OpenAPI
-document, and its requests are neither counted nor faulted:
+It needs no credential when the emulator was started without any (the quick start); once
+``--psk`` or ``--client`` is given, it needs the same ``Authorization-PSK`` key or bearer
+token as the API, and answers 401 without one (the middleware checks). It is left out
+of the OpenAPI document, and its requests are neither counted nor faulted:
 
 - ``GET /_emulator/stats``: requests per endpoint ("METHOD /route"), writes, faults
   injected per kind, jobs stored, requests in flight.
@@ -18,10 +20,11 @@ from typing import Any
 from fastapi import APIRouter, Body, HTTPException, Response
 
 from reconciler.emulator.faults import faults_from_options
+from reconciler.emulator.guards import GuardedRoute
 from reconciler.emulator.state import Em
 
 PREFIX = "/_emulator"
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=GuardedRoute)
 
 
 @router.get("/stats")

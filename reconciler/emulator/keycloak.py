@@ -13,9 +13,10 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from reconciler.emulator.guards import GuardedRoute
 from reconciler.emulator.state import Em
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=GuardedRoute)
 
 
 def _error(status: int, error: str, description: str) -> JSONResponse:

@@ -1,7 +1,11 @@
-"""The outermost ASGI layer: counts requests per endpoint and injects faults.
+"""The outermost ASGI layer: counts requests per endpoint, caps bodies, injects faults,
+and authenticates.
 
 It runs before FastAPI so injected faults look like a gateway in front of the API:
 they hit every /api/ request before authentication, and nothing under /_emulator/.
+Like a gateway, it refuses a body declared over the cap (413) before anything else.
+The test controls under /_emulator/ are neither counted nor faulted; they need the
+same credential as the API whenever credentials were configured (--psk or --client).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from reconciler.emulator.guards import CLOSE, TOO_LARGE, limit_body
 
 if TYPE_CHECKING:
     from reconciler.emulator.state import Emulator
@@ -68,6 +74,10 @@ class EmulatorMiddleware:
         self.app = app
         self.emulator = emulator
         self.secured = secured
+        # Without configured credentials the emulator is a local toy, and its test controls
+        # stay open; with them, nobody who lacks a key may wipe jobs or switch faults.
+        settings = emulator.settings
+        self.guard_inspection = bool(settings.psks or settings.clients)
         # Our own matching: routing internals differ between FastAPI versions, and faulted
         # requests never reach the router anyway.
         self._routes = [(t, compile_path(t)[0]) for t in templates]
@@ -80,12 +90,24 @@ class EmulatorMiddleware:
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith(INSPECTION_PREFIX):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = self.route(path)
-        self.emulator.stats.count_request(f"{scope.get('method', '')} {route or '<other>'}")
+        path: str = scope.get("path", "")
+        inspection = path.startswith(INSPECTION_PREFIX)
+        route: str | None = None
+        if not inspection:
+            route = self.route(path)
+            self.emulator.stats.count_request(f"{scope.get('method', '')} {route or '<other>'}")
+        limited = limit_body(scope, receive)
+        if limited is None:
+            await send_json(send, 413, {"detail": TOO_LARGE}, CLOSE)
+            return
+        receive = limited
+        if inspection:
+            if not self.guard_inspection or await self.authenticate(scope, send):
+                await self.app(scope, receive, send)
+            return
         if not path.startswith(FAULTED_PREFIX):
             await self.app(scope, receive, send)
             return

@@ -7,28 +7,65 @@ describe them in the OpenAPI document and must keep the same fields in the same 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 JobType = Literal["airflow.dataeng", "airflow.nlp", "airflow.ingest", "mirror", "airflow.airbyte"]
 JobStatus = Literal["new", "running", "completed", "failed"]
+# The vendor SDK's name for the documented "new"; a status update stores it as "new".
+STATUS_ALIASES = {"pending": "new"}
 
 CRON_PATTERN = r"^(@(once|hourly|daily|weekly|monthly|yearly|annually)|\S+(\s+\S+){4})$"
 
+# The most characters (code points, as JSON Schema's maxLength counts) each field may hold.
+# The docs give no limits; these are generous for real jobs and keep one job small.
+MAX_LENGTHS: dict[str, int] = {
+    "job_name": 255,
+    "source": 2048,
+    "destination": 2048,
+    "schedule": 255,
+    "properties_json": 256 * 1024,
+    "status_message": 64 * 1024,
+}
+# Fields that refuse every control character (Unicode category Cc: U+0000-U+001F and
+# U+007F-U+009F), tab and newline included: they are one-line values. properties_json
+# may hold JSON whitespace and status_message may span lines, so they refuse NUL only.
+ONE_LINE_FIELDS = frozenset({"job_name", "source", "destination", "schedule"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NUL = re.compile(r"\x00")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
-def _storable(value: str) -> str:
-    # A lone surrogate cannot be stored as UTF-8 and NUL ends strings in SQLite's JSON
-    # functions; refusing both with a 422 beats answering 500 later.
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
-    return value
+
+def _plain_text(field: str) -> BeforeValidator:
+    """Refuse, before any other check, text this field must not hold: too long, a lone
+    surrogate (not storable as UTF-8), or a control character (NUL ends strings in
+    SQLite's JSON functions). Messages name the field and the place, never the value."""
+    limit = MAX_LENGTHS[field]
+    refused = _CONTROL if field in ONE_LINE_FIELDS else _NUL
+
+    def check(value: object) -> object:
+        if not isinstance(value, str):
+            return value  # the type check that follows reports it
+        if len(value) > limit:
+            raise ValueError(f"{field} is {len(value)} characters long; at most {limit} allowed")
+        if (found := _SURROGATE.search(value)) is not None:
+            raise ValueError(
+                f"{field} holds a lone surrogate (U+{ord(found.group()):04X})"
+                f" at index {found.start()}: not valid Unicode"
+            )
+        if (found := refused.search(value)) is not None:
+            what = "control characters" if refused is _CONTROL else "NUL characters"
+            raise ValueError(
+                f"{field} must not contain {what}: U+{ord(found.group()):04X}"
+                f" at index {found.start()}"
+            )
+        return value
+
+    return BeforeValidator(check)
 
 
 def _json_text(value: str) -> str:
@@ -37,12 +74,21 @@ def _json_text(value: str) -> str:
 
     try:
         json.loads(value, parse_constant=refuse)
+    except RecursionError:
+        raise ValueError("properties_json is not valid JSON: nested too deeply") from None
     except ValueError as exc:
         raise ValueError(f"properties_json is not valid JSON: {exc}") from None
     return value
 
 
-Text = Annotated[str, AfterValidator(_storable)]
+def _status(value: object) -> object:
+    return STATUS_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+JobName = Annotated[str, _plain_text("job_name")]
+Source = Annotated[str, _plain_text("source")]
+Destination = Annotated[str, _plain_text("destination")]
+StatusMessage = Annotated[str, _plain_text("status_message")]
 # Field comes first: constraints placed after a validator vanish from the JSON schema.
 JsonText = Annotated[
     str,
@@ -50,7 +96,7 @@ JsonText = Annotated[
         description="Extra properties as a JSON-encoded string (not an object).",
         json_schema_extra={"contentMediaType": "application/json"},
     ),
-    AfterValidator(_storable),
+    _plain_text("properties_json"),
     AfterValidator(_json_text),
 ]
 Cron = Annotated[
@@ -59,17 +105,18 @@ Cron = Annotated[
         pattern=CRON_PATTERN,
         description="Cron expression: five fields, or an Airflow preset such as @daily.",
     ),
-    AfterValidator(_storable),
+    _plain_text("schedule"),
 ]
+StatusIn = Annotated[JobStatus, BeforeValidator(_status)]
 
 
 class JobCreate(BaseModel):
     """Body of POST /api/jobs."""
 
     job_type: JobType
-    job_name: Text
-    source: Text | None = None
-    destination: Text | None = None
+    job_name: JobName
+    source: Source | None = None
+    destination: Destination | None = None
     properties_json: JsonText | None = None
     schedule: Cron | None = None
 
@@ -112,8 +159,8 @@ class Job(BaseModel):
 class StatusUpdate(BaseModel):
     """Body of PUT /api/jobs/{job_id}/status."""
 
-    status: JobStatus
-    status_message: Text | None = None
+    status: StatusIn
+    status_message: StatusMessage | None = None
 
 
 class Health(BaseModel):

@@ -7,11 +7,14 @@ instead of 10,000 Python dicts.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 # The documented field order of a job object (GET /api/jobs/{job_id}).
 JOB_FIELDS: tuple[str, ...] = (
@@ -109,25 +112,103 @@ class NewJob:
     schedule: str | None = None
 
 
+class StorageError(Exception):
+    """The job store cannot use its file; ``reason`` says why in a few words."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def check_db_path(path: str) -> None:
+    """Refuse a path SQLite could not use as a job store, before anything opens it.
+
+    The type is checked with stat, not by opening: SQLite would block forever reading a
+    FIFO. Raises StorageError.
+    """
+    try:
+        mode = Path(path).stat().st_mode
+    except FileNotFoundError:
+        parent = Path(path).absolute().parent
+        if not parent.is_dir():
+            raise StorageError(path, f"directory {parent} does not exist") from None
+        if not os.access(parent, os.W_OK):
+            raise StorageError(path, f"directory {parent} is not writable") from None
+        return
+    except (OSError, ValueError) as exc:
+        raise StorageError(
+            path, f"cannot stat it ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _FILE_KINDS if test(mode)), "a special file")
+        raise StorageError(path, f"{kind}, not a regular file")
+    if not os.access(path, os.R_OK):
+        raise StorageError(path, "the file is not readable")
+    if not os.access(path, os.W_OK):
+        raise StorageError(path, "the file is read-only")
+
+
+def _reason(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "not a database" in text:
+        return f"not a SQLite database ({text})"
+    if "readonly" in text:
+        return f"read-only: the file or its directory cannot be written ({text})"
+    if "unable to open" in text:
+        return f"cannot open it ({text})"
+    if "no such column" in text or "no such table" in text:
+        return f"holds a jobs table of another shape ({text})"
+    return text
+
+
 class JobStore:
     """Jobs in SQLite: a file in WAL mode when ``path`` is given, else in memory.
 
     One connection behind a lock: every statement is short, and the lock keeps the
-    store safe when the test helper and the server thread touch it at once.
+    store safe when the test helper and the server thread touch it at once. A file that
+    cannot serve (missing directory, not a regular file, not a database, read-only)
+    raises StorageError here rather than a 500 at the first write.
     """
 
     def __init__(self, path: str | None = None) -> None:
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            path or ":memory:", check_same_thread=False, isolation_level=None
-        )
         if path:
+            check_db_path(path)
+        try:
+            self._conn = sqlite3.connect(
+                path or ":memory:", check_same_thread=False, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(str(path), _reason(exc)) from None
+        try:
+            self._prepare(bool(path))
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise StorageError(str(path), _reason(exc)) from None
+        self._listed: tuple[tuple[int, int], str] | None = None
+
+    def _prepare(self, on_disk: bool) -> None:
+        if on_disk:
             self._conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable across a process crash in WAL mode and keeps commits cheap.
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.execute(_SCHEMA)
-        self._listed: tuple[tuple[int, int], str] | None = None
+        # Every column a job answer reads, and a write: SQLite opens a file it may not
+        # write read-only without a word, and a table of another shape fails only later.
+        self._conn.execute(f"SELECT {_JOB_JSON} FROM jobs LIMIT 0").fetchall()
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._conn.execute("ROLLBACK")
 
     def close(self) -> None:
         with self._lock:

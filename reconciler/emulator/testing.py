@@ -9,7 +9,9 @@
         emu.reset()                                  # wipe jobs, counters and faults
 
 Keyword arguments override fields of ``EmulatorSettings`` (host and port default to
-127.0.0.1 and a free port).
+127.0.0.1 and a free port). The handle's controls act on the emulator directly; over
+HTTP, ``/_emulator/`` wants ``emu.headers`` (or a bearer token) once ``psks`` or
+``clients`` are configured.
 """
 
 from __future__ import annotations

@@ -176,5 +176,5 @@ def test_body_that_is_not_json_is_422(api: httpx.Client) -> None:
 
 def test_bad_status_is_422(api: httpx.Client) -> None:
     job_id = create(api)["id"]
-    response = api.put(f"/api/jobs/{job_id}/status", json={"status": "pending"})
+    response = api.put(f"/api/jobs/{job_id}/status", json={"status": "paused"})
     assert _errors(response) == [(("body", "status"), "literal_error")]
