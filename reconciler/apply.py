@@ -1,8 +1,10 @@
 """Carry out a plan against the API: bounded concurrency, go on past failures, stop cleanly.
 
-A replace is one unit of work, delete then create, so a run killed between the two
-leaves the job absent and the next run creates it; never two live copies. Ctrl-C
-starts nothing new, lets the calls in flight finish, and reports what was done.
+A replace is one unit of work, create then delete: a create the API refuses leaves the
+old job in place, never a job deleted. A run killed between the two leaves the new
+copy beside the old one; the next plan keeps the copy that matches the spec and
+deletes the other (``plan.diff``), so the rerun converges. Ctrl-C starts nothing new,
+lets the calls in flight finish, and reports what was done.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +28,9 @@ from reconciler.plan.diff import Action, Change, Plan
 class JobsApi(Protocol):
     """The part of the API client that apply needs."""
 
-    def create_job(self, payload: dict[str, Any]) -> RemoteJob: ...
+    def create_job(
+        self, payload: dict[str, Any], *, ignore_ids: Collection[str] = ()
+    ) -> RemoteJob: ...
 
     def delete_job(self, job_id: str) -> None: ...
 
@@ -68,13 +72,15 @@ def _run_one(change: Change, api: JobsApi, owner: str) -> ActionResult:
     deleted: list[str] = []
     created: str | None = None
     try:
-        if change.action in (Action.DELETE, Action.REPLACE):
-            for job in change.remote:
-                api.delete_job(job.id)
-                deleted.append(job.id)
+        old = tuple(job.id for job in change.remote)
         if change.action in (Action.CREATE, Action.REPLACE):
             assert change.desired is not None
-            created = api.create_job(create_body(change.desired, owner)).id
+            # The old copies are not what a lost create made, whatever they hold.
+            created = api.create_job(create_body(change.desired, owner), ignore_ids=old).id
+        if change.action in (Action.DELETE, Action.REPLACE):
+            for job_id in old:
+                api.delete_job(job_id)
+                deleted.append(job_id)
         error = None
     except ReconcilerError as exc:
         error = str(exc)

@@ -133,7 +133,11 @@ def make_plan(specs: Sequence[JobSpec], remote: Iterable[RemoteJob], policy: Pol
     for job in remote:
         by_name.setdefault(job.job_name, []).append(job)
 
-    changes = [_change_for(spec, by_name.get(spec.job_name, _NONE), policy) for spec in specs]
+    changes = [
+        change
+        for spec in specs
+        for change in _changes_for(spec, by_name.get(spec.job_name, _NONE), policy)
+    ]
     wanted = {spec.job_name for spec in specs}
     owner = policy.owner
     owned_total = sum(1 for jobs in by_name.values() for j in jobs if j.owner == owner)
@@ -161,6 +165,38 @@ def make_plan(specs: Sequence[JobSpec], remote: Iterable[RemoteJob], policy: Pol
 
 
 _NONE: list[RemoteJob] = []
+
+
+def _changes_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> list[Change]:
+    if len(live) > 1 and all(job.owner == policy.owner for job in live):
+        return _copies(spec, live, policy)
+    return [_change_for(spec, live, policy)]
+
+
+def _copies(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> list[Change]:
+    """Several live jobs of ours share a spec's name: what two applies at once, or a
+    replace killed between its create and its delete, leave behind. When at least one
+    copy matches the spec, the earliest of those (by created_at, then id, so every run
+    picks the same one) stays and the others are deleted; otherwise it stays a conflict.
+    Deleting a copy that differs finishes a replace, so it needs --allow-replace."""
+    matching = [job for job in live if same_job(spec, job)]
+    if not matching:
+        return [_change_for(spec, live, policy)]
+    keep = min(matching, key=_age)
+    out = [Change(Action.UNCHANGED, spec.job_name, spec, (keep,), (), "")]
+    for job in sorted((j for j in live if j is not keep), key=_age):
+        if same_job(spec, job):
+            reason = f"an identical copy of ours (two runs at once); keeping {keep.id}"
+            diff: tuple[FieldChange, ...] = ()
+        else:
+            reason = f"the old copy of an interrupted replace; keeping {keep.id}"
+            diff = field_diff(_shown_view(job), managed_view(spec))
+        out.append(Change(Action.DELETE, spec.job_name, spec, (job,), diff, reason))
+    return out
+
+
+def _age(job: RemoteJob) -> tuple[str, str]:
+    return (job.created_at or "", job.id)
 
 
 def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:
@@ -203,13 +239,18 @@ def _blockers(
         )
     # Adopting an unowned job that matches only adds our marker (--adopt says so); one
     # whose fields differ loses its history like any replace, so it needs the flag too.
-    replaces = [c for c in changes if c.action is Action.REPLACE and c.diff]
+    replaces = [
+        c
+        for c in changes
+        if c.diff and (c.action is Action.REPLACE or (c.action is Action.DELETE and c.desired))
+    ]
     if replaces and not policy.allow_replace:
         blockers.append(
             f"{len(replaces)} job(s) differ and can only be replaced (the API cannot update a "
             "job); allow it with --allow-replace"
         )
-    deletes = sum(1 for c in changes if c.action is Action.DELETE)
+    # A surplus copy of a job that stays (it has a spec) is no loss to the fleet.
+    deletes = sum(1 for c in changes if c.action is Action.DELETE and c.desired is None)
     if deletes > policy.max_deletes:
         blockers.append(
             f"{deletes} deletions exceed the budget of {policy.max_deletes} per run "

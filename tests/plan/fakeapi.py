@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from reconciler.api.remote import RemoteJob, is_live, remote_job_from_api
+from reconciler.errors import ApiError
 
 
 class FakeApi:
@@ -14,6 +15,7 @@ class FakeApi:
         self.jobs: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         self.writes = 0
+        self.refuse_creates = False  # answer every create as the API refuses a bad body
 
     def add(
         self, name: str, job_type: str = "mirror", owner: str | None = None, **fields: Any
@@ -37,8 +39,10 @@ class FakeApi:
     def list_jobs(self) -> list[RemoteJob]:
         return [remote_job_from_api(j) for j in self.jobs.values() if is_live(j)]
 
-    def create_job(self, payload: dict[str, Any]) -> RemoteJob:
+    def create_job(self, payload: dict[str, Any], *, ignore_ids: Any = ()) -> RemoteJob:
         self.writes += 1
+        if self.refuse_creates:
+            raise ApiError("refused", method="POST", path="/api/jobs", status=422)
         job_id = self._store(dict(payload))
         return remote_job_from_api(self.jobs[job_id])
 

@@ -80,13 +80,51 @@ def test_replace_shows_field_level_diff_and_needs_permission() -> None:
     assert api.writes == 0
 
 
-def test_duplicates_are_a_conflict() -> None:
+def test_duplicates_that_differ_from_the_spec_are_a_conflict() -> None:
     api = FakeApi()
-    api.add("a", owner=OWNER)
-    api.add("a", owner=OWNER)
+    api.add("a", owner=OWNER, schedule="@daily")
+    api.add("a", owner=OWNER, schedule="@hourly")
     plan = plan_for([spec("a", job_type="mirror")], api)
     assert actions(plan) == {"a": "conflict"}
     assert "2 live jobs share this name" in plan.changes[0].reason
+
+
+def test_copies_of_ours_keep_the_earliest_that_matches() -> None:
+    api = FakeApi()
+    first = api.add("a", owner=OWNER)
+    second = api.add("a", owner=OWNER)
+    plan = plan_for([spec("a", job_type="mirror")], api)
+    assert [(c.action.value, c.remote[0].id) for c in plan.changes] == [
+        ("unchanged", first),
+        ("delete", second),
+    ]
+    assert not plan.blockers
+    apply_plan(plan, api)
+    assert [j.id for j in api.list_jobs()] == [first]
+
+
+def test_an_interrupted_replace_is_finished_with_allow_replace() -> None:
+    api = FakeApi()
+    old = api.add("a", owner=OWNER, schedule="@daily")
+    new = api.add("a", owner=OWNER, schedule="@hourly")
+    wanted = [spec("a", job_type="mirror", schedule="@hourly")]
+    plan = plan_for(wanted, api)
+    assert [(c.action.value, c.remote[0].id) for c in plan.changes] == [
+        ("unchanged", new),
+        ("delete", old),
+    ]
+    assert any("allow-replace" in b for b in plan.blockers)
+    apply_plan(plan_for(wanted, api, allow_replace=True), api)
+    assert [j.id for j in api.list_jobs()] == [new]
+
+
+def test_a_refused_create_leaves_the_old_job_in_place() -> None:
+    api = FakeApi()
+    old = api.add("a", owner=OWNER, schedule="@daily")
+    api.refuse_creates = True
+    result = apply_plan(plan_for([spec("a", job_type="mirror")], api, allow_replace=True), api)
+    assert not result.ok
+    assert [j.id for j in api.list_jobs()] == [old]
 
 
 def test_other_owner_is_a_conflict_and_unowned_is_left_or_adopted() -> None:

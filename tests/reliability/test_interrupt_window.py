@@ -26,7 +26,7 @@ PARALLELISM = 3
 
 
 class SlowApi(FakeApi):
-    def create_job(self, payload: dict[str, Any]) -> RemoteJob:
+    def create_job(self, payload: dict[str, Any], *, ignore_ids: Any = ()) -> RemoteJob:
         time.sleep(0.01)  # long enough for several creates to be in flight at once
         return super().create_job(payload)
 

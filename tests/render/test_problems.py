@@ -14,7 +14,7 @@ PROBLEMS = [
 def test_text() -> None:
     assert render_text(PROBLEMS) == (
         "jobs/a.yaml:3:15: $.jobs[0].schedule: minute: 61 is out of range 0-59\n"
-        "jobs/b,c:d.yaml:1:1: not UTF-8: 100% wrong\nreally\n"
+        "jobs/b,c:d.yaml:1:1: not UTF-8: 100% wrong\\nreally\n"
     )
     assert render_text([]) == ""
 
@@ -39,7 +39,7 @@ def test_github_escapes_what_workflow_commands_need() -> None:
     )
     assert (
         lines[1]
-        == "::error file=jobs/b%2Cc%3Ad.yaml,line=1,col=1::not UTF-8: 100%25 wrong%0Areally"
+        == "::error file=jobs/b%2Cc%3Ad.yaml,line=1,col=1::not UTF-8: 100%25 wrong\\nreally"
     )
 
 
