@@ -3,7 +3,7 @@
 The action's steps pass their inputs here as ``INPUT_*`` environment variables. This
 script runs one ``reconcile`` command, prints its output to the log, writes a Markdown
 report to ``$GITHUB_STEP_SUMMARY``, sets the step outputs, and on a pull request keeps
-ONE comment up to date (found by the hidden marker ``<!-- reconciler-plan -->``).
+ONE comment up to date (found by the hidden marker of the Markdown plan).
 
 Exit codes (the step's result):
 
@@ -14,47 +14,78 @@ Exit codes (the step's result):
   or ``--detailed-exitcode`` in ``args``) does the step itself exit 2 on changes.
 - ``apply``: the command's own, 0 everything applied, 1 error or a failed action.
 
-Without NX1 credentials in the environment (a pull request from a fork gets no
-secrets), ``plan`` validates the specs instead and says so in the summary and the
-comment; no API is called. ``apply`` without credentials is an error.
+Without a complete set of NX1 credentials in the environment (a pull request from a
+fork gets no secrets), ``plan`` validates the specs instead and says why in the summary
+and the comment; no API is called. ``apply`` without credentials is an error.
 
-Standard library plus httpx (a dependency of reconciler). Never prints a secret: the
-GitHub token is read from the environment, sent only to ``GITHUB_API_URL`` and kept out
-of the command's environment.
+What the action knows about reconciler it takes from the package, never from a copy:
+the credential rules (``reconciler.api.auth.CREDENTIALS``), the output formats of each
+command (``reconciler.render.FORMATS``), the comment marker and size budget
+(``reconciler.render.markdown``), the exit codes (``reconciler.cli``) and the escaping
+of untrusted text (``reconciler.render.escape``). What it reports it reads from the
+command's JSON, never from its text: the saved plan (``plan --out``), ``apply --format
+json`` and ``validate --format json``; the lines it shows are the package's renderers
+fed from that JSON.
+
+Needs the reconciler package installed in the interpreter that runs it (``action.yml``
+installs it first). Never prints a secret: the GitHub token is read from the
+environment, sent only to ``GITHUB_API_URL`` and kept out of the command's environment.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-MARKER = "<!-- reconciler-plan -->"
-COMMENT_LIMIT = 65_536
-# Log and summary output is cut here; the full output stays in the log.
+from reconciler.api.auth import CREDENTIAL_VARIABLES, CREDENTIALS, has_credentials
+from reconciler.api.settings import env_value
+from reconciler.apply import ActionResult, ApplyResult
+from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.errors import Problem
+from reconciler.plan.diff import Action, Change, Plan
+from reconciler.render import FORMATS
+from reconciler.render.applyresult import result_line, result_summary
+from reconciler.render.common import summary_line
+from reconciler.render.escape import (
+    code_span,
+    for_annotation_data,
+    for_code_block,
+    for_markdown,
+    for_text,
+    no_workflow_commands,
+)
+
+# The renderer's budget sits below GitHub's hard limit of 65,536 characters a comment;
+# cutting every report at the same budget keeps any comment within GitHub's limit, so
+# the action needs no limit of its own.
+from reconciler.render.markdown import LIMIT as COMMENT_LIMIT
+from reconciler.render.markdown import MARKER
+from reconciler.settings import Policy
+
+# Command output shown in the summary is cut here; the full output stays in the log.
 SUMMARY_OUTPUT_LIMIT = 60_000
-COMMANDS = ("validate", "plan", "apply")
+# The action's choice of log format per command (annotations, the comment, a line per
+# action). Each must be one of the command's formats in the package's registry (a test
+# checks it); were one ever dropped there, the command's own default is used instead.
 DEFAULT_FORMAT = {"validate": "github", "plan": "markdown", "apply": "text"}
-FORMATS = {
-    "validate": ("text", "json", "github"),
-    "plan": ("text", "markdown", "json"),
-    "apply": ("text", "json"),
-}
-CREDENTIALS = (("NX1_API_KEY",), ("NX1_TOKEN",), ("NX1_CLIENT_ID", "NX1_CLIENT_SECRET"))
+COMMANDS = tuple(DEFAULT_FORMAT)
+# Format names the action relies on (a test checks the registry has them): JSON, which
+# it reads every result from, and validate's annotations, which it shows in the log.
+JSON = "json"
+ANNOTATIONS = "github"
 PR_EVENTS = ("pull_request", "pull_request_target")
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-_ANNOTATION = re.compile(r"^::error (?P<props>[^:]*)::(?P<message>.*)$")
-_SUMMARY_LINE = re.compile(r"Plan: [^*\n]*\.")
 
 
 class ActionError(Exception):
@@ -122,14 +153,22 @@ def _flag(value: str, name: str) -> bool:
     raise ActionError(f"input {name} must be true or false, not {value!r}")
 
 
+def default_format(command: str) -> str:
+    """The action's log format for ``command``, if the command still has it."""
+    formats = FORMATS[command]
+    preferred = DEFAULT_FORMAT[command]
+    return preferred if preferred in formats.names else formats.default
+
+
 def read_inputs(env: Mapping[str, str]) -> Inputs:
     """Parse and check the inputs; raise ActionError on a bad one."""
     command = env.get("INPUT_COMMAND", "plan").strip() or "plan"
     if command not in COMMANDS:
         raise ActionError(f"input command must be one of {', '.join(COMMANDS)}, not {command!r}")
-    fmt = env.get("INPUT_FORMAT", "").strip() or DEFAULT_FORMAT[command]
-    if fmt not in FORMATS[command]:
-        allowed = ", ".join(FORMATS[command])
+    names = FORMATS[command].names
+    fmt = env.get("INPUT_FORMAT", "").strip() or default_format(command)
+    if fmt not in names:
+        allowed = ", ".join(names)
         raise ActionError(f"input format for {command} must be one of {allowed}, not {fmt!r}")
     try:
         paths = tuple(shlex.split(env.get("INPUT_PATHS", "")))
@@ -182,9 +221,36 @@ def _pull_request(event_path: Path) -> tuple[int | None, bool]:
     return (int(number) if number is not None else None), bool(head and base and head != base)
 
 
-def has_credentials(env: Mapping[str, str]) -> bool:
-    """Whether the environment holds any complete set of NX1 credentials."""
-    return any(all(env.get(name, "").strip() for name in names) for names in CREDENTIALS)
+def _listed(names: Sequence[str], last: str = "and") -> str:
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} {last} {names[-1]}"
+
+
+def _is(names: Sequence[str]) -> str:
+    return "is" if len(names) == 1 else "are"
+
+
+def credential_ways(name: Callable[[str], str] = str) -> str:
+    """Every complete set of NX1 credentials, in the package's order of precedence:
+    ``NX1_TOKEN, or NX1_CLIENT_ID, NX1_CLIENT_SECRET and NX1_TOKEN_URL, or NX1_API_KEY``."""
+    return ", or ".join(_listed([name(v) for v in kind.variables]) for kind in CREDENTIALS)
+
+
+def incomplete_credentials(env: Mapping[str, str], name: Callable[[str], str] = str) -> list[str]:
+    """Why each credential given in part counts for nothing, e.g. ``NX1_CLIENT_ID and
+    NX1_CLIENT_SECRET are set but NX1_TOKEN_URL is not``; a variable counts as set by
+    the package's rule (``env_value``: not blank)."""
+    notes = []
+    for kind in CREDENTIALS:
+        given = [v for v in kind.variables if env_value(env, v) is not None]
+        missing = [v for v in kind.variables if v not in given]
+        if given and missing:
+            notes.append(
+                f"{_listed([name(v) for v in given])} {_is(given)} set but "
+                f"{_listed([name(v) for v in missing])} {_is(missing)} not"
+            )
+    return notes
 
 
 def command_env(inputs: Inputs, env: Mapping[str, str]) -> dict[str, str]:
@@ -196,9 +262,15 @@ def command_env(inputs: Inputs, env: Mapping[str, str]) -> dict[str, str]:
     return child
 
 
-def run_reconcile(argv: Sequence[str], env: Mapping[str, str]) -> Completed:
-    """Run ``reconcile ARGV`` with this interpreter; echo its output to the log."""
-    print(f"$ reconcile {shlex.join(argv)}", flush=True)
+def log_line(text: str) -> None:
+    """Print one line of ours to the log, on one line and with no workflow command in it."""
+    print(no_workflow_commands(for_text(text)), flush=True)
+
+
+def run_reconcile(argv: Sequence[str], env: Mapping[str, str], *, echo: bool = True) -> Completed:
+    """Run ``reconcile ARGV`` with this interpreter; echo its output to the log (stdout
+    only when ``echo``: the caller shows JSON results its own way)."""
+    log_line(f"$ reconcile {shlex.join(argv)}")
     proc = subprocess.run(
         [sys.executable, "-m", "reconciler", *argv],
         capture_output=True,
@@ -206,7 +278,8 @@ def run_reconcile(argv: Sequence[str], env: Mapping[str, str]) -> Completed:
         env=dict(env),
         check=False,
     )
-    sys.stdout.write(proc.stdout)
+    if echo:
+        sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -215,110 +288,192 @@ def run_reconcile(argv: Sequence[str], env: Mapping[str, str]) -> Completed:
 
 def _fenced(text: str, lang: str = "") -> str:
     body = text if len(text) <= SUMMARY_OUTPUT_LIMIT else text[:SUMMARY_OUTPUT_LIMIT] + "\n[cut]\n"
-    body = body.replace("```", "'''")
-    return f"```{lang}\n{body.rstrip()}\n```\n"
+    lines = "\n".join(for_code_block(line) for line in body.rstrip().splitlines())
+    return f"```{lang}\n{lines}\n```\n"
 
 
-def _unescape(text: str) -> str:
-    return (
-        text.replace("%0A", "\n")
-        .replace("%0D", "\r")
-        .replace("%3A", ":")
-        .replace("%2C", ",")
-        .replace("%25", "%")
-    )
+def _json(text: str) -> Any:
+    """The JSON document ``text`` holds, or None when it holds none."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
-def problems_markdown(annotations: str) -> list[str]:
-    """``::error file=F,line=L,col=C::message`` lines as Markdown list items."""
+def read_problems(text: str) -> list[Problem] | None:
+    """The problems of ``validate --format json``; None when ``text`` is not that list."""
+    doc = _json(text)
+    if not isinstance(doc, list):
+        return None
+    try:
+        return [
+            Problem(
+                str(p["file"]), int(p["line"]), int(p["column"]), str(p["path"]), str(p["message"])
+            )
+            for p in doc
+        ]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def problems_markdown(problems: Sequence[Problem]) -> list[str]:
+    """Problems as Markdown list items: the place as a code span, the message escaped,
+    so nothing a spec file holds renders, links or mentions anyone."""
     items = []
-    for line in annotations.splitlines():
-        match = _ANNOTATION.match(line)
-        if not match:
-            continue
-        props = dict(part.split("=", 1) for part in match["props"].split(",") if "=" in part)
-        where = _unescape(props.get("file", "?"))
-        if "line" in props:
-            where += f":{props['line']}"
-            if "col" in props:
-                where += f":{props['col']}"
-        items.append(f"- `{where}`: {_unescape(match['message'])}")
+    for p in problems:
+        message = f"{p.path}: {p.message}" if p.path else p.message
+        items.append(f"- {code_span(f'{p.file}:{p.line}:{p.column}')}: {for_markdown(message)}")
     return items
 
 
 def do_validate(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
-    """Validate the specs; problems become annotations and a list in the report."""
-    done = run_reconcile(["validate", "--format", inputs.fmt, *inputs.paths, *inputs.args], env)
+    """Validate the specs; problems become annotations and a list in the report.
+
+    For annotations and JSON the command runs once with ``--format json``: the report's
+    list is read from it, and the annotations the log shows are rendered from it by the
+    package's own github reporter, exactly what ``--format github`` would print.
+    """
+    structured = inputs.fmt in (ANNOTATIONS, JSON)
+    fmt = JSON if structured else inputs.fmt
+    done = run_reconcile(
+        ["validate", "--format", fmt, *inputs.paths, *inputs.args], env, echo=inputs.fmt == fmt
+    )
+    problems = read_problems(done.stdout) if structured else None
+    if inputs.fmt == ANNOTATIONS:
+        shown = (
+            done.stdout if problems is None else FORMATS["validate"].renderer(ANNOTATIONS)(problems)
+        )
+        sys.stdout.write(shown)
+        sys.stdout.flush()
     return Outcome(
         exit_code=done.returncode,
         command_exit_code=done.returncode,
-        report=_validation_report(inputs, done),
+        report=_validation_report(done, problems),
         summary="Specs are valid." if done.returncode == EXIT_OK else "Specs are invalid.",
     )
 
 
-def _validation_report(inputs: Inputs, done: Completed) -> str:
+def _validation_report(done: Completed, problems: list[Problem] | None) -> str:
     lines = ["### reconciler validate", ""]
     if done.returncode == EXIT_OK:
         lines.append("All job specs are valid.")
     else:
         lines.append("**The job specs are invalid.**")
-        if inputs.fmt == "github":
-            items = problems_markdown(done.stdout)
-            lines += ["", *items] if items else []
-        else:
-            lines += ["", _fenced(done.stdout)]
+        if problems is None:
+            lines += ["", _fenced(done.stdout)] if done.stdout.strip() else []
+        elif problems:
+            lines += ["", *problems_markdown(problems)]
         if done.stderr.strip():
             lines += ["", _fenced(done.stderr)]
     return "\n".join(lines) + "\n"
 
 
-def fork_note(ctx: Context) -> str:
-    """Why there is no plan: the run has no NX1 credentials."""
+def fork_note(ctx: Context, env: Mapping[str, str]) -> str:
+    """Why there is no plan: the run has no complete set of NX1 credentials."""
     if ctx.is_fork:
+        names = _listed([code_span(v) for v in CREDENTIAL_VARIABLES], "or")
         why = (
             "This pull request comes from a fork, and GitHub gives the workflows of fork "
-            "pull requests no secrets, so the live jobs cannot be read. The specs were "
-            "validated only; the plan shows once a maintainer pushes the branch to this "
-            "repository, and the apply after merge plans again."
+            f"pull requests no secrets, so none of {names} reaches this run and the live "
+            "jobs cannot be read. The specs were validated only; the plan shows once a "
+            "maintainer pushes the branch to this repository, and the apply after merge "
+            "plans again."
         )
     else:
         why = (
-            "No NX1 credentials are set (`NX1_API_KEY`, `NX1_TOKEN`, or `NX1_CLIENT_ID` with "
-            "`NX1_CLIENT_SECRET`), so the live jobs cannot be read. The specs were validated "
-            "only; give the workflow those secrets to see a plan."
+            f"No complete set of NX1 credentials is set ({credential_ways(code_span)}), so "
+            "the live jobs cannot be read. The specs were validated only; give the "
+            "workflow one of those sets from secrets to see a plan."
         )
-    return f"> [!NOTE]\n> **No plan was made.** {why}\n"
+    partial = "".join(f" Here {note}." for note in incomplete_credentials(env, code_span))
+    return f"> [!NOTE]\n> **No plan was made.** {why}{partial}\n"
 
 
 def do_plan(inputs: Inputs, ctx: Context, env: Mapping[str, str]) -> Outcome:
     """Validate, then plan; without credentials, validate and explain why there is no plan."""
     checked = do_validate(_validation_inputs(inputs), env)
     if not has_credentials(env):
-        report = "\n".join([MARKER, checked.report, fork_note(ctx)])
+        report = "\n".join([MARKER, checked.report, fork_note(ctx, env)])
         return Outcome(
             exit_code=checked.exit_code,
             command_exit_code=checked.exit_code,
             report=report,
-            summary=f"No plan (no NX1 credentials). {checked.summary}",
+            summary=f"No plan (no complete set of NX1 credentials). {checked.summary}",
             comment=True,
         )
     if checked.exit_code != EXIT_OK:
         report = "\n".join([MARKER, checked.report, "No plan was made: fix the specs first.\n"])
         return Outcome(EXIT_ERROR, EXIT_ERROR, report, checked.summary, comment=True)
-    argv = ["plan", "--format", inputs.fmt, *inputs.paths, *inputs.args]
-    if "--detailed-exitcode" not in inputs.args:
-        argv.insert(1, "--detailed-exitcode")
-    done = run_reconcile(argv, env)
-    return _plan_outcome(inputs, done)
+    with saved_plan(inputs, ctx) as (path, out_args):
+        argv = ["plan", "--format", inputs.fmt, *out_args, *inputs.paths, *inputs.args]
+        if "--detailed-exitcode" not in inputs.args:
+            argv.insert(1, "--detailed-exitcode")
+        done = run_reconcile(argv, env)
+        doc = _read_json_file(path) if done.returncode in (EXIT_OK, EXIT_CHANGES) else None
+    return _plan_outcome(inputs, done, doc)
 
 
 def _validation_inputs(inputs: Inputs) -> Inputs:
     # Before a plan: annotations for the same paths, none of the plan's extra args.
-    return Inputs(command="validate", paths=inputs.paths, fmt="github", args=())
+    return Inputs(command="validate", paths=inputs.paths, fmt=ANNOTATIONS, args=())
 
 
-def _plan_outcome(inputs: Inputs, done: Completed) -> Outcome:
+def option_value(args: Sequence[str], option: str) -> str | None:
+    """The value of ``option`` in ``args`` (``--out F`` or ``--out=F``); the last one wins,
+    as in click."""
+    value = None
+    for i, arg in enumerate(args):
+        if arg == option and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(option + "="):
+            value = arg[len(option) + 1 :]
+    return value
+
+
+@contextmanager
+def saved_plan(inputs: Inputs, ctx: Context) -> Iterator[tuple[Path, list[str]]]:
+    """Where the plan is saved as JSON, and the ``--out`` to add for it.
+
+    The user's own ``--out`` when ``args`` has one. Else a file in the runner's temp
+    directory, kept for the rest of the job as the command's "apply it with" line says
+    (the runner empties that directory after the job); without one, a temp directory
+    removed afterwards.
+    """
+    given = option_value(inputs.args, "--out")
+    if given is not None:
+        yield Path(given), []
+        return
+    folder = Path(tempfile.mkdtemp(prefix="reconciler-plan-", dir=ctx.temp_dir))
+    path = folder / "plan.json"
+    try:
+        yield path, ["--out", str(path)]
+    finally:
+        if ctx.temp_dir is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _read_json_file(path: Path) -> Any:
+    try:
+        return _json(path.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+
+
+def counted_plan(summary: Any) -> Plan:
+    """A plan with as many (nameless) changes of each action as a JSON ``summary`` counts:
+    enough for the package's own summary line and its rule of what is a change.
+    ValueError when ``summary`` is not such counts."""
+    if not isinstance(summary, dict):
+        raise ValueError("no summary")
+    changes: list[Change] = []
+    for name, count in summary.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"summary.{name}")
+        changes += [Change(Action(name), "")] * count
+    return Plan(tuple(changes), Policy())
+
+
+def _plan_outcome(inputs: Inputs, done: Completed, doc: Any) -> Outcome:
     code = done.returncode
     if code not in (EXIT_OK, EXIT_CHANGES):
         report = "\n".join(
@@ -329,35 +484,110 @@ def _plan_outcome(inputs: Inputs, done: Completed) -> Outcome:
         report = done.stdout
     else:
         report = "\n".join([MARKER, "### reconciler plan", "", _fenced(done.stdout, inputs.fmt)])
-    found = _SUMMARY_LINE.search(done.stdout)
-    changes = code == EXIT_CHANGES
     step_code = code if inputs.fail_on_changes else EXIT_OK
-    summary = found.group(0) if found else ("Changes pending." if changes else "No changes.")
-    return Outcome(step_code, code, report, summary, has_changes=changes, comment=True)
+    try:
+        plan = counted_plan(doc.get("summary") if isinstance(doc, dict) else None)
+    except ValueError:
+        # The command ran but left no readable saved plan: say so, and fall back on its
+        # exit code, which --detailed-exitcode makes tell changes from none.
+        print("::warning::the saved plan could not be read; the summary says less", flush=True)
+        changes = code == EXIT_CHANGES
+        summary = "Changes pending." if changes else "No changes."
+        return Outcome(step_code, code, report, summary, has_changes=changes, comment=True)
+    return Outcome(
+        step_code, code, report, summary_line(plan), has_changes=plan.has_changes, comment=True
+    )
+
+
+def read_apply_result(doc: Any) -> ApplyResult:
+    """The result of ``apply --format json`` as the package's ``ApplyResult``; ValueError
+    when ``doc`` is not one."""
+    try:
+        results = tuple(
+            ActionResult(
+                job_name=str(r["job_name"]),
+                action=Action(r["action"]),
+                ok=bool(r["ok"]),
+                created_id=None if r["created_id"] is None else str(r["created_id"]),
+                deleted_ids=tuple(str(i) for i in r["deleted_ids"]),
+                error=None if r["error"] is None else str(r["error"]),
+                seconds=float(r["seconds"]),
+            )
+            for r in doc["results"]
+        )
+        return ApplyResult(
+            results, tuple(str(n) for n in doc["not_started"]), bool(doc["interrupted"])
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not an apply result: {exc}") from None
+
+
+def apply_items(result: ApplyResult) -> list[str]:
+    """The actions as Markdown list items, failures first, within the summary's budget."""
+    ordered = sorted(result.results, key=lambda r: r.ok)
+    items: list[str] = []
+    used = 0
+    for shown_count, r in enumerate(ordered):
+        ids = [r.created_id] if r.created_id else list(r.deleted_ids)
+        item = f"- {code_span(r.action.value)} {code_span(r.job_name)}: "
+        if r.ok:
+            item += "done" + (f" (id {', '.join(code_span(i) for i in ids)})" if ids else "")
+        else:
+            item += f"**failed**: {for_markdown(r.error or 'no reason given')}"
+        if used + len(item) > SUMMARY_OUTPUT_LIMIT:
+            items.append(f"- ... and {len(ordered) - shown_count} more (see the log)")
+            break
+        items.append(item)
+        used += len(item) + 1
+    return items
 
 
 def do_apply(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
-    """Apply without a prompt; the report holds the command's output."""
+    """Apply without a prompt, reading the results from ``--format json``.
+
+    The log shows that JSON as it came, or, for the text format, the package's own line
+    per action and summary line rendered from it; the report lists the actions.
+    """
     if not has_credentials(env):
+        partial = "".join(f"; {note}" for note in incomplete_credentials(env))
         raise ActionError(
-            "apply needs NX1 credentials: set NX1_API_KEY, NX1_TOKEN, or NX1_CLIENT_ID "
-            "and NX1_CLIENT_SECRET from secrets"
+            f"apply needs NX1 credentials: set {credential_ways()} from secrets{partial}"
         )
-    argv = ["apply", "--format", inputs.fmt, *inputs.paths, *inputs.args]
+    argv = ["apply", "--format", JSON, *inputs.paths, *inputs.args]
     if "--yes" not in inputs.args and "-y" not in inputs.args:
         argv.insert(1, "--yes")
-    done = run_reconcile(argv, env)
-    ok = done.returncode == EXIT_OK
-    lines = ["### reconciler apply", ""]
-    lines.append("Applied." if ok else "**The apply failed.**")
-    lines += ["", _fenced(done.stdout, "json" if inputs.fmt == "json" else "")]
+    done = run_reconcile(argv, env, echo=inputs.fmt == JSON)
+    try:
+        doc = _json(done.stdout)
+        result = read_apply_result(doc)
+        plan = counted_plan(doc.get("summary"))
+    except (AttributeError, ValueError):
+        # No result on stdout (the apply stopped before any action, e.g. a bad config):
+        # the report holds what the command said, and its exit code decides.
+        if inputs.fmt != JSON:
+            sys.stdout.write(done.stdout)
+        ok = done.returncode == EXIT_OK
+        summary = "Applied." if ok else "The apply failed."
+        lines = ["### reconciler apply", "", summary if ok else f"**{summary}**"]
+        lines += ["", _fenced(done.stdout)] if done.stdout.strip() else []
+        lines += ["", _fenced(done.stderr)] if done.stderr.strip() else []
+        return Outcome(done.returncode, done.returncode, "\n".join(lines) + "\n", summary)
+    summary = result_summary(result)
+    if inputs.fmt != JSON:
+        log_line(summary_line(plan))
+        for r in result.results:
+            print(result_line(r), flush=True)
+        print(summary, flush=True)
+    lines = ["### reconciler apply", "", f"**{for_markdown(summary)}**", ""]
+    lines += [for_markdown(summary_line(plan)), ""]
+    lines += apply_items(result)
+    if result.not_started:
+        names = ", ".join(code_span(n) for n in result.not_started[:20])
+        more = f" and {len(result.not_started) - 20} more" if len(result.not_started) > 20 else ""
+        lines += ["", f"Not started: {names}{more}."]
     if done.stderr.strip():
-        lines += [_fenced(done.stderr)]
-    last = [line for line in done.stdout.splitlines() if line.startswith("Apply complete")]
-    summary = (
-        last[-1] if last and inputs.fmt == "text" else ("Applied." if ok else "The apply failed.")
-    )
-    return Outcome(done.returncode, done.returncode, "\n".join(lines), summary)
+        lines += ["", _fenced(done.stderr)]
+    return Outcome(done.returncode, done.returncode, "\n".join(lines) + "\n", summary)
 
 
 class CommentsApi:
@@ -412,7 +642,7 @@ def github_client(ctx: Context, token: str) -> httpx.Client:
 
 
 def comment_body(report: str) -> str:
-    """The report with the marker first, within GitHub's comment size limit."""
+    """The report with the marker first, within the comment size budget."""
     body = report if report.startswith(MARKER) else f"{MARKER}\n{report}"
     if len(body) > COMMENT_LIMIT:
         note = "\n\n[cut: the plan is longer than a comment may be; see the job summary]\n"
@@ -497,13 +727,13 @@ def main(env: Mapping[str, str] | None = None) -> int:
         ctx = read_context(env)
         outcome = execute(inputs, ctx, env)
     except ActionError as exc:
-        print(f"::error::{exc}", flush=True)
+        print(f"::error::{for_annotation_data(str(exc))}", flush=True)
         return EXIT_ERROR
     write_summary(ctx, outcome.report)
     write_outputs(ctx, outcome, write_report_file(ctx, outcome.report))
     if outcome.comment and inputs.comment and ctx.event_name in PR_EVENTS:
         post_comment(inputs, ctx, outcome.report)
-    print(outcome.summary, flush=True)
+    log_line(outcome.summary)
     return outcome.exit_code
 
 

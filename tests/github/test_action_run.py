@@ -84,6 +84,7 @@ def run_action(
     github: FakeGitHub | None = None,
     fork: bool = False,
     emulator: EmulatorHandle | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Run:
     """Run action/run.py once in WORKDIR; a PR event when GITHUB is given, else a push."""
     scratch = Path(tempfile.mkdtemp(prefix="run-", dir=workdir.parent))
@@ -109,6 +110,7 @@ def run_action(
     if emulator is not None:
         env |= {"NX1_HOST": emulator.url, "NX1_API_KEY": emulator.psk}
     env |= {f"INPUT_{k.upper().replace('-', '_')}": v for k, v in inputs.items()}
+    env |= extra_env or {}
     proc = subprocess.run(
         [sys.executable, str(SCRIPT)],
         cwd=workdir,
@@ -295,3 +297,125 @@ def test_bad_inputs_fail_with_one_error_line(
     assert run.returncode == 1
     assert f"::error::{message}" in run.stdout
     assert "Traceback" not in run.log
+
+
+def test_client_id_and_secret_without_a_token_url_is_no_credential(
+    workdir: Path, emulator: EmulatorHandle, fake_github: FakeGitHub
+) -> None:
+    before = emulator.stats()["requests_total"]
+    partial = {"NX1_HOST": emulator.url, "NX1_CLIENT_ID": "ci", "NX1_CLIENT_SECRET": "s3cr3t-v"}
+
+    run = run_action(workdir, {"paths": "jobs"}, github=fake_github, extra_env=partial)
+
+    assert run.returncode == 0, run.log
+    assert emulator.stats()["requests_total"] == before
+    assert "reconcile plan" not in run.stdout
+    assert "No plan was made" in run.summary
+    # Says why, in the package's terms: the set it names is the one auth.py accepts.
+    assert "`NX1_CLIENT_ID`, `NX1_CLIENT_SECRET` and `NX1_TOKEN_URL`" in run.summary
+    assert "`NX1_CLIENT_ID` and `NX1_CLIENT_SECRET` are set but `NX1_TOKEN_URL` is not" in (
+        run.summary
+    )
+    assert run.outputs["has-changes"] == ""
+    assert run.outputs["summary"].startswith("No plan (no complete set of NX1 credentials).")
+    assert "s3cr3t-v" not in run.log + run.summary
+
+
+def test_apply_with_client_id_and_secret_only_names_what_is_missing(workdir: Path) -> None:
+    partial = {"NX1_HOST": "http://127.0.0.1:9", "NX1_CLIENT_ID": "ci", "NX1_CLIENT_SECRET": "s"}
+
+    run = run_action(workdir, {"command": "apply", "paths": "jobs"}, extra_env=partial)
+
+    assert run.returncode == 1
+    [error] = [line for line in run.stdout.splitlines() if line.startswith("::error::")]
+    assert error == (
+        "::error::apply needs NX1 credentials: set NX1_TOKEN, or NX1_CLIENT_ID, "
+        "NX1_CLIENT_SECRET and NX1_TOKEN_URL, or NX1_API_KEY from secrets; "
+        "NX1_CLIENT_ID and NX1_CLIENT_SECRET are set but NX1_TOKEN_URL is not"
+    )
+
+
+TRAP = """\
+jobs:
+  - job_name: "Plan: 9 to create."
+    job_type: airflow.dataeng
+    schedule: "0 2 * * *"
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_plan_summary_comes_from_the_saved_plan_not_the_text(
+    workdir: Path, clean_emulator: EmulatorHandle, fmt: str
+) -> None:
+    (workdir / "jobs" / "sales.yaml").write_text(TRAP, encoding="utf-8")
+
+    run = run_action(workdir, {"paths": "jobs", "format": fmt}, emulator=clean_emulator)
+
+    assert run.returncode == 0, run.log
+    assert "Plan: 9 to create." in run.stdout  # the name is in the printed plan...
+    # ...but the summary line and has-changes come from the saved plan's counts.
+    assert run.outputs["summary"] == "Plan: 1 to create, 0 to replace, 0 to delete, 0 unchanged."
+    assert run.outputs["has-changes"] == "true"
+    assert run.outputs["exit-code"] == "2"
+    assert "--out" in run.stdout
+    assert "::warning::" not in run.stdout
+
+
+def test_plan_reads_the_users_own_saved_plan(workdir: Path, clean_emulator: EmulatorHandle) -> None:
+    run = run_action(
+        workdir, {"paths": "jobs", "args": "--out my-plan.json"}, emulator=clean_emulator
+    )
+
+    assert run.returncode == 0, run.log
+    saved = json.loads((workdir / "my-plan.json").read_text(encoding="utf-8"))
+    assert saved["summary"]["create"] == 2
+    assert run.outputs["summary"] == "Plan: 2 to create, 0 to replace, 0 to delete, 0 unchanged."
+    assert run.stdout.count("--out") == 1
+
+
+def test_apply_reports_each_action_from_the_json_result(
+    workdir: Path, clean_emulator: EmulatorHandle
+) -> None:
+    text = run_action(workdir, {"command": "apply", "paths": "jobs"}, emulator=clean_emulator)
+    clean_emulator.reset()
+    as_json = run_action(
+        workdir, {"command": "apply", "paths": "jobs", "format": "json"}, emulator=clean_emulator
+    )
+
+    assert text.returncode == 0, text.log
+    assert "reconcile apply --yes --format json" in text.stdout
+    # The text log is the package's own lines, rendered from the JSON result.
+    assert "Plan: 2 to create, 0 to replace, 0 to delete, 0 unchanged." in text.stdout
+    assert "created sales-daily (id " in text.stdout
+    assert '"results"' not in text.stdout
+    assert "- `create` `sales-daily`: done (id `" in text.summary
+    assert text.outputs["summary"] == "Apply complete: 2 created, 0 replaced, 0 deleted."
+    assert as_json.returncode == 0, as_json.log
+    assert json.loads(as_json.stdout[as_json.stdout.index("{") : as_json.stdout.rindex("}") + 1])[
+        "created_ids"
+    ]
+    assert as_json.outputs["summary"] == "Apply complete: 2 created, 0 replaced, 0 deleted."
+
+
+HOSTILE = """\
+jobs:
+  - job_name: a
+    job_type: "<img src=x> @octocat [x](http://e) `tick`"
+"""
+
+
+def test_problems_in_the_report_are_escaped(workdir: Path) -> None:
+    (workdir / "jobs" / "we`ird <b>.yaml").write_text(HOSTILE, encoding="utf-8")
+
+    run = run_action(workdir, {"command": "validate", "paths": "jobs"})
+
+    assert run.returncode == 1
+    # The log keeps the package's annotations, one per problem.
+    assert run.stdout.count("::error file=jobs/we`ird <b>.yaml,line=3,col=15::") == 1
+    [item] = [line for line in run.summary.splitlines() if line.startswith("- ")]
+    assert item.startswith("- ``jobs/we`ird <b>.yaml:3:15``: ")
+    assert "<img" not in item
+    assert "&lt;img src=x&gt;" in item
+    assert "`@`octocat" in item
+    assert "&#91;x&#93;(http://e)" in item
+    assert "&#96;tick&#96;" in item

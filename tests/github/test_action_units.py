@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -31,22 +32,156 @@ def run() -> ModuleType:
         ({"NX1_API_KEY": "psk"}, True),
         ({"NX1_TOKEN": "t"}, True),
         ({"NX1_CLIENT_ID": "id"}, False),
-        ({"NX1_CLIENT_ID": "id", "NX1_CLIENT_SECRET": "s"}, True),
+        # The package refuses client credentials without a token URL: so does the action.
+        ({"NX1_CLIENT_ID": "id", "NX1_CLIENT_SECRET": "s"}, False),
+        ({"NX1_CLIENT_ID": "id", "NX1_CLIENT_SECRET": "s", "NX1_TOKEN_URL": " "}, False),
+        (
+            {"NX1_CLIENT_ID": "id", "NX1_CLIENT_SECRET": "s", "NX1_TOKEN_URL": "https://k/t"},
+            True,
+        ),
     ],
 )
 def test_has_credentials(run: ModuleType, env: dict[str, str], expected: bool) -> None:
     assert run.has_credentials(env) is expected
 
 
-def test_problems_markdown_unescapes_annotations(run: ModuleType) -> None:
-    lines = (
-        "::error file=jobs/a%2Cb.yaml,line=3,col=7::$.jobs[0].schedule: bad 100%25%0Asecond\n"
-        "not an annotation\n"
+def test_the_credential_rules_are_the_packages(run: ModuleType) -> None:
+    from reconciler.api import auth
+
+    assert run.has_credentials is auth.has_credentials
+    assert run.credential_ways() == (
+        "NX1_TOKEN, or NX1_CLIENT_ID, NX1_CLIENT_SECRET and NX1_TOKEN_URL, or NX1_API_KEY"
+    )
+    assert run.incomplete_credentials({"NX1_CLIENT_ID": "id"}) == [
+        "NX1_CLIENT_ID is set but NX1_CLIENT_SECRET and NX1_TOKEN_URL are not"
+    ]
+    assert run.incomplete_credentials({"NX1_TOKEN": "t"}) == []
+
+
+def test_the_fork_note_lists_every_credential_variable(run: ModuleType) -> None:
+    from reconciler.api.auth import CREDENTIAL_VARIABLES
+
+    note = run.fork_note(run.Context(is_fork=True), {})
+
+    assert all(f"`{name}`" in note for name in CREDENTIAL_VARIABLES)
+    assert "fork" in note
+
+
+def test_formats_and_defaults_are_checked_against_the_registry(run: ModuleType) -> None:
+    from reconciler.render import FORMATS
+
+    for command in run.COMMANDS:
+        names = FORMATS[command].names
+        assert run.DEFAULT_FORMAT[command] in names, command
+        assert run.JSON in names, command
+        assert run.read_inputs({"INPUT_COMMAND": command}).fmt == run.DEFAULT_FORMAT[command]
+    assert run.ANNOTATIONS in FORMATS["validate"].names
+
+
+def test_a_default_the_registry_dropped_falls_back_to_the_commands_own(
+    run: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.render import FORMATS, Formats
+
+    plan = FORMATS["plan"]
+    narrowed = {k: v for k, v in plan.targets.items() if k != "markdown"}
+    monkeypatch.setitem(FORMATS, "plan", Formats("plan", narrowed, plan.default))
+
+    assert run.read_inputs({}).fmt == plan.default
+    with pytest.raises(run.ActionError, match="must be one of text, json, not 'markdown'"):
+        run.read_inputs({"INPUT_FORMAT": "markdown"})
+
+
+def test_marker_limit_and_exit_codes_are_the_packages(run: ModuleType) -> None:
+    import reconciler.cli
+    from reconciler.render import markdown
+
+    assert run.MARKER == markdown.MARKER
+    assert run.COMMENT_LIMIT == markdown.LIMIT <= 65_536  # GitHub's limit per comment
+    assert (run.EXIT_OK, run.EXIT_ERROR, run.EXIT_CHANGES) == (
+        reconciler.cli.EXIT_OK,
+        reconciler.cli.EXIT_ERROR,
+        reconciler.cli.EXIT_CHANGES,
     )
 
-    assert run.problems_markdown(lines) == [
-        "- `jobs/a,b.yaml:3:7`: $.jobs[0].schedule: bad 100%\nsecond"
+
+def test_problems_are_read_from_the_json_and_escaped_for_markdown(run: ModuleType) -> None:
+    from reconciler.errors import Problem
+    from reconciler.render.problems import render_json
+
+    problems = [
+        Problem("jobs/a,b`c.yaml", 3, 7, "$.jobs[0].schedule", "bad 100%\n<b>@team</b>"),
+        Problem("jobs/x.yaml", 1, 1, "", "[click](https://e) | ``"),
     ]
+
+    read = run.read_problems(render_json(problems))
+
+    assert read == problems
+    assert run.problems_markdown(read) == [
+        "- ``jobs/a,b`c.yaml:3:7``: &#36;.jobs&#91;0&#93;.schedule: "
+        "bad 100%&#92;n&lt;b&gt;`@`team&lt;/b&gt;",
+        "- `jobs/x.yaml:1:1`: &#91;click&#93;(https://e) &#124; &#96;&#96;",
+    ]
+    assert run.read_problems("error: not json") is None
+    assert run.read_problems('{"not": "a list"}') is None
+
+
+def test_the_summary_line_is_the_packages_from_the_json_counts(run: ModuleType) -> None:
+    counts = {"create": 1, "replace": 0, "delete": 2, "unchanged": 5, "conflict": 1}
+
+    plan = run.counted_plan(counts)
+
+    assert run.summary_line(plan) == (
+        "Plan: 1 to create, 0 to replace, 2 to delete, 5 unchanged, 1 conflict."
+    )
+    assert plan.has_changes
+    assert not run.counted_plan({"create": 0, "unchanged": 3}).has_changes
+    for bad in (None, [], {"create": -1}, {"create": "1"}, {"create": True}, {"made-up": 1}):
+        with pytest.raises(ValueError):
+            run.counted_plan(bad)
+
+
+def test_an_apply_result_reads_back_from_the_packages_json(run: ModuleType) -> None:
+    from reconciler.apply import ActionResult, ApplyResult
+    from reconciler.plan.diff import Action, Plan
+    from reconciler.render.applyresult import render_result_json
+    from reconciler.settings import Policy
+
+    result = ApplyResult(
+        (
+            ActionResult("a", Action.CREATE, True, created_id="j-1", seconds=0.5),
+            ActionResult("::warning::b", Action.DELETE, False, error="HTTP 500\nboom"),
+            ActionResult("c", Action.REPLACE, True, created_id="j-3", deleted_ids=("j-2",)),
+        ),
+        not_started=("d",),
+    )
+    doc = json.loads(render_result_json(Plan((), Policy()), result))
+
+    assert run.read_apply_result(doc) == result
+    items = run.apply_items(result)
+    assert items[0] == "- `delete` `::warning::b`: **failed**: HTTP 500&#92;nboom"
+    assert items[1:] == ["- `create` `a`: done (id `j-1`)", "- `replace` `c`: done (id `j-3`)"]
+    with pytest.raises(ValueError):
+        run.read_apply_result({"results": [{"action": "create"}]})
+
+
+def test_option_value_reads_the_last_out_like_click(run: ModuleType) -> None:
+    assert run.option_value(("--prune",), "--out") is None
+    assert run.option_value(("--out", "a.json", "--out=b.json"), "--out") == "b.json"
+    assert run.option_value(("--out",), "--out") is None
+
+
+def test_an_input_error_is_one_annotation_line(
+    run: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run.main({"INPUT_COMMAND": "x\n::add-mask::y 100%"})
+
+    out = capsys.readouterr().out
+    assert code == run.EXIT_ERROR
+    assert (
+        out
+        == "::error::input command must be one of validate, plan, apply, not 'x\\n::add-mask::y 100%25'\n"
+    )
 
 
 def test_comment_body_has_the_marker_first_and_fits_a_comment(run: ModuleType) -> None:
