@@ -1,21 +1,32 @@
 """Reading the API's answers: one clear line for every way a call can go wrong.
 
-Shared by the client's calls; nothing here sends a request. No message ever echoes a
-header, a token or a request body.
+Shared by the client's calls and the token flow; nothing here sends a request. Server
+text reaches a message only through a ``Scrubber``: every known secret value masked,
+control characters escaped, cut to ``SHOWN_CHARS``. No message echoes a header, a token
+or a request body.
 """
 
 from __future__ import annotations
 
 import email.utils
+import json
 import ssl
 import time
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 
 from reconciler.api import jsonfast
 from reconciler.errors import ApiError, AuthError
+
+SHOWN_CHARS = 200  # of server text in one message
+MASK = "***"
+# Masking a shorter value would garble every message (a secret "22" in "-> 422") and
+# show the value by where the masks fall: such a value cannot be kept secret this way.
+MIN_SECRET_CHARS = 4
+_UNAVAILABLE = frozenset({502, 503, 504})
 
 
 class RetryableFailure(Exception):
@@ -55,9 +66,68 @@ class RetryableFailure(Exception):
         )
 
 
-def one_line(text: str, limit: int = 200) -> str:
+def escaped(text: str) -> str:
+    """``text`` on one line, safe for a terminal or a log: runs of whitespace become one
+    space; control, format and surrogate characters are written as escapes."""
     text = " ".join(text.split())
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def one_line(text: str, limit: int = SHOWN_CHARS) -> str:
+    text = escaped(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Scrubber:
+    """Masks every known secret value in text that came from a server.
+
+    ``sources`` are asked each time (a token renewed meanwhile is masked too). A secret is
+    also found as JSON and as a URL form would write it, for servers echo what they got.
+    Values shorter than ``MIN_SECRET_CHARS`` are not masked.
+    """
+
+    def __init__(self, *sources: Callable[[], Iterable[str]]) -> None:
+        self._sources = sources
+
+    def __call__(self, text: str, limit: int = SHOWN_CHARS) -> str:
+        """Server text ready for a message: masked, then escaped and cut to ``limit``."""
+        return one_line(self.mask(text), limit)
+
+    def mask(self, text: str) -> str:
+        """``text`` with every form of every known secret replaced by ``***``."""
+        forms = {
+            form
+            for source in self._sources
+            for secret in source()
+            if len(secret) >= MIN_SECRET_CHARS
+            for form in _forms(secret)
+        }
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, MASK)
+        return text
+
+
+def _forms(secret: str) -> Iterator[str]:
+    # As sent: raw, in a JSON string, in a JSON string inside a JSON string (a value of
+    # properties_json in a request body), and form-encoded (the token request).
+    yield secret
+    for ascii_only in (True, False):
+        once = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        yield once
+        yield json.dumps(once, ensure_ascii=ascii_only)[1:-1]
+    if secret.isascii() or _is_unicode(secret):  # else no server could have echoed it so
+        yield quote_plus(secret)
+        yield quote(secret, safe="")
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def json_kind(value: Any) -> str:
@@ -124,31 +194,63 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def server_detail(response: httpx.Response) -> str:
-    """The server's own explanation, without echoing the values we sent."""
+def server_detail(response: httpx.Response, scrub: Scrubber) -> str:
+    """The server's own explanation, scrubbed, without the values we sent."""
     try:
-        data = response.json()
+        data = jsonfast.loads(response.content)
     except ValueError:
         return ""
     if not isinstance(data, dict):
         return ""
     detail = data.get("detail", data.get("error_description"))
     if isinstance(detail, str):
-        return one_line(detail)
+        return scrub(detail)
     if isinstance(detail, list):
         # FastAPI's 422 items carry the offending input too; only loc and msg are shown.
         parts = []
         for item in detail[:5]:
             if isinstance(item, dict):
-                loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
-                parts.append(f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg", "")))
-        return one_line("; ".join(parts))
+                loc = item.get("loc")
+                loc = loc if isinstance(loc, list) else []
+                where = ".".join(str(p) for p in loc if type(p) in (str, int) and p != "body")
+                msg = item.get("msg")
+                msg = msg if isinstance(msg, str) else ""
+                parts.append(f"{where}: {msg}" if where else msg)
+        return scrub("; ".join(parts))
     return ""
 
 
-def status_error(response: httpx.Response, method: str, path: str, hint: str) -> ApiError:
+def raise_for_status(
+    response: httpx.Response,
+    method: str,
+    path: str,
+    *,
+    who: str,
+    hint: str,
+    scrub: Scrubber,
+    idempotent: bool = True,
+    accept: Collection[int] = (),
+) -> None:
+    """Nothing for a 2xx (or a status in ``accept``); else RetryableFailure or ApiError."""
     status = response.status_code
-    detail = server_detail(response)
+    if 200 <= status < 300 or status in accept:
+        return
+    if status == 429:
+        reason = f"{who} is rate limiting (429)"
+        raise RetryableFailure(
+            ApiError, reason, method, path, status, retry_after=retry_after_seconds(response)
+        )
+    if status in _UNAVAILABLE:
+        reason = f"{who} is unavailable ({status})"
+        raise RetryableFailure(ApiError, reason, method, path, status, lost=not idempotent)
+    raise status_error(response, method, path, hint, scrub)
+
+
+def status_error(
+    response: httpx.Response, method: str, path: str, hint: str, scrub: Scrubber
+) -> ApiError:
+    status = response.status_code
+    detail = server_detail(response, scrub)
     more = f": {detail}" if detail else ""
     where: dict[str, Any] = {"method": method, "path": path, "status": status}
     if status == 401:
@@ -158,8 +260,12 @@ def status_error(response: httpx.Response, method: str, path: str, hint: str) ->
             f"the API refused access (403): the credentials lack permission{more}", **where
         )
     if 300 <= status < 400:
-        target = urlsplit(response.headers.get("location", ""))
-        shown = f" to {target.scheme}://{target.hostname}{target.path}" if target.hostname else ""
+        try:
+            target = urlsplit(response.headers.get("location", ""))
+            place = f"{target.scheme}://{target.hostname}{target.path}" if target.hostname else ""
+        except ValueError:
+            place = ""
+        shown = f" to {scrub(place)}" if place else ""
         return ApiError(
             f"the API answered a redirect{shown}; point NX1_HOST at the final address", **where
         )

@@ -1,200 +1,342 @@
-"""Where the API is and who we are: settings from the environment, credentials, tokens.
+"""Who we are: credentials as ``httpx.Auth`` classes, and the one table of how they are given.
 
-Credentials are read from the environment in this order of precedence (the first one
-given wins):
+``CREDENTIALS`` lists every kind in order of precedence (the first one given wins):
 
-1. ``NX1_TOKEN``: a ready bearer token, sent as ``Authorization: Bearer ...``;
+1. ``NX1_TOKEN``: a ready bearer token (``TokenCredential``);
 2. ``NX1_CLIENT_ID`` + ``NX1_CLIENT_SECRET`` + ``NX1_TOKEN_URL``: OAuth 2.0 client
-   credentials; tokens are fetched lazily, cached and renewed before they expire;
-3. ``NX1_API_KEY``: a pre-shared key, sent as ``Authorization-PSK``.
+   credentials (``ClientCredentials``), tokens fetched lazily, cached, renewed early;
+3. ``NX1_API_KEY``: a pre-shared key, sent as ``Authorization-PSK`` (``PskCredential``).
+
+Everything about a kind derives from its row: the variables read, which of them are
+secret, the hint when the API refuses it, and the class that authenticates requests.
+To add an auth method, write one ``Credential`` subclass and add one row.
 
 No secret ever appears in a repr, an error message or a log record.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import math
+import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from reconciler.errors import ConfigError
+import httpx
 
-DEFAULT_TIMEOUT_S = 30.0
-MAX_TIMEOUT_S = 600.0
+from reconciler import __version__
+from reconciler.api.answers import Scrubber, json_body, raise_for_status, server_detail
+from reconciler.api.settings import (
+    ApiSettings,
+    RetryPolicy,
+    api_settings_from_env,
+    check_url,
+    env_value,
+    is_loopback,
+)
+from reconciler.errors import AuthError, ConfigError
+
+__all__ = [
+    "CREDENTIALS",
+    "CREDENTIAL_VARIABLES",
+    "ApiSettings",
+    "ClientCredentials",
+    "Credential",
+    "CredentialKind",
+    "PskCredential",
+    "RetryPolicy",
+    "TokenCredential",
+    "api_settings_from_env",
+    "check_url",
+    "credential_from_env",
+    "credential_kind",
+    "credential_secrets",
+    "has_credentials",
+    "is_loopback",
+    "parse_token_answer",
+    "refused_hint",
+    "renewal_margin",
+]
+
+log = logging.getLogger("reconciler.api.auth")
+
 # Keycloak documents 600 s; used only when a token answer leaves expires_in out.
 DEFAULT_TOKEN_LIFETIME_S = 300.0
 
+Flow = Generator[httpx.Request, httpx.Response, None]
 
-@dataclass(frozen=True, slots=True)
-class PskCredential:
+
+class Credential(httpx.Auth):
+    """Base of the auth classes: a row of ``CREDENTIALS`` builds one from its values.
+
+    A subclass authenticates requests in ``auth_flow`` and says which values are secret;
+    instances are compared by value and their repr shows no secret.
+    """
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value this credential holds or has been issued, for scrubbing."""
+        raise NotImplementedError
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """URLs other than the API's that the flow calls (for the TLS trust decision)."""
+        return ()
+
+    def sync_auth_flow(self, request: httpx.Request) -> Flow:
+        # ``yield from`` hands httpx's close() straight to auth_flow, so a flow holding a
+        # lock (ClientCredentials) releases it at once when a request fails.
+        yield from self.auth_flow(request)
+
+
+@dataclass(frozen=True)
+class PskCredential(Credential):
     """A pre-shared key, sent as ``Authorization-PSK``."""
 
     psk: str = field(repr=False)
-    source: str = "NX1_API_KEY"
+
+    def auth_flow(self, request: httpx.Request) -> Flow:
+        request.headers["Authorization-PSK"] = self.psk
+        yield request
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.psk,)
 
 
-@dataclass(frozen=True, slots=True)
-class TokenCredential:
+@dataclass(frozen=True)
+class TokenCredential(Credential):
     """A ready bearer token; it cannot be renewed."""
 
     token: str = field(repr=False)
-    source: str = "NX1_TOKEN"
+
+    def auth_flow(self, request: httpx.Request) -> Flow:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.token,)
 
 
-@dataclass(frozen=True, slots=True)
-class ClientCredentials:
-    """OAuth 2.0 client credentials; reconciler fetches and renews tokens itself."""
+class _TokenCache:
+    """The token in use, when to renew it, and the last few issued (to scrub them)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.token: str | None = None
+        self.renew_at = 0.0
+        self.issued: deque[str] = deque(maxlen=8)
+        self.fetches = 0
+
+
+@dataclass(frozen=True)
+class ClientCredentials(Credential):
+    """OAuth 2.0 client credentials: fetches a token when none is held or it is about to
+    expire, and once more after the API refuses it (401).
+
+    The fetch runs under a lock, so many threads needing a token at once cause one fetch.
+    The token request is sent by the same httpx client as the request it authenticates;
+    a failure there ends that attempt, and the caller's retry policy decides what next.
+    """
 
     client_id: str
     client_secret: str = field(repr=False)
     token_url: str
     scope: str = "profile"
-    source: str = "NX1_CLIENT_ID/NX1_CLIENT_SECRET"
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    _cache: _TokenCache = field(default_factory=_TokenCache, init=False, repr=False, compare=False)
 
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return (self.token_url,)
 
-Credential = PskCredential | TokenCredential | ClientCredentials
+    @property
+    def fetches(self) -> int:
+        """How many tokens were fetched so far."""
+        return self._cache.fetches
 
+    def secrets(self) -> tuple[str, ...]:
+        return (self.client_secret, *self._cache.issued)
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How hard the client tries: bounded attempts, an overall deadline, jittered backoff.
+    def auth_flow(self, request: httpx.Request) -> Flow:
+        token = yield from self._token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        log.debug("%s %s -> 401: fetching a fresh token", request.method, request.url.path)
+        self._forget(token)
+        token = yield from self._token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        yield request
 
-    Applies per call (one list, one create, one delete, one token fetch). The wait
-    before attempt n+1 is min(wait_max_s, wait_initial_s * 2**(n-1) + jitter), or the
-    server's Retry-After on a 429, capped at retry_after_cap_s and at the deadline.
-    """
+    def _token(self) -> Generator[httpx.Request, httpx.Response, str]:
+        cache = self._cache
+        with cache.lock:
+            if cache.token is not None and self.clock() < cache.renew_at:
+                return cache.token
+            # Measured before the fetch, so the token's age is never underestimated.
+            started = self.clock()
+            response = yield self._token_request()
+            token, lifetime = self._read_token(response)
+            cache.token = token
+            cache.renew_at = started + lifetime - renewal_margin(lifetime)
+            cache.issued.append(token)
+            cache.fetches += 1
+            return token
 
-    attempts: int = 12  # 0.3 of requests failing still leaves ~1e-6 of calls failing
-    deadline_s: float = 90.0
-    wait_initial_s: float = 0.1
-    wait_max_s: float = 5.0
-    wait_jitter_s: float = 0.5
-    retry_after_cap_s: float = 30.0
-    # An API that cannot be reached at all (connection refused, DNS) is most often a
-    # wrong URL or a server that is down: stop after this long, not the full deadline.
-    unreachable_deadline_s: float = 10.0
+    def _forget(self, token: str) -> None:
+        """Forget ``token`` after the API refused it, unless another thread already renewed it."""
+        with self._cache.lock:
+            if self._cache.token == token:
+                self._cache.token = None
 
+    def _token_request(self) -> httpx.Request:
+        form = {
+            "grant_type": "client_credentials",
+            "scope": self.scope,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
+        headers = {"Accept": "application/json", "User-Agent": f"reconciler/{__version__}"}
+        return httpx.Request("POST", self.token_url, data=form, headers=headers)
 
-@dataclass(frozen=True, slots=True)
-class ApiSettings:
-    """Everything needed to talk to one NX1 API; its repr never shows a secret."""
-
-    base_url: str
-    credential: Credential
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    retry: RetryPolicy = RetryPolicy()
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1, where plain http is allowed."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(url: str, what: str) -> str:
-    """Validate an http(s) URL; returns it without a trailing slash."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"{what} is not a valid URL: {exc}") from None
-    del port  # parsed only so that a bad port is refused here
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{what} must be an http(s) URL with a host, got {_shown(url)!r}")
-    if parts.username is not None or parts.password is not None:
-        raise ConfigError(f"{what} must not carry a user name or password")
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{what} must not carry a query or fragment")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(
-            f"{what} uses plain http:// to {parts.hostname}, which is refused except for "
-            "loopback hosts; use https://"
+    def _read_token(self, response: httpx.Response) -> tuple[str, float]:
+        method, path, status = "POST", response.request.url.path, response.status_code
+        response.read()  # within the caps and deadline of the client sending it
+        log.debug("%s %s -> %d", method, path, status)
+        scrub = Scrubber(self.secrets)
+        if status in (400, 401, 403):
+            detail = server_detail(response, scrub)
+            raise AuthError(
+                f"the token endpoint refused the client credentials ({status}"
+                f"{': ' + detail if detail else ''}); check NX1_CLIENT_ID and NX1_CLIENT_SECRET",
+                method=method,
+                path=path,
+                status=status,
+            )
+        raise_for_status(
+            response, method, path, who="the token endpoint", hint=refused_hint(self), scrub=scrub
         )
-    return url.rstrip("/")
+        try:
+            return parse_token_answer(json_body(response, method, path))
+        except ValueError as exc:
+            raise AuthError(str(exc), method=method, path=path, status=status) from None
 
 
-def _shown(url: str) -> str:
-    # A malformed URL may still hold a password; never echo more than a short prefix.
-    return url if "@" not in url else "<url with credentials>"
+@dataclass(frozen=True, slots=True)
+class CredentialKind:
+    """One way to give a credential: a row of ``CREDENTIALS``."""
+
+    name: str  # in messages: "incomplete client credentials: ..."
+    variables: tuple[str, ...]  # every one must be set; their values, in order, build it
+    secret: frozenset[str]  # the variables whose values are secret
+    hint: str  # what to check when the API refuses it (401)
+    credential: Callable[..., Credential]  # the Credential subclass
+    urls: frozenset[str] = frozenset()  # variables holding a URL, checked like NX1_HOST
 
 
-def _env(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None
+CREDENTIALS: tuple[CredentialKind, ...] = (
+    CredentialKind(
+        "bearer token",
+        ("NX1_TOKEN",),
+        frozenset({"NX1_TOKEN"}),
+        "check NX1_TOKEN (it may have expired)",
+        TokenCredential,
+    ),
+    CredentialKind(
+        "client credentials",
+        ("NX1_CLIENT_ID", "NX1_CLIENT_SECRET", "NX1_TOKEN_URL"),
+        frozenset({"NX1_CLIENT_SECRET"}),
+        "check NX1_CLIENT_ID, NX1_CLIENT_SECRET and the client's roles",
+        ClientCredentials,
+        urls=frozenset({"NX1_TOKEN_URL"}),
+    ),
+    CredentialKind(
+        "pre-shared key",
+        ("NX1_API_KEY",),
+        frozenset({"NX1_API_KEY"}),
+        "check NX1_API_KEY",
+        PskCredential,
+    ),
+)
+CREDENTIAL_VARIABLES: tuple[str, ...] = tuple(
+    dict.fromkeys(name for kind in CREDENTIALS for name in kind.variables)
+)
 
 
-def _secret(value: str, name: str) -> str:
-    # A newline in a header value would be refused by httpx with the value in the message.
+def credential_kind(credential: Credential) -> CredentialKind | None:
+    """The row of ``CREDENTIALS`` that ``credential`` belongs to."""
+    return next((kind for kind in CREDENTIALS if kind.credential is type(credential)), None)
+
+
+def refused_hint(credential: Credential) -> str:
+    """What to check when the API refuses ``credential``: names variables, never values."""
+    kind = credential_kind(credential)
+    return kind.hint if kind is not None else "check the credentials"
+
+
+def credential_from_env(env: Mapping[str, str]) -> Credential:
+    """The credential the environment gives, by the precedence of ``CREDENTIALS``.
+
+    A kind given in part (some of its variables set) is an error even when another kind
+    is complete: a half-configured credential is a mistake worth a clear line.
+    """
+    given = {kind: {name: env_value(env, name) for name in kind.variables} for kind in CREDENTIALS}
+    for kind, values in given.items():
+        present = [name for name, value in values.items() if value is not None]
+        if present and len(present) < len(values):
+            missing = [name for name in values if name not in present]
+            raise ConfigError(
+                f"incomplete {kind.name}: {' and '.join(present)} set but "
+                f"{' and '.join(missing)} not; set all {len(values)} or none"
+            )
+    for kind, values in given.items():
+        if all(value is not None for value in values.values()):
+            return kind.credential(
+                *(_checked(kind, name, value or "") for name, value in values.items())
+            )
+    ways = ", or ".join(_listed(kind.variables) for kind in CREDENTIALS)
+    raise ConfigError(f"no API credential: set {ways}")
+
+
+def has_credentials(env: Mapping[str, str]) -> bool:
+    """Whether the environment holds every variable of at least one kind of credential.
+
+    A client id and secret without a token URL is no credential. A complete kind next
+    to a half-given one is True here; ``credential_from_env`` then reports the half.
+    """
+    return any(
+        all(env_value(env, name) is not None for name in kind.variables) for kind in CREDENTIALS
+    )
+
+
+def credential_secrets(env: Mapping[str, str]) -> list[str]:
+    """Every secret credential value set in the environment, of any kind, for scrubbing.
+
+    Identifiers (the client id, the token URL) are not secret and not listed.
+    """
+    values = (
+        env_value(env, name)
+        for kind in CREDENTIALS
+        for name in kind.variables
+        if name in kind.secret
+    )
+    return list(dict.fromkeys(value for value in values if value is not None))
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _checked(kind: CredentialKind, name: str, value: str) -> str:
+    if name in kind.urls:
+        return check_url(value, name)
+    # Sent in a header or a form: a newline would be refused by httpx with the value in
+    # the message. Surrogate-escaped bytes of a non-UTF-8 environment are not ASCII.
     if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
         raise ConfigError(f"{name} contains whitespace, control or non-ASCII characters")
     return value
-
-
-def _credential(env: Mapping[str, str]) -> Credential:
-    client = {n: _env(env, n) for n in ("NX1_CLIENT_ID", "NX1_CLIENT_SECRET", "NX1_TOKEN_URL")}
-    given = [n for n, v in client.items() if v is not None]
-    if given and len(given) < len(client):
-        missing = [n for n in client if n not in given]
-        raise ConfigError(
-            f"incomplete client credentials: {' and '.join(given)} set but "
-            f"{' and '.join(missing)} not; set all three or none"
-        )
-    token = _env(env, "NX1_TOKEN")
-    if token is not None:
-        return TokenCredential(_secret(token, "NX1_TOKEN"))
-    if given:
-        client_id = client["NX1_CLIENT_ID"] or ""
-        secret = client["NX1_CLIENT_SECRET"] or ""
-        url = client["NX1_TOKEN_URL"] or ""
-        return ClientCredentials(
-            client_id=_secret(client_id, "NX1_CLIENT_ID"),
-            client_secret=_secret(secret, "NX1_CLIENT_SECRET"),
-            token_url=check_url(url, "NX1_TOKEN_URL"),
-        )
-    psk = _env(env, "NX1_API_KEY")
-    if psk is not None:
-        return PskCredential(_secret(psk, "NX1_API_KEY"))
-    raise ConfigError(
-        "no API credential: set NX1_API_KEY, NX1_TOKEN, or NX1_CLIENT_ID, "
-        "NX1_CLIENT_SECRET and NX1_TOKEN_URL"
-    )
-
-
-def api_settings_from_env(
-    env: Mapping[str, str],
-    api_url: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
-    *,
-    retry: RetryPolicy | None = None,
-) -> ApiSettings:
-    """Build ApiSettings from environment variables; ``api_url`` overrides NX1_HOST."""
-    url = (api_url or "").strip() or _env(env, "NX1_HOST")
-    if url is None:
-        raise ConfigError("no API URL: set NX1_HOST or pass --api-url")
-    what = "--api-url" if (api_url or "").strip() else "NX1_HOST"
-    base_url = check_url(url, what)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise ConfigError(f"the API timeout must be a number of seconds, got {timeout!r}")
-    if not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT_S:
-        raise ConfigError(
-            f"the API timeout must be above 0 and at most {MAX_TIMEOUT_S:g} s, got {timeout!r}"
-        )
-    policy = retry or RetryPolicy()
-    if policy.attempts < 1 or not policy.deadline_s > 0:
-        raise ConfigError("retries need at least 1 attempt and a deadline above 0 s")
-    return ApiSettings(
-        base_url=base_url, credential=_credential(env), timeout_s=float(timeout), retry=policy
-    )
 
 
 def renewal_margin(lifetime_s: float) -> float:
@@ -209,6 +351,8 @@ def parse_token_answer(data: Any) -> tuple[str, float]:
     token = data.get("access_token")
     if not isinstance(token, str) or not token:
         raise ValueError("the token endpoint's answer has no access_token")
+    if not token.isascii() or not token.isprintable() or any(c.isspace() for c in token):
+        raise ValueError("the token endpoint issued a token with characters a header cannot hold")
     kind = data.get("token_type", "Bearer")
     if not isinstance(kind, str) or kind.lower() != "bearer":
         raise ValueError("the token endpoint issued a token that is not a bearer token")
@@ -216,61 +360,3 @@ def parse_token_answer(data: Any) -> tuple[str, float]:
     if isinstance(lifetime, bool) or not isinstance(lifetime, int | float):
         lifetime = DEFAULT_TOKEN_LIFETIME_S
     return token, max(float(lifetime), 0.0)
-
-
-class TokenCache:
-    """One bearer token shared by every thread: fetched lazily, renewed early, fetched once.
-
-    ``fetch`` returns (token, lifetime in seconds). It runs under a lock so that many
-    threads needing a token at the same moment cause one fetch, not many.
-    """
-
-    def __init__(
-        self,
-        fetch: Callable[[], tuple[str, float]],
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._fetch = fetch
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._renew_at = 0.0
-        self.fetches = 0
-
-    def get(self) -> str:
-        """The current token, fetching a new one when none is held or it is about to expire."""
-        with self._lock:
-            if self._token is not None and self._clock() < self._renew_at:
-                return self._token
-            # Measured before the fetch, so the token's age is never underestimated.
-            started = self._clock()
-            token, lifetime = self._fetch()
-            self.fetches += 1
-            self._token = token
-            self._renew_at = started + lifetime - renewal_margin(lifetime)
-            return token
-
-    def invalidate(self, token: str) -> None:
-        """Forget ``token`` after the API refused it, unless another thread already renewed it."""
-        with self._lock:
-            if self._token == token:
-                self._token = None
-
-
-def auth_headers(credential: Credential, tokens: TokenCache | None) -> dict[str, str]:
-    """The header that authenticates one request."""
-    if isinstance(credential, PskCredential):
-        return {"Authorization-PSK": credential.psk}
-    if isinstance(credential, TokenCredential):
-        return {"Authorization": f"Bearer {credential.token}"}
-    assert tokens is not None, "client credentials need a token cache"
-    return {"Authorization": f"Bearer {tokens.get()}"}
-
-
-def refused_hint(credential: Credential) -> str:
-    """What to check when the API refuses our credentials, naming the variable, never its value."""
-    if isinstance(credential, PskCredential):
-        return f"check {credential.source}"
-    if isinstance(credential, TokenCredential):
-        return f"check {credential.source} (it may have expired)"
-    return "check NX1_CLIENT_ID, NX1_CLIENT_SECRET and the client's roles"

@@ -46,7 +46,9 @@ def _str_or_none(obj: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-_DECODE = json.JSONDecoder().raw_decode
+# As deep as a spec file may nest (specs.yamldoc.MAX_DEPTH): what is read here is
+# compared, rendered and saved by code that recurses.
+MAX_DEPTH = 100
 
 
 def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None]:
@@ -54,7 +56,8 @@ def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None
 
     Each text on its own (never joined with others: one job's text must not be able to
     change how another's reads): orjson when it reads the text exactly, else the
-    standard decoder, whose messages say what is wrong.
+    standard decoder, whose messages say what is wrong. Strict JSON only (no NaN, no
+    lone surrogate), nested at most ``MAX_DEPTH`` levels.
     """
     if raw is None:
         return None, None
@@ -63,15 +66,24 @@ def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None
         return None, None
     fast = jsonfast.loads_object(text)
     if fast is not None:
-        return fast, None
+        return _not_too_deep(fast, text)
     try:
-        value, end = _DECODE(text)
+        value, end = jsonfast.raw_decode(text)
     except json.JSONDecodeError as exc:
         return None, f"properties_json is not JSON ({exc.msg})"
+    except ValueError as exc:
+        return None, f"properties_json is not JSON ({exc})"
     if end != len(text):
         return None, "properties_json is not JSON (extra data after the value)"
     if not isinstance(value, dict):
         return None, f"properties_json is a JSON {type(value).__name__}, not an object"
+    return _not_too_deep(value, text)
+
+
+def _not_too_deep(value: dict[str, Any], text: str) -> tuple[dict[str, Any] | None, str | None]:
+    # Counting brackets is quick and never undercounts the depth: walk only past it.
+    if text.count("{") + text.count("[") > MAX_DEPTH and jsonfast.deeper_than(value, MAX_DEPTH):
+        return None, f"properties_json is not JSON we read (nested deeper than {MAX_DEPTH})"
     return value, None
 
 

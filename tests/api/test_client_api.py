@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from tests.api.client_fakes import FAST, FakeApi, make_client, payload, psk_settings
 
 from reconciler import __version__
 from reconciler.api.auth import RetryPolicy
 from reconciler.api.client import NX1Client
 from reconciler.errors import ApiError, AuthError, TransportError
+from tests.api.client_fakes import FAST, FakeApi, make_client, payload, psk_settings
 
 
 def test_list_ignores_soft_deleted_and_unknown_fields() -> None:

@@ -9,6 +9,17 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+
+from reconciler.api.auth import (
+    ApiSettings,
+    ClientCredentials,
+    TokenCredential,
+    parse_token_answer,
+    renewal_margin,
+)
+from reconciler.api.client import NX1Client
+from reconciler.api.throttle import AimdLimiter
+from reconciler.errors import ApiError, AuthError
 from tests.api.client_fakes import (
     BASE_URL,
     CLIENT_ID,
@@ -21,17 +32,6 @@ from tests.api.client_fakes import (
     oauth_settings,
     payload,
 )
-
-from reconciler.api.auth import (
-    ApiSettings,
-    ClientCredentials,
-    TokenCache,
-    TokenCredential,
-    parse_token_answer,
-    renewal_margin,
-)
-from reconciler.api.client import NX1Client
-from reconciler.errors import ApiError, AuthError
 
 
 def test_static_bearer_token() -> None:
@@ -180,52 +180,84 @@ class Clock:
         return self.now
 
 
+class TokenServer:
+    """A token endpoint issuing t0, t1, ... with one lifetime, and an API that accepts
+    only the token named in ``accepted`` (every token when None)."""
+
+    def __init__(self, lifetime: float, delay: float = 0.0) -> None:
+        self.lifetime, self.delay = lifetime, delay
+        self.issued: list[str] = []
+        self.used: list[str] = []
+        self.accepted: str | None = None
+        self.lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == "sso.test":
+            time.sleep(self.delay)
+            with self.lock:
+                token = f"t{len(self.issued)}"
+                self.issued.append(token)
+            return httpx.Response(200, json={"access_token": token, "expires_in": self.lifetime})
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        with self.lock:
+            self.used.append(token)
+        if self.accepted is not None and token != self.accepted:
+            return httpx.Response(401, json={"detail": "Not authenticated"})
+        return httpx.Response(200, json=[])
+
+
+def token_client(server: TokenServer, credential: ClientCredentials, places: int = 4) -> NX1Client:
+    settings = ApiSettings(BASE_URL, credential, retry=FAST)
+    limiter = AimdLimiter(places, initial=places)
+    return NX1Client(settings, limiter=limiter, transport=httpx.MockTransport(server))
+
+
 @pytest.mark.parametrize(("lifetime", "renew_after"), [(600.0, 540.0), (2.0, 1.0)])
-def test_token_cache_renews_before_expiry(lifetime: float, renew_after: float) -> None:
-    clock = Clock()
-    issued = iter(f"t{i}" for i in range(10))
-    cache = TokenCache(lambda: (next(issued), lifetime), clock)
-    assert cache.get() == "t0"
-    clock.now += renew_after - 0.01
-    assert cache.get() == "t0"
-    clock.now += 0.02
-    assert cache.get() == "t1"
-    assert cache.fetches == 2
+def test_tokens_are_renewed_before_expiry(lifetime: float, renew_after: float) -> None:
+    clock, server = Clock(), TokenServer(lifetime)
+    credential = ClientCredentials(CLIENT_ID, CLIENT_SECRET, TOKEN_URL, clock=clock)
+    with token_client(server, credential) as client:
+        client.list_jobs()
+        clock.now += renew_after - 0.01
+        client.list_jobs()
+        clock.now += 0.02
+        client.list_jobs()
+    assert server.used == ["t0", "t0", "t1"]
+    assert credential.fetches == 2
 
 
-def test_token_cache_invalidate_only_the_refused_token() -> None:
-    issued = iter(["t0", "t1", "t2"])
-    cache = TokenCache(lambda: (next(issued), 600.0))
-    assert cache.get() == "t0"
-    cache.invalidate("t0")
-    assert cache.get() == "t1"
-    cache.invalidate("t0")  # a late 401 for the old token must not throw t1 away
-    assert cache.get() == "t1"
+def test_a_late_401_for_an_old_token_keeps_the_new_one() -> None:
+    server = TokenServer(600.0)
+    credential = ClientCredentials(CLIENT_ID, CLIENT_SECRET, TOKEN_URL)
+    with token_client(server, credential) as client:
+        client.list_jobs()  # t0
+        server.accepted = "t1"
+        client.list_jobs()  # t0 refused: t1 fetched and used
+        client.list_jobs()  # t1 still held
+        # Another thread's late 401 for t0 must not throw t1 away.
+        credential._forget("t0")
+        client.list_jobs()
+    assert server.used == ["t0", "t0", "t1", "t1", "t1"]
+    assert server.issued == ["t0", "t1"]
 
 
 def test_token_fetched_once_when_many_threads_need_one() -> None:
-    fetches = []
-
-    def fetch() -> tuple[str, float]:
-        fetches.append(1)
-        time.sleep(0.05)
-        return "t", 600.0
-
-    cache = TokenCache(fetch)
+    server = TokenServer(600.0, delay=0.05)
+    credential = ClientCredentials(CLIENT_ID, CLIENT_SECRET, TOKEN_URL)
     barrier = threading.Barrier(16)
-    results: list[str] = []
+    with token_client(server, credential, places=16) as client:
 
-    def worker() -> None:
-        barrier.wait()
-        results.append(cache.get())
+        def worker() -> None:
+            barrier.wait()
+            client.list_jobs()
 
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results == ["t"] * 16
-    assert len(fetches) == 1
+        threads = [threading.Thread(target=worker) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert server.issued == ["t0"]
+    assert server.used == ["t0"] * 16
 
 
 def test_secrets_never_reach_logs_or_errors(caplog: pytest.LogCaptureFixture) -> None:

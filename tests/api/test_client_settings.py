@@ -66,7 +66,12 @@ def test_precedence_token_then_client_then_psk() -> None:
         ({"NX1_HOST": "https://h?x=1", "NX1_API_KEY": "k"}, None, "query or fragment"),
         ({"NX1_API_KEY": "k"}, "http://aiapi.acme.com", "--api-url uses plain http://"),
         ({"NX1_HOST": "http://10.0.0.1", "NX1_API_KEY": "k"}, None, "refused except for loopback"),
-        ({"NX1_HOST": HOST}, None, "no API credential: set NX1_API_KEY, NX1_TOKEN"),
+        (
+            {"NX1_HOST": HOST},
+            None,
+            "no API credential: set NX1_TOKEN, or NX1_CLIENT_ID, NX1_CLIENT_SECRET and "
+            "NX1_TOKEN_URL, or NX1_API_KEY",
+        ),
         ({"NX1_HOST": HOST, "NX1_CLIENT_ID": "ci"}, None, "incomplete client credentials"),
         ({"NX1_HOST": HOST, "NX1_API_KEY": "a b"}, None, "NX1_API_KEY contains whitespace"),
         ({"NX1_HOST": HOST, "NX1_TOKEN": "t\u00e9"}, None, "NX1_TOKEN contains whitespace"),
@@ -116,6 +121,10 @@ def test_bad_retry_policy() -> None:
         ("10.0.0.1", False),
         ("128.0.0.1", False),
         ("localhost.evil.com", False),
+        ("evil.localhost", False),
+        ("localhost.", False),
+        ("::ffff:127.0.0.1", False),
+        ("0.0.0.0", False),
         ("example.com", False),
     ],
 )

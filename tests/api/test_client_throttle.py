@@ -10,11 +10,11 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.api.client_fakes import FakeApi, make_client, payload, psk_settings
 
 from reconciler.api.auth import RetryPolicy
 from reconciler.api.client import NX1Client
 from reconciler.api.throttle import AimdLimiter, Outcome
+from tests.api.client_fakes import FakeApi, make_client, payload, psk_settings
 
 
 def finish(limiter: AimdLimiter, outcome: Outcome, count: int = 1) -> None:

@@ -1,4 +1,5 @@
-"""jsonfast reads JSON exactly as the standard library does, only faster."""
+"""jsonfast reads strict JSON as the standard library does, only faster; what is not
+JSON by RFC 8259 (NaN, Infinity, lone surrogates, overflowing numbers) is refused."""
 
 from __future__ import annotations
 
@@ -46,16 +47,35 @@ def test_reads_what_json_reads(value: Any, as_bytes: bool) -> None:
     [
         "12345678901234567890123",  # orjson alone would give a float
         '{"n": 18446744073709551616}',
-        "[NaN, Infinity, -Infinity]",  # orjson alone would refuse
-        '"\\ud800"',
         '{"a": 1, "a": 2}',  # the last one wins, as in json
         " {} ",
-        "1E400",
+        '"\\ud83d\\ude00"',  # a surrogate pair is one character
     ],
 )
 def test_the_corners_agree_with_json(text: str) -> None:
     assert same(jsonfast.loads(text), json.loads(text))
     assert same(jsonfast.loads(text.encode()), json.loads(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[NaN]", "NaN is not JSON"),
+        ('{"a": Infinity}', "Infinity is not JSON"),
+        ("-Infinity", "-Infinity is not JSON"),
+        ("1E400", "too large"),
+        ("[1, 18446744073709551616, 1e999]", "too large"),  # the slow path too
+        ('"\\ud800"', "lone surrogate"),
+        ('{"k\\udc00": 1}', "lone surrogate"),
+        ('[123456789012345678901, "\\ud800"]', "lone surrogate"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "nested too deeply"),
+    ],
+)
+def test_what_is_not_json_is_refused(text: str, words: str) -> None:
+    for data in (text, text.encode("utf-8", "surrogatepass")):
+        with pytest.raises(ValueError, match=words):
+            jsonfast.loads(data)
 
 
 @pytest.mark.parametrize("text", ["{", "", "[1,]", '{"a": 1} x'])
@@ -73,3 +93,13 @@ def test_loads_object_only_says_yes_when_exact() -> None:
     assert jsonfast.loads_object('{"n": 12345678901234567890}') is None
     assert jsonfast.loads_object('{"n": NaN}') is None
     assert jsonfast.loads_object("{") is None
+
+
+def test_deeper_than_counts_container_levels() -> None:
+    assert not jsonfast.deeper_than({"a": [1]}, 2)
+    assert jsonfast.deeper_than({"a": [[1]]}, 2)
+    assert not jsonfast.deeper_than("text", 0)
+    deep: list[object] = []
+    for _ in range(5000):
+        deep = [deep]
+    assert jsonfast.deeper_than(deep, 100)  # no recursion, however deep

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ssl
 
 from reconciler.api.auth import api_settings_from_env
-from reconciler.api.client import _tls_context
+from reconciler.api.session import _tls_context
 
 
 def test_plain_http_skips_the_trust_store_but_fails_closed() -> None:

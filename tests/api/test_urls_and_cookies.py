@@ -14,7 +14,8 @@ from reconciler.api.client import NX1Client
 def test_absolute_urls_are_what_httpx_would_join(host: str, path: str) -> None:
     settings = api_settings_from_env({"NX1_HOST": host, "NX1_API_KEY": "k"})
     with NX1Client(settings) as client:
-        assert client._url(path) == client._http._merge_url(path)
+        session = client._session
+        assert session.url(path) == session.first.http._merge_url(path)
 
 
 def test_cookies_from_the_api_are_not_kept() -> None:
@@ -26,7 +27,7 @@ def test_cookies_from_the_api_are_not_kept() -> None:
     with NX1Client(settings, transport=httpx.MockTransport(answer)) as client:
         assert client.list_jobs() == []
         assert client.list_jobs() == []
-        assert not client._http.cookies
+        assert not client._session.first.http.cookies
 
 
 def test_each_thread_has_its_own_pool_and_close_closes_them_all() -> None:
@@ -43,11 +44,12 @@ def test_each_thread_has_its_own_pool_and_close_closes_them_all() -> None:
 
         def one(_: int) -> None:
             client.list_jobs()
-            seen.add(id(client._thread_http()))
+            seen.add(id(client._session.line()))
 
         list(pool.map(one, range(40)))
         assert 1 <= len(seen) <= 4
-        pools = [client._http, *client._others]
+        pools = [line.http for line in client._session._lines]
+    assert len(pools) == len(seen | {id(client._session.first)})
     assert all(http.is_closed for http in pools)
 
 
