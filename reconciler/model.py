@@ -197,21 +197,6 @@ def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
     return body
 
 
-def read_body(body: Mapping[str, Any]) -> WireJob:
-    """A create body read back through ``FIELDS`` (for the lost-create lookup)."""
-    values: dict[str, Any] = {}
-    owner: str | None = None
-    error: str | None = None
-    for f in FIELDS:
-        value = body.get(f.wire)
-        if f.kind == "json":
-            props, error = parse_properties(value if isinstance(value, str) else None)
-            owner, _ = split_marker(props)
-            value = props
-        values[f.name] = value
-    return WireJob(body.get(IDENTITY), owner=owner, properties_error=error, **values)
-
-
 def split_marker(props: dict[str, Any] | None) -> tuple[str | None, frozenset[FieldPath]]:
     """Take the marker out of parsed properties (in place): the owner, and the paths it
     records as sensitive. A malformed list of paths marks the whole properties."""
@@ -230,27 +215,6 @@ def split_marker(props: dict[str, Any] | None) -> tuple[str | None, frozenset[Fi
             else:
                 paths.add(("properties",))
     return owner, frozenset(paths)
-
-
-def parse_properties(raw: str | None) -> tuple[dict[str, Any] | None, str | None]:
-    """Parse properties_json; returns (mapping or None, error or None).
-
-    Null, "" and whitespace are no properties. Each text is read on its own, never
-    joined with another, so one job's text cannot change how another's reads.
-    """
-    if raw is None:
-        return None, None
-    text = raw.strip()
-    if not text:
-        return None, None
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        return None, f"properties_json is not JSON ({msg})"
-    if not isinstance(value, dict):
-        return None, f"properties_json is a JSON {type(value).__name__}, not an object"
-    return value, None
 
 
 def spec_document(job: Any) -> dict[str, Any]:

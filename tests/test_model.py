@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from reconciler.api.remote import read_body
 from reconciler.model import (
     ALIASES,
     FIELDS,
@@ -13,7 +14,6 @@ from reconciler.model import (
     JobSpec,
     create_body,
     managed_view,
-    read_body,
     same_job,
     spec_document,
 )

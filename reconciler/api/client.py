@@ -14,7 +14,6 @@ registered (``secrets=``, ``add_secrets``) survives in it, whatever the server e
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterable
@@ -26,11 +25,12 @@ import httpx
 
 from reconciler.api.answers import RetryableFailure, Scrubber, escaped, json_body, json_kind
 from reconciler.api.auth import ApiSettings, RetryPolicy, api_settings_from_env, refused_hint
-from reconciler.api.remote import RemoteJob, is_live, parse_properties, remote_job_from_api
+from reconciler.api.remote import RemoteJob, is_live, read_body, remote_job_from_api
 from reconciler.api.session import Session
 from reconciler.api.throttle import AimdLimiter
 from reconciler.api.transport import MAX_LIST_BYTES
 from reconciler.errors import ApiError
+from reconciler.model import same_job
 
 __all__ = ["ApiSettings", "NX1Client", "RetryPolicy", "api_settings_from_env"]
 
@@ -45,18 +45,10 @@ P = ParamSpec("P")
 
 
 def _same_content(job: RemoteJob, payload: dict[str, Any]) -> bool:
-    """Whether a listed job is what ``payload`` would create (owner marker included)."""
-    for key in ("job_type", "source", "destination", "schedule"):
-        # Absent, null and "" are the same; a server may trim what it stores.
-        ours, theirs = payload.get(key), getattr(job, key)
-        if (str(ours).strip() if ours else None) != (theirs.strip() if theirs else None):
-            return False
-    raw = payload.get("properties_json")
-    if raw is not None and not isinstance(raw, str):
-        raw = json.dumps(raw)
-    ours, _ = parse_properties(raw)
-    theirs, _ = parse_properties(job.properties_json)
-    return (ours or None) == (theirs or None)
+    """Whether a listed job is what ``payload`` would create: the one comparison of the
+    model, owner marker included."""
+    wanted = read_body(payload)
+    return wanted.owner == job.owner and same_job(wanted, job)
 
 
 def _scrubbed(

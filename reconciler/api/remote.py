@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.api import jsonfast
-from reconciler.model import FieldPath, split_marker
+from reconciler.model import FIELDS, IDENTITY, FieldPath, WireJob, split_marker
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +129,20 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
 
 
 _STRING_FIELDS = ("job_type", "source", "destination", "schedule", "properties_json")
+
+
+def read_body(body: Mapping[str, Any]) -> WireJob:
+    """A create body read back through ``model.FIELDS``, the way a listed job is read."""
+    values: dict[str, Any] = {}
+    owner: str | None = None
+    error: str | None = None
+    for f in FIELDS:
+        value = body.get(f.wire)
+        if f.kind == "json":
+            value, error = parse_properties(value if isinstance(value, str) else None)
+            owner, _ = split_marker(value)
+        values[f.name] = value
+    return WireJob(body.get(IDENTITY), owner=owner, properties_error=error, **values)
 
 
 def is_live(obj: Mapping[str, Any]) -> bool:

@@ -29,8 +29,23 @@ EXIT_INTERRUPTED = 130
 
 def fail(message: str) -> NoReturn:
     """One error line and exit 1, for problems found in the CLI layer itself."""
-    click.echo(f"error: {message}", err=True)
+    say(f"error: {message}")
     sys.exit(EXIT_ERROR)
+
+
+def say(line: str) -> None:
+    """One line on stderr, as every message leaves: no credential value in it (whatever
+    a server or a spec echoed), escaped so it stays one line and no workflow command."""
+    import os
+
+    from reconciler.api.answers import Scrubber
+    from reconciler.api.auth import credential_secrets
+    from reconciler.render.escape import for_text, no_workflow_commands
+    from reconciler.sensitive import KEY_ENV
+
+    secrets = [*credential_secrets(os.environ), os.environ.get(KEY_ENV, "")]
+    masked = Scrubber(lambda: secrets).mask(line)
+    click.echo(no_workflow_commands(for_text(masked)), err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -57,28 +72,25 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.UsageError as exc:
         # One line, like every other bad input; click's own form takes three.
         where = exc.ctx.command_path if exc.ctx is not None else "reconcile"
-        click.echo(f"error: {exc.format_message()} (see '{where} --help')", err=True)
+        say(f"error: {exc.format_message()} (see '{where} --help')")
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        say(f"error: {exc.format_message()}")
         sys.exit(EXIT_ERROR)
     except (KeyboardInterrupt, click.Abort):
         click.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except SpecError as exc:
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
+            say(str(problem))
         sys.exit(EXIT_ERROR)
     except ReconcilerError as exc:
-        click.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}")
         sys.exit(EXIT_ERROR)
     except Exception as exc:
         if show_traceback:
             raise
-        click.echo(
-            f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback for details)",
-            err=True,
-        )
+        say(f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback for details)")
         sys.exit(EXIT_ERROR)
     sys.exit(result if isinstance(result, int) else EXIT_OK)
 

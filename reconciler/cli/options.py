@@ -99,13 +99,8 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
         api,
         Sensitivity(settings.sensitive_patterns, key=key),
         settings.parallelism,
-        plan_key(key, _credential_values(os.environ)),
+        plan_key(key, list(api.credential.secrets())),
     )
-
-
-def _credential_values(env: Mapping[str, str]) -> list[str]:
-    names = ("NX1_API_KEY", "NX1_TOKEN", "NX1_CLIENT_ID", "NX1_CLIENT_SECRET")
-    return [env.get(name, "").strip() for name in names]
 
 
 def fingerprint_key(env: Mapping[str, str]) -> bytes | None:

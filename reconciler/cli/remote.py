@@ -14,6 +14,7 @@ from reconciler.cli import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     cli,
+    say,
 )
 from reconciler.cli.options import (
     paths_arg,
@@ -180,9 +181,7 @@ def _conflicts_left(names: list[str]) -> int:
     if not names:
         return EXIT_OK
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    click.echo(
-        f"error: {len(names)} job(s) in conflict were left alone: {shown} (see the plan)", err=True
-    )
+    say(f"error: {len(names)} job(s) in conflict were left alone: {shown} (see the plan)")
     return EXIT_ERROR
 
 
@@ -268,7 +267,7 @@ def import_(
         sensitivity=Sensitivity(run.sensitive_patterns),
     )
     for line in result.skipped:
-        click.echo(f"warning: {line}", err=True)
+        say(f"warning: {line}")
     written = write_import(result, Path(out_dir), force)
     specs = sum(1 for path in written if path.suffix == ".yaml")
     click.echo(f"Imported {result.jobs} job(s) into {specs} file(s) under {out_dir}/.")
