@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from http.cookiejar import CookieJar
 from typing import Any
 
 import httpx
@@ -127,6 +127,18 @@ class _Bounded(httpx.SyncByteStream):
         self._inner.close()
 
 
+class _NoCookies(CookieJar):
+    """A cookie jar that keeps nothing: the API authenticates by header, and a load
+    balancer's cookie must not follow us around. Refusing here, not in a policy, also
+    skips the jar's parsing of every answer's headers."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def set_cookie(self, cookie: Any) -> None:
+        return None
+
+
 class Line:
     """One thread's httpx client and what bounds its current attempt.
 
@@ -141,8 +153,7 @@ class Line:
         headers = {**client_options.pop("headers", {}), "Accept-Encoding": ENCODING}
         self.http = httpx.Client(
             headers=headers,
-            # The API authenticates by header: a jar that accepts no cookie keeps none.
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            cookies=_NoCookies(),
             event_hooks={"request": [self._on_request], "response": [self._on_response]},
             **client_options,
         )

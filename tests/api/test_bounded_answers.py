@@ -40,7 +40,7 @@ def test_a_slow_stream_is_cut_at_the_deadline() -> None:
     with client(handler, timeout=0.5) as api, pytest.raises(TransportError) as info:
         started = time.monotonic()
         api.list_jobs()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.5  # the stream alone takes 10 s
     assert "timeout: no complete answer within 0.5 s" in str(info.value)
 
 

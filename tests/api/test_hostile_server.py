@@ -71,7 +71,7 @@ def test_a_trickle_ends_at_the_timeout(headers_too: bool) -> None:
     assert str(info.value).startswith(
         "GET /api/jobs: timeout: no complete answer within 1 s; gave up after 1 attempt(s)"
     )
-    assert 0.9 < took < 1.6
+    assert 0.9 < took < 2.5  # the trickle alone would take 20 s
 
 
 def test_each_retry_of_a_trickle_ends_at_the_timeout() -> None:
@@ -83,7 +83,7 @@ def test_each_retry_of_a_trickle_ends_at_the_timeout() -> None:
             client.list_jobs()
         took = time.monotonic() - started
         assert len(server.requests) == 3
-    assert 1.4 < took < 2.5
+    assert 1.4 < took < 3.5
 
 
 def test_a_trickled_create_is_looked_up_before_it_is_sent_again() -> None:
@@ -105,7 +105,7 @@ def test_the_run_deadline_bounds_every_call() -> None:
             started = time.monotonic()
             with pytest.raises(TransportError, match=r"timeout: no complete answer within 0\.8 s"):
                 client.list_jobs()
-            assert time.monotonic() - started < 1.5
+            assert time.monotonic() - started < 2.5
             with pytest.raises(TransportError) as info:
                 client.list_jobs()
     assert str(info.value) == "GET /api/jobs: the run's deadline of 0.8 s has passed"
@@ -142,7 +142,7 @@ def test_a_trickle_over_tls_ends_at_the_timeout(
         started = time.monotonic()
         with pytest.raises(TransportError, match="timeout: no complete answer within 1 s"):
             client.list_jobs()
-        assert time.monotonic() - started < 1.6
+        assert time.monotonic() - started < 2.5
     with HostileServer(answer(200, JOB), tls=context) as server, client_for(server.url) as client:
         assert [job.job_name for job in client.list_jobs()] == ["a"]
 
