@@ -103,3 +103,10 @@ def test_deeper_than_counts_container_levels() -> None:
     for _ in range(5000):
         deep = [deep]
     assert jsonfast.deeper_than(deep, 100)  # no recursion, however deep
+
+
+def test_properties_from_the_api_nest_as_deep_as_a_spec_may() -> None:
+    from reconciler.api.remote import MAX_DEPTH
+    from reconciler.specs.yamldoc import MAX_DEPTH as SPEC_DEPTH
+
+    assert MAX_DEPTH == SPEC_DEPTH
