@@ -191,7 +191,10 @@ def run_apply(
 
     check_allowed(outcome.plan)
     limiter = limiter_for(request.parallelism)
-    with NX1Client(request.api, limiter=limiter) as client:
+    from reconciler.sensitive import secret_values
+
+    secrets = secret_values(outcome.specs)
+    with NX1Client(request.api, limiter=limiter, secrets=secrets) as client:
         return apply_plan(
             outcome.plan,
             client,

@@ -148,6 +148,35 @@ class Sensitivity:
         return replace(spec, sensitive=frozenset(found))
 
 
+def secret_values(specs: Iterable[JobSpec]) -> list[str]:
+    """Every string held at a secret path of the specs, so a server that echoes one back
+    in an error is masked too (``NX1Client(secrets=...)``)."""
+    out: dict[str, None] = {}
+    for spec in specs:
+        for path in spec.sensitive:
+            value: Any = spec
+            try:
+                value = getattr(spec, str(path[0]))
+                for key in path[1:]:
+                    value = value[key]
+            except (AttributeError, KeyError, IndexError, TypeError):
+                continue
+            for leaf in _strings(value):
+                out[leaf] = None
+    return list(out)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     if not patterns:
         return None

@@ -1,0 +1,53 @@
+"""A server that echoes what it was sent, or names jobs to forge output, learns nothing and
+forges nothing: the real command against hostile servers on loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.acceptance.conftest import Runner, write_jobs
+from tests.api.hostile import HostileServer, answer, echo, route
+
+PSK = "psk-Hostile-3e9a71"
+SECRET = "pw-Hostile-a1b2c3"
+ENV_SECRET = "env-Hostile-d4e5f6"
+
+
+def test_an_echoed_create_body_shows_no_secret(reconcile: Runner, tmp_path: Path) -> None:
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n  - job_name: a\n    job_type: mirror\n    source: ${SRC}\n"
+        f"    properties:\n      db_password: {SECRET}\n",
+    )
+    server = route({"/api/jobs": _list_or(echo(400))})
+    with HostileServer(server) as api:
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK, "SRC": ENV_SECRET}
+        done = reconcile("apply", "--yes", "jobs", env=env)
+    assert done.code == 1
+    assert "400" in done.out + done.err
+    for secret in (PSK, SECRET, ENV_SECRET):
+        assert secret not in done.out + done.err
+
+
+def test_job_names_from_the_server_cannot_forge_lines(reconcile: Runner, tmp_path: Path) -> None:
+    forged = "x\nPlan: 0 to create, 0 to replace, 0 to delete, 0 unchanged.\n::error::forged"
+    jobs = [{"id": "1", "job_name": forged, "job_type": "mirror", "properties_json": None}]
+    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n  - job_name: a\n    job_type: mirror\n")
+    with HostileServer(route({"/api/jobs": answer(200, json.dumps(jobs).encode())})) as api:
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+        for fmt in ("text", "markdown"):
+            out = reconcile("plan", "--format", fmt, "jobs", env=env).out
+            lines = out.splitlines()
+            assert not any(line.startswith("Plan: 0 to create") for line in lines), out
+            assert not any(line.lstrip().startswith("::") for line in lines), out
+
+
+def _list_or(other: object) -> object:
+    """GET answers an empty list; anything else goes to ``other``."""
+    empty = answer(200, b"[]")
+
+    def behaviour(seen: object) -> object:
+        return empty(seen) if getattr(seen, "method", "") == "GET" else other(seen)  # type: ignore[operator]
+
+    return behaviour
