@@ -1,8 +1,16 @@
-"""Find spec files and read their bytes: the first step of loading, before any YAML."""
+"""Find spec files and read their bytes: the first step of loading, before any YAML.
+
+Whoever opens a pull request chooses what the spec directories hold, and prune deletes
+the jobs of every spec that is not found, so nothing is skipped silently: a directory
+that cannot be read is a problem, a symlinked directory is followed (a cycle is a
+problem), and a FIFO, device or socket named ``*.yaml``, or a link to one, is refused
+by its type without being opened. A file over ``MAX_FILE_BYTES`` is refused unread.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +19,7 @@ from reconciler.errors import Problem
 DEFAULT_PATH = "jobs"
 SUFFIXES = (".yaml", ".yml")
 _BOM = b"\xef\xbb\xbf"
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def discover(paths: Sequence[str | Path]) -> tuple[list[str], list[Problem]]:
@@ -25,13 +34,13 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[str], list[Problem]]:
     for given in paths or [DEFAULT_PATH]:
         name = str(given)
         if Path(name).is_dir():
-            inside = _walk(name)
-            if not inside:
+            inside = _walk(name, problems)
+            if not inside and not any(p.file.startswith(name) for p in problems):
                 problems.append(
                     Problem(name, 1, 1, "", "no *.yaml or *.yml files in this directory")
                 )
             found.extend(inside)
-        elif Path(name).exists():
+        elif os.path.lexists(name):
             found.append(name)
         else:
             hint = " (give a PATH, or create ./jobs)" if not paths else ""
@@ -46,21 +55,69 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[str], list[Problem]]:
     return unique, problems
 
 
-def _walk(top: str) -> list[str]:
+def _walk(top: str, problems: list[Problem]) -> list[str]:
     out: list[str] = []
-    for root, dirs, names in os.walk(top):
+    visited: set[tuple[int, int]] = set()
+
+    def refused(exc: OSError) -> None:
+        where = exc.filename if isinstance(exc.filename, str) else top
+        problems.append(
+            Problem(where, 1, 1, "", f"cannot read this directory: {exc.strerror or exc}")
+        )
+
+    for root, dirs, names in os.walk(top, onerror=refused, followlinks=True):
+        try:
+            info = Path(root).stat()
+        except OSError as exc:
+            refused(exc)
+            dirs[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in visited:
+            problems.append(
+                Problem(root, 1, 1, "", "a symlink loop: this directory is already searched")
+            )
+            dirs[:] = []
+            continue
+        visited.add((info.st_dev, info.st_ino))
         # Sorting in place also fixes the order os.walk descends in.
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         out.extend(str(Path(root, n)) for n in sorted(names) if n.endswith(SUFFIXES))
     return sorted(out, key=lambda p: Path(p).parts)
 
 
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "cannot read: a directory",
+}
+
+
 def read_bytes(name: str) -> tuple[bytes | None, Problem | None]:
-    """The file's bytes once they are known to be UTF-8 (a BOM is fine), or a problem."""
+    """The file's bytes once they are known to be UTF-8 (a BOM is fine), or a problem.
+
+    Only a regular file (or a link to one) of at most ``MAX_FILE_BYTES`` is opened, and
+    never more than that is read, even if it grows meanwhile.
+    """
     try:
-        data = Path(name).read_bytes()
+        info = Path(name).stat()
+        if not stat.S_ISREG(info.st_mode):
+            what = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+            return None, Problem(name, 1, 1, "", f"{what}, not a spec file: refused unread")
+        if info.st_size > MAX_FILE_BYTES:
+            return None, Problem(
+                name, 1, 1, "", f"larger than {MAX_FILE_BYTES // 2**20} MiB: refused unread"
+            )
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the stat
+                return None, Problem(name, 1, 1, "", "not a regular file, not a spec file: refused")
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return None, Problem(name, 1, 1, "", f"cannot read: {exc.strerror or exc}")
+    if len(data) > MAX_FILE_BYTES:
+        return None, Problem(name, 1, 1, "", f"larger than {MAX_FILE_BYTES // 2**20} MiB: refused")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -8,7 +8,7 @@ import math
 import unicodedata
 from typing import Any
 
-from reconciler.model import OWNER_KEY
+from reconciler.model import FIELDS, MARKER_KEYS, NAME_MAX_CHARS
 from reconciler.specs import cron
 from reconciler.specs.hints import kind, quote_hint
 from reconciler.specs.yamlread import Document, Mark, Path
@@ -19,17 +19,27 @@ Found = list[tuple[Mark, Path, str]]
 def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> None:
     """Append the problems of one job (a mapping) to ``out``."""
     name = job.get("job_name")
+    name_at = (*path, "job_name")
     if type(name) is str and name:
         problem = name_problem(name)
+        if problem is None and name_at in doc.sensitive:
+            problem = "job_name cannot come from the environment: a name is shown in every plan"
         if problem:
-            out.append((doc.mark_at((*path, "job_name")), (*path, "job_name"), problem))
+            out.append((doc.mark_at(name_at), name_at, problem))
+    for f in FIELDS:
+        value = job.get(f.name)
+        if f.kind == "text" and type(value) is str:
+            problem = _wire_problem(f.name, value, f.max_chars)
+            if problem:
+                out.append((doc.mark_at((*path, f.name)), (*path, f.name), problem))
     schedule = job.get("schedule")
-    if type(schedule) is str:
+    unknown = doc.placeholders | doc.bad  # no value to check: an unset variable
+    if type(schedule) is str and (*path, "schedule") not in unknown:
         problem = cron.check(schedule)
         if problem:
             out.append((doc.mark_at((*path, "schedule")), (*path, "schedule"), problem))
     text = job.get("properties_json")
-    if type(text) is str:
+    if type(text) is str and (*path, "properties_json") not in unknown:
         problem = properties_json_problem(text)
         if problem:
             where = (*path, "properties_json")
@@ -37,15 +47,51 @@ def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> Non
     props = job.get("properties")
     if type(props) is dict:
         _json_safe(props, (*path, "properties"), doc, out)
-        if OWNER_KEY in props:
-            where = (*path, "properties", OWNER_KEY)
-            out.append((doc.mark_at(where), where, RESERVED))
+        for key in MARKER_KEYS:
+            if key in props:
+                where = (*path, "properties", key)
+                out.append((doc.mark_at(where), where, f"{key!r} {RESERVED}"))
+        size = _json_size(props)
+        if size is None:
+            where = (*path, "properties")
+            out.append((doc.mark_at(where), where, "holds text that is not valid Unicode"))
+        elif size > _PROPERTIES_MAX:
+            where = (*path, "properties")
+            message = f"is {size} characters as JSON; the API takes at most {_PROPERTIES_MAX}"
+            out.append((doc.mark_at(where), where, message))
 
 
-RESERVED = f"{OWNER_KEY!r} is reserved: reconciler records the job's owner there"
+RESERVED = "is reserved: reconciler records the job's owner and its secret paths there"
+_PROPERTIES_MAX = next(f.max_chars for f in FIELDS if f.kind == "json")
+
+
+def _wire_problem(field: str, value: str, limit: int) -> str | None:
+    """What the API would refuse in a one-line text field, before apply deletes anything."""
+    if len(value) > limit:
+        return f"{field} is {len(value)} characters long; the API takes at most {limit}"
+    if not value.isprintable():
+        for index, char in enumerate(value):
+            if unicodedata.category(char) in ("Cc", "Cs"):
+                return f"{field} contains the character U+{ord(char):04X} at index {index}, which the API refuses"
+    return None
+
+
+def _json_size(props: dict[Any, Any]) -> int | None:
+    """Characters of the properties as the wire holds them; None for lone surrogates."""
+    try:
+        text = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+    except (ValueError, TypeError, RecursionError):
+        return 0  # a value that is not JSON: reported on its own
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return len(text)
 
 
 def name_problem(name: str) -> str | None:
+    if len(name) > NAME_MAX_CHARS:
+        return f"job_name is {len(name)} characters long; the API takes at most {NAME_MAX_CHARS}"
     if name != name.strip():
         return "job_name has leading or trailing whitespace"
     if name.isprintable():  # the common case, decided in C
@@ -63,8 +109,11 @@ def properties_json_problem(text: str) -> str | None:
         return f"properties_json is not valid JSON: {exc}"
     if not isinstance(parsed, dict):
         return f"properties_json must hold a JSON object, got {kind(parsed)}"
-    if OWNER_KEY in parsed:
-        return RESERVED
+    for key in MARKER_KEYS:
+        if key in parsed:
+            return f"{key!r} {RESERVED}"
+    if len(text) > _PROPERTIES_MAX:
+        return f"properties_json is {len(text)} characters long; the API takes at most {_PROPERTIES_MAX}"
     return None
 
 

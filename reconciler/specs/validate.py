@@ -21,6 +21,7 @@ from reconciler.errors import Problem, SpecError
 from reconciler.model import JobSpec
 from reconciler.specs.build import FileReport, check_data
 from reconciler.specs.discover import discover, read_bytes
+from reconciler.specs.interpolate import SpecEnv
 from reconciler.specs.parallel import share
 
 # Below this much YAML one process is faster than starting workers.
@@ -68,14 +69,17 @@ def check_paths(
     *,
     build: bool = False,
     workers: int | None = None,
+    placeholders: bool = False,
 ) -> Report:
     """Validate every file under ``paths``; with ``build`` also return the JobSpecs.
 
-    ``env`` defaults to ``os.environ``. Without ``build``, files are shared out over
+    ``env`` defaults to ``os.environ``; with ``placeholders`` an unset ``${VAR}`` is no
+    problem (an offline validate; see ``specs.interpolate``). Without ``build``, files are shared out over
     ``workers`` processes (default: one per usable core, when there is enough YAML).
     """
     names, problems = discover(paths)
-    environ = dict(os.environ if env is None else env)
+    # Read once: which values are credentials is decided over the whole environment.
+    environ = SpecEnv(dict(os.environ if env is None else env), placeholders=placeholders)
     children = 0 if build else _children(names, workers)
     done = share(lambda i: check_file(names[i], environ, build), len(names), children)
     reports = _precise_where_names_repeat([done[i] for i in range(len(names))], environ, build)

@@ -55,6 +55,8 @@ class Document:
     sensitive: set[Path] = field(default_factory=set)  # values that came from the env
     problems: list[tuple[Mark, Path, str]] = field(default_factory=list)
     bad: set[Path] = field(default_factory=set)  # values replaced after a problem
+    # values that hold an unset variable's placeholder (an offline validate)
+    placeholders: set[Path] = field(default_factory=set)
 
     def _parent(self, path: Path) -> tuple[Any, tuple[Any, Any, Any] | None]:
         node = self.value

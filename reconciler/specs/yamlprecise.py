@@ -245,13 +245,15 @@ def _duplicate(doc: Document, path: Path, first: Any, again: Any) -> None:
 
 def _expand(value: str, env: Mapping[str, str], doc: Document, mark: Any, path: Path) -> str:
     try:
-        result, from_env = interpolate(value, env)
+        result, from_env, placeholder = interpolate(value, env)
     except InterpolationError as exc:
         doc.problems.append((to_mark(mark), path, str(exc)))
         doc.bad.add(path)
         return value
     if from_env:
         doc.sensitive.add(path)
+    if placeholder:
+        doc.placeholders.add(path)
     return result
 
 

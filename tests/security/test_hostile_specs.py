@@ -1,0 +1,144 @@
+"""Specs written by a hostile pull request author: they cannot read the tool's
+credentials, hide files from prune, hang or exhaust validate, or pass what the API refuses."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reconciler.specs.validate import check_paths
+from tests.acceptance.conftest import Runner, write_jobs
+
+PSK = "psk-Specs-77e1c2"
+
+
+def _problems(path: Path, env: dict[str, str] | None = None, **kw: bool) -> list[str]:
+    return [str(p) for p in check_paths([str(path)], env or {}, **kw).problems]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("job_name", "leak-${NX1_API_KEY}"),
+        ("source", "s3://b/${NX1_API_KEY}/"),
+        ("destination", "${NX1_CLIENT_SECRET}"),
+        ("source", "${RECONCILER_FINGERPRINT_KEY}"),
+        ("source", "${COPY_OF_KEY}"),
+    ],
+)
+def test_credentials_cannot_be_interpolated(tmp_path: Path, field: str, value: str) -> None:
+    spec = tmp_path / "a.yaml"
+    other = "job_name: a\n    " if field != "job_name" else ""
+    spec.write_text(f"jobs:\n  - {other}{field}: {value}\n    job_type: mirror\n")
+    env = {
+        "NX1_API_KEY": PSK,
+        "NX1_CLIENT_SECRET": PSK + "-cs",
+        "RECONCILER_FINGERPRINT_KEY": PSK + "-fk",
+        "COPY_OF_KEY": PSK,
+    }
+    for placeholders in (False, True):
+        problems = _problems(spec, env, placeholders=placeholders)
+        assert problems and "cannot be used in a spec" in problems[0]
+        assert all(PSK not in p for p in problems)
+
+
+def test_plan_refuses_a_credential_in_a_spec_at_its_line(api: Runner, tmp_path: Path) -> None:
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n  - job_name: leak-${NX1_API_KEY}\n    job_type: mirror\n",
+    )
+    done = api("plan", "--format", "markdown")
+    assert done.code == 1
+    assert "a.yaml:2:15: $.jobs[0].job_name:" in done.err
+
+
+def test_a_name_cannot_come_from_the_environment(tmp_path: Path) -> None:
+    spec = tmp_path / "a.yaml"
+    spec.write_text("jobs:\n  - job_name: ${NAME}\n    job_type: mirror\n")
+    problems = _problems(spec, {"NAME": "secret-name"})
+    assert problems == [
+        f"{spec}:2:15: $.jobs[0].job_name: job_name cannot come from the environment: a name is shown in every plan"
+    ]
+
+
+def test_validate_offline_takes_unset_variables_as_placeholders(tmp_path: Path) -> None:
+    spec = tmp_path / "a.yaml"
+    spec.write_text(
+        "jobs:\n  - job_name: a\n    job_type: mirror\n    schedule: ${CRON}\n"
+        "    properties_json: ${PROPS}\n    source: s3://${BUCKET}/\n"
+    )
+    assert _problems(spec, {}, placeholders=True) == []
+    strict = _problems(spec, {})
+    assert len(strict) == 3 and all("is not set" in p for p in strict)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('source: "s3://b/\\0x"', "U+0000"),
+        ('destination: "a\\tb"', "U+0009"),
+        ('schedule: "0 2 * * *\\u0085"', "U+0085"),
+        ("source: " + "x" * 2049, "at most 2048"),
+        ('properties: {k: "\\ud800"}', "Unicode"),
+        ("properties: {k: " + "y" * 270_000 + "}", "at most 262144"),
+        ("properties_json: '{\"_sensitive\": []}'", "'_sensitive' is reserved"),
+    ],
+)
+def test_what_the_api_refuses_is_refused_by_validate(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    spec = tmp_path / "a.yaml"
+    spec.write_text(f"jobs:\n  - job_name: a\n    job_type: mirror\n    {line}\n")
+    problems = _problems(spec)
+    assert problems and message in problems[0], problems
+
+
+def test_a_long_name_is_refused(tmp_path: Path) -> None:
+    spec = tmp_path / "a.yaml"
+    spec.write_text(f"jobs:\n  - job_name: {'n' * 256}\n    job_type: mirror\n")
+    assert "at most 255" in _problems(spec)[0]
+
+
+def test_special_files_are_refused_unread(tmp_path: Path) -> None:
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    (jobs / "ok.yaml").write_text("jobs:\n  - job_name: a\n    job_type: mirror\n")
+    os.mkfifo(jobs / "x.yaml")
+    (jobs / "zero.yaml").symlink_to("/dev/zero")
+    problems = _problems(jobs)
+    assert any("x.yaml" in p and "a FIFO" in p for p in problems), problems
+    assert any("zero.yaml" in p and "a character device" in p for p in problems), problems
+
+
+def test_symlinked_directories_are_followed_and_loops_are_problems(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "b.yaml").write_text("jobs:\n  - job_name: b\n    job_type: mirror\n")
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    (jobs / "team").symlink_to(real)
+    report = check_paths([str(jobs)], {}, build=True)
+    assert [s.job_name for s in report.specs] == ["b"]
+    (real / "loop").symlink_to(real)
+    assert any("symlink loop" in p for p in _problems(jobs))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")
+def test_an_unreadable_directory_is_a_problem_not_skipped(tmp_path: Path) -> None:
+    hidden = tmp_path / "jobs" / "team"
+    hidden.mkdir(parents=True)
+    (hidden / "a.yaml").write_text("jobs: []\n")
+    hidden.chmod(0)
+    try:
+        assert any("cannot read this directory" in p for p in _problems(tmp_path / "jobs"))
+    finally:
+        hidden.chmod(0o755)
+
+
+def test_a_huge_file_is_refused_unread(tmp_path: Path) -> None:
+    spec = tmp_path / "big.yaml"
+    with spec.open("wb") as handle:
+        handle.truncate(65 * 1024 * 1024)
+    assert "larger than 64 MiB" in _problems(spec)[0]
