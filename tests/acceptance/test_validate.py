@@ -96,13 +96,19 @@ def test_valid_json_is_an_empty_list() -> None:
     assert json.loads(result.stdout) == []
 
 
-def test_environment_variables_fill_in_and_missing_ones_are_placeholders_or_errors(tmp_path: Path) -> None:
+def test_environment_variables_fill_in_and_missing_ones_are_placeholders_or_errors(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "a.yaml").write_text(
         "jobs:\n  - job_name: a\n    job_type: mirror\n    source: s3://${BUCKET}/\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "BUCKET"}
     offline = subprocess.run(
-        [str(RECONCILE), "validate", "a.yaml"], cwd=tmp_path, capture_output=True, env=env, check=False
+        [str(RECONCILE), "validate", "a.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        env=env,
+        check=False,
     )
     assert offline.returncode == 0  # a placeholder: specs validate without their secrets
     missing = subprocess.run(
