@@ -125,16 +125,27 @@ def test_symlinked_directories_are_followed_and_loops_are_problems(tmp_path: Pat
     assert any("symlink loop" in p for p in _problems(jobs))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")
 def test_an_unreadable_directory_is_a_problem_not_skipped(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.emulator.test_emulator_hostile import DROP_FILE_CAPABILITIES
+
     hidden = tmp_path / "jobs" / "team"
     hidden.mkdir(parents=True)
     (hidden / "a.yaml").write_text("jobs: []\n")
+    (tmp_path / "jobs" / "b.yaml").write_text("jobs: []\n")
     hidden.chmod(0)
+    # As root every directory reads: the command runs without the capabilities for that.
+    command = [sys.executable, "-m", "reconciler", "validate", str(tmp_path / "jobs")]
+    if os.geteuid() == 0:
+        command = [sys.executable, "-c", DROP_FILE_CAPABILITIES, *command]
     try:
-        assert any("cannot read this directory" in p for p in _problems(tmp_path / "jobs"))
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
     finally:
         hidden.chmod(0o755)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "cannot read this directory" in done.stderr
 
 
 def test_a_huge_file_is_refused_unread(tmp_path: Path) -> None:
