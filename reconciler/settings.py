@@ -56,7 +56,7 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "reconciler",
         "Owner recorded on the jobs we create [default: reconciler].",
-        "a non-empty string",
+        "a non-empty line of printable text",
         env="RECONCILER_OWNER",
         flag="--owner",
         policy=True,
@@ -178,10 +178,21 @@ def _typed(setting: Setting, value: Any) -> Any:
     if ok and kind is float:
         ok = math.isfinite(value)
     if ok and kind is list:
-        ok = all(isinstance(v, str) and v for v in value)
+        ok = all(isinstance(v, str) and v and _text(v) for v in value)
+    if ok and kind is str:
+        ok = _text(value)
     if not ok or not setting.check(value):
         raise ValueError(f"{setting.name} must be {setting.wanted}")
     return value
+
+
+def _text(value: str) -> bool:
+    """Printable, valid Unicode: what may reach a plan, a comment and the API's JSON."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return value.isprintable()
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,3 +52,11 @@ def test_policy_round_trips_and_refuses_wrong_types() -> None:
         with pytest.raises(ValueError):
             Policy.from_dict(bad)
     assert all(s.help for s in SETTINGS)
+
+
+def test_a_setting_from_a_non_utf8_environment_is_one_error() -> None:
+    bad = b"team-\xff".decode("utf-8", "surrogateescape")
+    with pytest.raises(ConfigError, match="RECONCILER_OWNER"):
+        resolve({}, {"RECONCILER_OWNER": bad}, {})
+    with pytest.raises(ConfigError, match="owner"):
+        resolve({}, {}, {"owner": "a\nb"})
