@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Protocol
 
-from reconciler.api.remote import RemoteJob
 from reconciler.errors import PlanError, ReconcilerError
-from reconciler.model import create_body
+from reconciler.model import RemoteJob, create_body
 from reconciler.plan.diff import Action, Change, Plan
 
 

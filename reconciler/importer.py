@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.api.remote import RemoteJob
 from reconciler.errors import ConfigError
-from reconciler.model import JOB_TYPES, FieldPath, spec_document
+from reconciler.model import JOB_TYPES, FieldPath, RemoteJob, spec_document
 from reconciler.sensitive import Sensitivity
 
 SCHEMA_FILE = "jobs.schema.json"

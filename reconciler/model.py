@@ -155,8 +155,8 @@ def _same_types(a: Any, b: Any) -> bool:
 
 
 def same_job(want: Any, have: Any) -> bool:
-    """The one comparison: whether two jobs (JobSpec, RemoteJob or :class:`WireJob`)
-    agree on every managed field. The plan, the lost-create lookup and saved plans
+    """The one comparison: whether two jobs (JobSpec or RemoteJob) agree on every
+    managed field. The plan, the lost-create lookup and saved plans
     all decide "the same" here."""
     if getattr(have, "properties_error", None) or getattr(want, "properties_error", None):
         return False
@@ -168,21 +168,29 @@ def same_job(want: Any, have: Any) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class WireJob:
-    """A job object as sent to or read from the API, read through ``FIELDS``.
+class RemoteJob:
+    """One live job on the API, reduced to what reconciler reads (``api.remote`` reads it).
 
-    ``properties`` is the parsed ``properties_json`` without the owner marker;
-    ``owner`` the marker's value.
+    ``properties`` is ``properties_json`` parsed, without the owner marker; None when
+    the server holds null, "" or nothing. ``properties_error`` is set when the server
+    holds text that does not parse as a JSON object.
     """
 
-    job_name: str | None
+    id: str
+    job_name: str
     job_type: str | None
     source: str | None
     destination: str | None
     schedule: str | None
     properties: Mapping[str, Any] | None
     owner: str | None
+    properties_json: str | None = None
     properties_error: str | None = None
+    status: str | None = None
+    owner_id: str | None = None
+    created_at: str | None = None
+    # Paths the marker recorded as secret when we wrote the job (sensitive.py).
+    sensitive: frozenset[FieldPath] = frozenset()
 
 
 def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:

@@ -25,9 +25,9 @@ from reconciler.settings import Policy
 
 if TYPE_CHECKING:
     from reconciler.api.client import NX1Client
-    from reconciler.api.remote import RemoteJob
     from reconciler.api.throttle import AimdLimiter
     from reconciler.apply import ActionResult, ApplyResult
+    from reconciler.model import RemoteJob
     from reconciler.plan.saved import SavedPlan
 
 

@@ -25,12 +25,12 @@ import httpx
 
 from reconciler.api.answers import RetryableFailure, Scrubber, escaped, json_body, json_kind
 from reconciler.api.auth import ApiSettings, RetryPolicy, api_settings_from_env, refused_hint
-from reconciler.api.remote import RemoteJob, is_live, read_body, remote_job_from_api
+from reconciler.api.remote import is_live, read_body, remote_job_from_api
 from reconciler.api.session import Session
 from reconciler.api.throttle import AimdLimiter
 from reconciler.api.transport import MAX_LIST_BYTES
 from reconciler.errors import ApiError
-from reconciler.model import same_job
+from reconciler.model import RemoteJob, same_job
 
 __all__ = ["ApiSettings", "NX1Client", "RetryPolicy", "api_settings_from_env"]
 

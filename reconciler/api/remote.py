@@ -4,37 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from reconciler.api import jsonfast
-from reconciler.model import FIELDS, IDENTITY, FieldPath, WireJob, split_marker
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteJob:
-    """One live job on the API, reduced to what reconciler reads.
-
-    ``properties`` is ``properties_json`` parsed, without the owner marker; None when
-    the server holds null, "" or nothing. ``properties_error`` is set when the server
-    holds text that does not parse as a JSON object.
-    """
-
-    id: str
-    job_name: str
-    job_type: str | None
-    source: str | None
-    destination: str | None
-    schedule: str | None
-    properties: Mapping[str, Any] | None
-    owner: str | None
-    properties_json: str | None = None
-    properties_error: str | None = None
-    status: str | None = None
-    owner_id: str | None = None
-    created_at: str | None = None
-    # Paths the marker recorded as secret when we wrote the job (sensitive.py).
-    sensitive: frozenset[FieldPath] = frozenset()
+from reconciler.model import FIELDS, IDENTITY, RemoteJob, split_marker
 
 
 def _str_or_none(obj: Mapping[str, Any], key: str) -> str | None:
@@ -131,7 +104,7 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
 _STRING_FIELDS = ("job_type", "source", "destination", "schedule", "properties_json")
 
 
-def read_body(body: Mapping[str, Any]) -> WireJob:
+def read_body(body: Mapping[str, Any]) -> RemoteJob:
     """A create body read back through ``model.FIELDS``, the way a listed job is read."""
     values: dict[str, Any] = {}
     owner: str | None = None
@@ -142,7 +115,10 @@ def read_body(body: Mapping[str, Any]) -> WireJob:
             value, error = parse_properties(value if isinstance(value, str) else None)
             owner, _ = split_marker(value)
         values[f.name] = value
-    return WireJob(body.get(IDENTITY), owner=owner, properties_error=error, **values)
+    name = body.get(IDENTITY)
+    return RemoteJob(
+        "", name if isinstance(name, str) else "", owner=owner, properties_error=error, **values
+    )
 
 
 def is_live(obj: Mapping[str, Any]) -> bool:

@@ -12,10 +12,26 @@ from reconciler.settings import SETTINGS, Setting
 
 if TYPE_CHECKING:
     from reconciler.pipeline import PlanRequest
+    from reconciler.render import Formats
     from reconciler.settings import Settings
 
 
 paths_arg = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+
+
+def format_option(formats: Formats, help: str | None = None) -> Callable[[Any], Any]:
+    """``--format``, its choices and default from a command's format registry."""
+    choice = click.Choice(formats.names)
+    return click.option(
+        "--format", "fmt", type=choice, default=formats.default, show_default=True, help=help
+    )
+
+
+def file_option(flag: str, dest: str, help: str) -> Callable[[Any], Any]:
+    """An option naming one file (a saved plan)."""
+    kind = click.Path(dir_okay=False, path_type=str)
+    return click.option(flag, dest, type=kind, default=None, help=help)
+
 
 _TYPES: dict[str, Any] = {
     "max_deletes": click.IntRange(0),

@@ -17,6 +17,8 @@ from reconciler.cli import (
     say,
 )
 from reconciler.cli.options import (
+    file_option,
+    format_option,
     paths_arg,
     plan_request,
     policy_flags_given,
@@ -31,19 +33,8 @@ if TYPE_CHECKING:
 
 @cli.command()
 @paths_arg
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(PLAN_FORMATS.names),
-    default=PLAN_FORMATS.default,
-    show_default=True,
-)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=str),
-    default=None,
-    help="Save the plan to FILE for `apply --plan`.",
-)
+@format_option(PLAN_FORMATS)
+@file_option("--out", "out", "Save the plan to FILE for `apply --plan`.")
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -84,26 +75,14 @@ def plan(
 
 @cli.command()
 @paths_arg
-@click.option(
-    "--plan",
-    "plan_file",
-    type=click.Path(dir_okay=False, path_type=str),
-    default=None,
-    help="Apply a plan saved by `plan --out` instead of PATHs.",
-)
+@file_option("--plan", "plan_file", "Apply a plan saved by `plan --out` instead of PATHs.")
 @click.option(
     "--yes",
     "-y",
     is_flag=True,
     help="Do not ask for confirmation (never asked without a terminal).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(APPLY_FORMATS.names),
-    default=APPLY_FORMATS.default,
-    show_default=True,
-)
+@format_option(APPLY_FORMATS)
 @click.option("--fail-fast", is_flag=True, help="Start nothing new after the first failed action.")
 @policy_options
 def apply(

@@ -2,9 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from reconciler.cli import cli, fail
+
+# The fault options: flag, Faults field (or None: not a fault), default, range, help.
+_FAULTS: tuple[tuple[str, str | None, float, Any, str], ...] = (
+    ("--latency-ms", None, 0.0, click.FloatRange(0), "Delay added to every API request."),
+    ("--fail-503", "rate_503", 0.0, click.FloatRange(0, 1), "Share of requests answered 503."),
+    (
+        "--fail-429",
+        "rate_429",
+        0.0,
+        click.FloatRange(0, 1),
+        "Share of requests answered 429 with Retry-After.",
+    ),
+    (
+        "--retry-after",
+        "retry_after_s",
+        1.0,
+        click.FloatRange(0),
+        "Retry-After of injected 429s, seconds.",
+    ),
+    (
+        "--lose-creates",
+        "rate_lost_create",
+        0.0,
+        click.FloatRange(0, 1),
+        "Share of creates committed, then answered 502.",
+    ),
+    (
+        "--drop",
+        "rate_drop",
+        0.0,
+        click.FloatRange(0, 1),
+        "Share of connections closed without an answer.",
+    ),
+    (
+        "--max-in-flight",
+        "max_in_flight",
+        0,
+        click.IntRange(0),
+        "Cap on requests in flight; above it, 503.",
+    ),
+)
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def _faults(func: Callable[..., Any]) -> Callable[..., Any]:
+    for flag, _, default, kind, text in reversed(_FAULTS):
+        func = click.option(
+            flag, _dest(flag), default=default, show_default=bool(default), type=kind, help=text
+        )(func)
+    return func
 
 
 @cli.command()
@@ -34,48 +90,8 @@ from reconciler.cli import cli, fail
     type=click.IntRange(1),
     help="Lifetime of issued tokens, seconds.",
 )
-@click.option(
-    "--latency-ms",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Delay added to every API request.",
-)
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault injection.")
-@click.option(
-    "--fail-503", default=0.0, type=click.FloatRange(0, 1), help="Share of requests answered 503."
-)
-@click.option(
-    "--fail-429",
-    default=0.0,
-    type=click.FloatRange(0, 1),
-    help="Share of requests answered 429 with Retry-After.",
-)
-@click.option(
-    "--retry-after",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Retry-After of injected 429s, seconds.",
-)
-@click.option(
-    "--lose-creates",
-    default=0.0,
-    type=click.FloatRange(0, 1),
-    help="Share of creates committed, then answered 502.",
-)
-@click.option(
-    "--drop",
-    default=0.0,
-    type=click.FloatRange(0, 1),
-    help="Share of connections closed without an answer.",
-)
-@click.option(
-    "--max-in-flight",
-    default=0,
-    type=click.IntRange(0),
-    help="Cap on requests in flight; above it, 503.",
-)
+@_faults
 def emulator(
     host: str,
     port: int,
@@ -83,14 +99,8 @@ def emulator(
     psks: tuple[str, ...],
     clients: tuple[str, ...],
     token_ttl: int,
-    latency_ms: float,
     seed: int,
-    fail_503: float,
-    fail_429: float,
-    retry_after: float,
-    lose_creates: float,
-    drop: float,
-    max_in_flight: int,
+    **faults: Any,
 ) -> None:
     """Run a local NX1-compatible jobs API."""
     from reconciler.emulator.settings import EmulatorSettings, Faults
@@ -112,15 +122,10 @@ def emulator(
         psks=psks,
         clients=parsed,
         token_ttl_s=token_ttl,
-        latency_ms=latency_ms,
+        latency_ms=faults["latency_ms"],
         faults=Faults(
             seed=seed,
-            rate_503=fail_503,
-            rate_429=fail_429,
-            retry_after_s=retry_after,
-            rate_lost_create=lose_creates,
-            rate_drop=drop,
-            max_in_flight=max_in_flight,
+            **{field: faults[_dest(flag)] for flag, field, *_ in _FAULTS if field is not None},
         ),
     )
     try:

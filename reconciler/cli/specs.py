@@ -5,18 +5,15 @@ from __future__ import annotations
 import click
 
 from reconciler.cli import EXIT_ERROR, EXIT_OK, cli
+from reconciler.cli.options import format_option
 from reconciler.render import VALIDATE_FORMATS
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(VALIDATE_FORMATS.names),
-    default=VALIDATE_FORMATS.default,
-    show_default=True,
-    help="text: problems on stderr, a summary on stdout; json: a list on stdout; github: workflow annotations.",
+@format_option(
+    VALIDATE_FORMATS,
+    "text: problems on stderr, a summary on stdout; json: a list on stdout; github: workflow annotations.",
 )
 @click.option(
     "--require-env",

@@ -19,7 +19,6 @@ from reconciler.emulator.middleware import LOSE_CREATE_KEY, PRINCIPAL_KEY, Emula
 from reconciler.emulator.models import Health, HTTPError, Job, JobCreate, JobCreated, StatusUpdate
 from reconciler.emulator.settings import EmulatorSettings
 from reconciler.emulator.state import Emulator
-from reconciler.emulator.store import NewJob
 
 EMULATOR_VERSION = "1.0.0"
 BUILD_NUMBER = "emulator"
@@ -100,15 +99,7 @@ def _found(text: str | None) -> Response:
 async def create_job(body: JobCreate, request: Request) -> Response:
     """Create a job; job_name need not be unique. Answers 201."""
     emulator = _emulator(request)
-    job = NewJob(
-        job_type=body.job_type,
-        job_name=body.job_name,
-        source=body.source,
-        destination=body.destination,
-        properties_json=body.properties_json,
-        schedule=body.schedule,
-    )
-    _, created = emulator.store.create(job, _principal(request))
+    _, created = emulator.store.create(body.model_dump(), _principal(request))
     emulator.stats.count_write()
     if request.scope.get(LOSE_CREATE_KEY):
         emulator.faults.record("lost_create")

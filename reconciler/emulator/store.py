@@ -12,7 +12,7 @@ import sqlite3
 import stat
 import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -100,16 +100,9 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-@dataclass(frozen=True, slots=True)
-class NewJob:
-    """A validated create request."""
-
-    job_type: str
-    job_name: str
-    source: str | None = None
-    destination: str | None = None
-    properties_json: str | None = None
-    schedule: str | None = None
+# The fields of a validated create request (models.JobCreate), in the table's order.
+NEW_JOB_FIELDS = ("job_name", "job_type", "source", "destination", "schedule", "properties_json")
+NewJob = Mapping[str, str | None]
 
 
 class StorageError(Exception):
@@ -223,13 +216,9 @@ class JobStore:
                 " schedule, properties_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
-                    job.job_name,
+                    job["job_name"],
                     owner_id,
-                    job.job_type,
-                    job.source,
-                    job.destination,
-                    job.schedule,
-                    job.properties_json,
+                    *(job.get(f) for f in NEW_JOB_FIELDS[1:]),
                     utc_now(),
                 ),
             )

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from reconciler.api.remote import RemoteJob
-from reconciler.model import FieldPath, JobSpec, managed_view, same_job
+from reconciler.model import FieldPath, JobSpec, RemoteJob, managed_view, same_job
 from reconciler.settings import Policy
 
 

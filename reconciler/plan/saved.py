@@ -24,9 +24,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from reconciler.api.remote import RemoteJob
 from reconciler.errors import ConfigError, StalePlanError
-from reconciler.model import FIELDS, IDENTITY, same_json
+from reconciler.model import FIELDS, IDENTITY, RemoteJob, same_json
 from reconciler.plan.diff import Change, Plan
 from reconciler.render.common import RenderOptions
 from reconciler.render.jsonplan import FORMAT_VERSION, change_json, plan_document

@@ -10,17 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from yaml.events import (
-    AliasEvent,
-    DocumentEndEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-    StreamEndEvent,
-)
+from yaml import events
 
 from reconciler.specs.yamldoc import (
     IMPLICIT,
@@ -41,6 +31,12 @@ class NeedsPrecise(Exception):
 
 def build_fast(parser: Any, out: list[Document]) -> None:
     get_event = parser.get_event
+    # Event classes as locals: the loop below compares one per event.
+    Scalar, Alias = events.ScalarEvent, events.AliasEvent
+    MapStart, MapEnd = events.MappingStartEvent, events.MappingEndEvent
+    SeqStart, SeqEnd = events.SequenceStartEvent, events.SequenceEndEvent
+    DocStart, DocEnd = events.DocumentStartEvent, events.DocumentEndEvent
+    StreamEnd = events.StreamEndEvent
     implicit = IMPLICIT
     words_only = WORDS_ONLY
     no_key = _NO_KEY
@@ -53,7 +49,7 @@ def build_fast(parser: Any, out: list[Document]) -> None:
     while True:
         event = get_event()
         kind = type(event)
-        if kind is ScalarEvent:
+        if kind is Scalar:
             value = event.value
             if event.anchor is not None or event.tag is not None or "$" in value:
                 raise NeedsPrecise
@@ -82,17 +78,17 @@ def build_fast(parser: Any, out: list[Document]) -> None:
             else:
                 cont[key] = value
                 key = no_key
-        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+        elif kind is MapStart or kind is SeqStart:
             if event.anchor is not None or event.tag is not None:
                 raise NeedsPrecise
             if (is_map and key is no_key) or len(stack) > MAX_DEPTH:
                 raise NeedsPrecise
             stack.append((cont, is_map, key, cmark))
-            is_map = kind is MappingStartEvent
+            is_map = kind is MapStart
             cont = {} if is_map else []
             key = no_key
             cmark = event.start_mark
-        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+        elif kind is MapEnd or kind is SeqEnd:
             value = cont
             doc.shadows[id(value)] = (cmark, None, None)
             mark = cmark
@@ -105,13 +101,13 @@ def build_fast(parser: Any, out: list[Document]) -> None:
             else:
                 cont[key] = value
                 key = no_key
-        elif kind is DocumentStartEvent:
+        elif kind is DocStart:
             doc = Document(None, event.start_mark)
-        elif kind is DocumentEndEvent:
+        elif kind is DocEnd:
             out.append(doc)
-        elif kind is StreamEndEvent or event is None:
+        elif kind is StreamEnd or event is None:
             return
-        elif kind is AliasEvent:
+        elif kind is Alias:
             raise NeedsPrecise
 
 

@@ -85,7 +85,6 @@ def test_the_kept_list_follows_every_change(tmp_path: Path) -> None:
 
 
 def _walk_changes(store: JobStore, other: JobStore) -> None:
-    from reconciler.emulator.store import NewJob
 
     def names() -> list[tuple[str, bool, str]]:
         import json
@@ -95,14 +94,14 @@ def _walk_changes(store: JobStore, other: JobStore) -> None:
         ]
 
     assert names() == []
-    job_id, _ = store.create(NewJob("mirror", "a"), "me")
+    job_id, _ = store.create({"job_type": "mirror", "job_name": "a"}, "me")
     assert names() == [("a", False, "new")]
     assert store.list_json() is store.list_json()  # kept while nothing changes
     store.set_status(job_id, "running", None)
     assert names() == [("a", False, "running")]
     store.delete(job_id)
     assert names() == [("a", True, "running")]
-    other.create(NewJob("mirror", "b"), "me")  # another process on the same file
+    other.create({"job_type": "mirror", "job_name": "b"}, "me")  # another process on the same file
     assert [n for n, *_ in names()] == ["a", "b"]
     store.wipe()
     assert names() == []

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.api.remote import RemoteJob, remote_job_from_api
+from reconciler.api.remote import remote_job_from_api
 from reconciler.errors import ConfigError
 from reconciler.importer import build_import, write_import
+from reconciler.model import RemoteJob
 from reconciler.specs.validate import load_specs
 
 

@@ -6,8 +6,9 @@ import itertools
 import json
 from typing import Any
 
-from reconciler.api.remote import RemoteJob, is_live, remote_job_from_api
+from reconciler.api.remote import is_live, remote_job_from_api
 from reconciler.errors import ApiError
+from reconciler.model import RemoteJob
 
 
 class FakeApi:

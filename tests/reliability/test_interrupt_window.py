@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.api.remote import RemoteJob
 from reconciler.apply import ActionResult, ApplyResult, apply_plan
-from reconciler.model import JobSpec
+from reconciler.model import JobSpec, RemoteJob
 from reconciler.plan.diff import make_plan
 from reconciler.settings import Policy
 from tests.plan.fakeapi import FakeApi
