@@ -143,28 +143,46 @@ def same_json(a: Any, b: Any) -> bool:
 
 
 def _same_types(a: Any, b: Any) -> bool:
+    # Plain loops and a call only per container: this runs for every job of every plan.
     if isinstance(a, str) and isinstance(b, str):
         return True  # a masked secret is a str of its own class
     if type(a) is not type(b):
         return False
     if type(a) is dict:
-        return all(_same_types(value, b[key]) for key, value in a.items())
-    if type(a) is list:
-        return all(_same_types(x, y) for x, y in zip(a, b, strict=True))
+        pairs: Any = ((value, b[key]) for key, value in a.items())
+    elif type(a) is list:
+        pairs = zip(a, b, strict=True)
+    else:
+        return True
+    for value, other in pairs:
+        kind = type(value)
+        if kind is str or value is None:
+            continue
+        if kind is not type(other):
+            return False
+        if (kind is dict or kind is list) and not _same_types(value, other):
+            return False
     return True
 
 
 def same_job(want: Any, have: Any) -> bool:
     """The one comparison: whether two jobs (JobSpec or RemoteJob) agree on every
-    managed field. The plan, the lost-create lookup and saved plans
-    all decide "the same" here."""
+    managed field. The plan, the lost-create lookup and saved plans all decide "the
+    same" here. Values equal as they stand need no normalising (the common case)."""
     if getattr(have, "properties_error", None) or getattr(want, "properties_error", None):
         return False
-    for f in FIELDS:
-        a, b = f.normal(getattr(want, f.name)), f.normal(getattr(have, f.name))
-        if not (a == b if f.kind == "text" else same_json(a, b)):
+    for f in _TEXT:
+        a, b = getattr(want, f.name), getattr(have, f.name)
+        if a != b and f.normal(a) != f.normal(b):
+            return False
+    for f in _JSON:
+        if not same_json(f.normal(getattr(want, f.name)), f.normal(getattr(have, f.name))):
             return False
     return True
+
+
+_TEXT = tuple(f for f in FIELDS if f.kind == "text")
+_JSON = tuple(f for f in FIELDS if f.kind == "json")
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,16 +122,28 @@ class Sensitivity:
     def paths_in(self, value: Any, path: FieldPath = ()) -> set[FieldPath]:
         """The topmost paths inside ``value`` whose key makes them sensitive."""
         out: set[FieldPath] = set()
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                sub = (*path, k)
-                if self.key_is_sensitive(k):
-                    out.add(sub)
-                else:
-                    out |= self.paths_in(v, sub)
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                out |= self.paths_in(v, (*path, i))
+        # Spec values are plain dicts and lists (the YAML reader makes them).
+        todo: list[tuple[Any, FieldPath]] = [
+            (dict(value) if isinstance(value, Mapping) else value, path)
+        ]
+        known = self._known
+        while todo:
+            node, where = todo.pop()
+            if type(node) is dict:
+                for key, child in node.items():
+                    secret = known.get(key) if type(key) is str else False
+                    if secret is None:
+                        secret = self.key_is_sensitive(key)
+                    if secret:
+                        out.add((*where, key))
+                    elif type(child) is dict or type(child) is list:
+                        todo.append((child, (*where, key)))
+            elif type(node) is list:
+                todo.extend(
+                    (child, (*where, i))
+                    for i, child in enumerate(node)
+                    if type(child) is dict or type(child) is list
+                )
         return out
 
     def mark(self, spec: JobSpec) -> JobSpec:
@@ -140,6 +152,8 @@ class Sensitivity:
         can move between runs."""
         from dataclasses import replace
 
+        if not spec.properties and not spec.sensitive:
+            return spec
         found = set(spec.sensitive) | self.paths_in(spec.properties, ("properties",))
         lists = {p[:i] for p in found for i, k in enumerate(p) if isinstance(k, int)}
         found = {p for p in found if not any(p[: len(x)] == x and p != x for x in lists)} | lists

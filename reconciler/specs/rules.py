@@ -33,7 +33,8 @@ def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> Non
             if problem:
                 out.append((doc.mark_at((*path, f.name)), (*path, f.name), problem))
     schedule = job.get("schedule")
-    unknown = doc.placeholders | doc.bad  # no value to check: an unset variable
+    # No value to check where a variable is unset: a placeholder, or a problem already.
+    unknown = doc.placeholders | doc.bad if doc.placeholders or doc.bad else _NOTHING
     if type(schedule) is str and (*path, "schedule") not in unknown:
         problem = cron.check(schedule)
         if problem:
@@ -61,6 +62,7 @@ def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> Non
             out.append((doc.mark_at(where), where, message))
 
 
+_NOTHING: frozenset[Path] = frozenset()
 RESERVED = "is reserved: reconciler records the job's owner and its secret paths there"
 _PROPERTIES_MAX = next(f.max_chars for f in FIELDS if f.kind == "json")
 
