@@ -74,34 +74,32 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
         raise ValueError("a job has no string 'id'")
     if type(name) is not str:
         raise ValueError(f"job {job_id} has no string 'job_name'")
-    job_type, source, destination = get("job_type"), get("source"), get("destination")
-    schedule, raw_props = get("schedule"), get("properties_json")
-    for value in (job_type, source, destination, schedule, raw_props):
+    wire = {f.wire: get(f.wire) for f in FIELDS}  # every managed field is a string or null
+    for key, value in wire.items():
         if value is not None and type(value) is not str:
-            for key in _STRING_FIELDS:  # name the field at fault
-                _str_or_none(obj, key)
+            _str_or_none(obj, key)  # names the field at fault
+    values = {f.name: wire[f.wire] for f in _TEXT}
+    raw_props = wire[_JSON.wire]
     props, error = parse_properties(raw_props)
     owner, sensitive = split_marker(props)
     status, owner_id, created_at = get("status"), get("owner_id"), get("created_at")
     return RemoteJob(
         job_id,
         name,
-        job_type,
-        source,
-        destination,
-        schedule,
-        props,
-        owner,
-        raw_props,
-        error,
-        status if type(status) is str else None,
-        owner_id if type(owner_id) is str else None,
-        created_at if type(created_at) is str else None,
-        sensitive,
+        **values,
+        properties=props,
+        owner=owner,
+        properties_json=raw_props,
+        properties_error=error,
+        status=status if type(status) is str else None,
+        owner_id=owner_id if type(owner_id) is str else None,
+        created_at=created_at if type(created_at) is str else None,
+        sensitive=sensitive,
     )
 
 
-_STRING_FIELDS = ("job_type", "source", "destination", "schedule", "properties_json")
+_TEXT = tuple(f for f in FIELDS if f.kind == "text")
+(_JSON,) = (f for f in FIELDS if f.kind == "json")
 
 
 def read_body(body: Mapping[str, Any]) -> RemoteJob:

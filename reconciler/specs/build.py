@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.model import FieldPath, JobSpec, Location
+from reconciler.model import ALIASES, FIELDS, IDENTITY, FieldPath, JobSpec, Location
 from reconciler.specs.hints import format_path
 from reconciler.specs.locations import FileMarks, LazyLocations
 from reconciler.specs.rules import check_job, parse_properties_json
@@ -121,20 +121,17 @@ def _spec(
             locations.setdefault(("properties",), locations[("properties_json",)])
     n = len(base)
     sensitive = {p[n:] for p in doc.sensitive if p[:n] == base and len(p) > n}
-    properties = job.get("properties")
-    text = job.get("properties_json")
-    if text is not None:
-        properties = parse_properties_json(text)
-        if ("properties_json",) in sensitive:
-            sensitive.add(("properties",))
+    fields: dict[str, Any] = {f.name: job.get(f.name) for f in FIELDS}
+    for alias, name in ALIASES.items():  # properties_json: the same field, as JSON text
+        text = job.get(alias)
+        if text is not None:
+            fields[name] = parse_properties_json(text)
+            if (alias,) in sensitive:
+                sensitive.add((name,))
     line, column = doc.mark_at(base)
     return JobSpec(
-        job_name=job["job_name"],
-        job_type=job["job_type"],
-        source=job.get("source"),
-        destination=job.get("destination"),
-        schedule=job.get("schedule"),
-        properties=properties,
+        job_name=job[IDENTITY],
+        **fields,
         location=Location(file, line, column),
         json_path=format_path(base),
         locations=locations,

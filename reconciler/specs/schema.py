@@ -16,13 +16,12 @@ from functools import cache
 from pathlib import Path as FilePath
 from typing import Any
 
-from reconciler.model import JOB_TYPES
+from reconciler.model import ALIASES, IDENTITY, JOB_TYPES, MANAGED_FIELDS
 from reconciler.specs.hints import did_you_mean, format_path, kind, quote_hint
 from reconciler.specs.yamlread import Document, Mark, Path
 
-JOB_KEYS = frozenset(
-    ("job_name", "job_type", "source", "destination", "schedule", "properties", "properties_json")
-)
+# The keys a job may have: the identity, the managed fields, and their other spellings.
+JOB_KEYS = frozenset((IDENTITY, *MANAGED_FIELDS, *ALIASES))
 _TYPES = {"string": "a string", "object": "a mapping", "array": "a list", "null": "nothing"}
 
 
