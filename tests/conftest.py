@@ -25,6 +25,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
+
+# Property tests judge results, not speed: a loaded CI runner must not fail them on time.
+settings.register_profile("reconciler", deadline=None)
+settings.load_profile("reconciler")
 
 if TYPE_CHECKING:
     from reconciler.emulator.testing import EmulatorHandle

@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
         result = cli.main(args=args, prog_name="reconcile", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `reconcile` alone: the help, as asked for.
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else "")
+        sys.exit(EXIT_OK)
     except click.UsageError as exc:
         # One line, like every other bad input; click's own form takes three.
         where = exc.ctx.command_path if exc.ctx is not None else "reconcile"
@@ -90,7 +94,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:
         if show_traceback:
             raise
-        say(f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback for details)")
+        say(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(rerun as `reconcile --traceback ...` for details)"
+        )
         sys.exit(EXIT_ERROR)
     sys.exit(result if isinstance(result, int) else EXIT_OK)
 

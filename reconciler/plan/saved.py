@@ -108,14 +108,15 @@ def read_saved(path: Path, key: bytes) -> SavedPlan:
 
     data, problem = read_bytes(str(path))
     if data is None:
-        raise ConfigError(f"cannot read the plan {path}: {problem.message if problem else ''}")
+        reason = problem.message.removeprefix("cannot read: ") if problem else ""
+        raise ConfigError(f"cannot read the plan {path}: {reason}")
     if len(data) > MAX_PLAN_BYTES:
         raise ConfigError(f"{path} is not a saved plan (larger than 256 MiB)")
     try:
         doc = json.loads(data, parse_constant=_no_constants)
     except (ValueError, RecursionError) as exc:
-        reason = exc if isinstance(exc, ValueError) else "nested too deeply"
-        raise ConfigError(f"{path} is not a saved plan (not JSON: {reason})") from None
+        why = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+        raise ConfigError(f"{path} is not a saved plan (not JSON: {why})") from None
     if not isinstance(doc, dict) or doc.get("kind") != "reconciler-saved-plan":
         raise ConfigError(f"{path} is not a saved plan (make one with `reconcile plan --out`)")
     if doc.get("format_version") != FORMAT_VERSION:

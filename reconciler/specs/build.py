@@ -101,7 +101,9 @@ def _redact(doc: Document, path: Path | None, message: str) -> str:
         return message
     if isinstance(value, str) and value:
         hidden = "(a value from the environment)"
-        return message.replace(repr(value), hidden).replace(value, hidden)
+        message = message.replace(repr(value), hidden)
+        # A bare value too, unless it is so short that it stands in ordinary words.
+        return message.replace(value, hidden) if len(value) >= 4 else message
     return message
 
 

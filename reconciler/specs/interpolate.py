@@ -64,18 +64,19 @@ def _is_credential_name(name: str) -> bool:
     return name.startswith(CREDENTIAL_PREFIX) or name == FINGERPRINT_KEY
 
 
-def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, bool, bool]:
+def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, bool, bool, bool]:
     """Expand references in ``text``.
 
-    Returns the result, whether the environment supplied any of it, and whether a
-    placeholder stands in for an unset variable (only with ``SpecEnv(placeholders=True)``).
+    Returns the result, whether the environment supplied any of it, whether a
+    placeholder stands in for an unset variable (only with ``SpecEnv(placeholders=True)``),
+    and whether ``text`` held any reference at all (a default may have filled it).
     ``${NAME:-default}`` uses the default when NAME is unset or empty, as a POSIX shell does.
     """
     if "$" not in text:
-        return text, False, False
+        return text, False, False, False
     spec_env = env if isinstance(env, SpecEnv) else SpecEnv(env)
     out: list[str] = []
-    from_env = placeholder = False
+    from_env = placeholder = referenced = False
     pos = 0
     for match in _TOKEN.finditer(text):
         out.append(text[pos : match.start()])
@@ -87,6 +88,7 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, bool, bool]:
         body = match.group(1)
         if body is None:
             raise InterpolationError("unterminated ${ (write $${ for a literal ${)")
+        referenced = True
         name, sep, default = body.partition(":-")
         if not _NAME.match(name):
             raise InterpolationError(
@@ -110,4 +112,4 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, bool, bool]:
             out.append(value)
             from_env = True
     out.append(text[pos:])
-    return "".join(out), from_env, placeholder
+    return "".join(out), from_env, placeholder, referenced

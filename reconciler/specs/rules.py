@@ -22,7 +22,7 @@ def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> Non
     name_at = (*path, "job_name")
     if type(name) is str and name:
         problem = name_problem(name)
-        if problem is None and name_at in doc.sensitive:
+        if problem is None and name_at in doc.referenced:
             problem = "job_name cannot come from the environment: a name is shown in every plan"
         if problem:
             out.append((doc.mark_at(name_at), name_at, problem))

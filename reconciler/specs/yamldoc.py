@@ -57,6 +57,7 @@ class Document:
     bad: set[Path] = field(default_factory=set)  # values replaced after a problem
     # values that hold an unset variable's placeholder (an offline validate)
     placeholders: set[Path] = field(default_factory=set)
+    referenced: set[Path] = field(default_factory=set)  # values that held a ${...}
 
     def _parent(self, path: Path) -> tuple[Any, tuple[Any, Any, Any] | None]:
         node = self.value

@@ -245,7 +245,7 @@ def _duplicate(doc: Document, path: Path, first: Any, again: Any) -> None:
 
 def _expand(value: str, env: Mapping[str, str], doc: Document, mark: Any, path: Path) -> str:
     try:
-        result, from_env, placeholder = interpolate(value, env)
+        result, from_env, placeholder, referenced = interpolate(value, env)
     except InterpolationError as exc:
         doc.problems.append((to_mark(mark), path, str(exc)))
         doc.bad.add(path)
@@ -254,6 +254,8 @@ def _expand(value: str, env: Mapping[str, str], doc: Document, mark: Any, path: 
         doc.sensitive.add(path)
     if placeholder:
         doc.placeholders.add(path)
+    if referenced:
+        doc.referenced.add(path)
     return result
 
 

@@ -54,10 +54,13 @@ def test_plan_refuses_a_credential_in_a_spec_at_its_line(api: Runner, tmp_path: 
     assert "a.yaml:2:15: $.jobs[0].job_name:" in done.err
 
 
-def test_a_name_cannot_come_from_the_environment(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "env"), [("${NAME}", {"NAME": "n"}), ("n-${FOO:-x}", {})])
+def test_a_name_cannot_come_from_the_environment(
+    tmp_path: Path, name: str, env: dict[str, str]
+) -> None:
     spec = tmp_path / "a.yaml"
-    spec.write_text("jobs:\n  - job_name: ${NAME}\n    job_type: mirror\n")
-    problems = _problems(spec, {"NAME": "secret-name"})
+    spec.write_text(f"jobs:\n  - job_name: {name}\n    job_type: mirror\n")
+    problems = _problems(spec, env)
     assert problems == [
         f"{spec}:2:15: $.jobs[0].job_name: job_name cannot come from the environment: a name is shown in every plan"
     ]

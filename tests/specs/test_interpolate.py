@@ -24,7 +24,7 @@ ENV = {"BUCKET": "raw", "EMPTY": "", "PW": "s3cret"}
     ],
 )
 def test_expands(text: str, expected: str, from_env: bool) -> None:
-    assert interpolate(text, ENV) == (expected, from_env, False)
+    assert interpolate(text, ENV)[:3] == (expected, from_env, False)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import SpecError
-from reconciler.model import JOB_TYPES, JobSpec, Location
+from reconciler.model import JOB_TYPES, MARKER_KEYS, JobSpec, Location
 from reconciler.specs.build import check_data
 from reconciler.specs.validate import check_paths, load_specs
 
@@ -161,7 +161,9 @@ JOBS = st.fixed_dictionaries(
         "source": st.one_of(st.none(), TEXT.filter(lambda s: "$" not in s)),
         "destination": TEXT.filter(lambda s: "$" not in s),
         "schedule": st.sampled_from(["0 2 * * *", "@daily", "*/5 * * * MON-FRI", None]),
-        "properties": st.dictionaries(TEXT, JSONISH, max_size=4),
+        "properties": st.dictionaries(
+            TEXT.filter(lambda k: k not in MARKER_KEYS), JSONISH, max_size=4
+        ),
     },
 )
 
