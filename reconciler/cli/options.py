@@ -63,6 +63,12 @@ def policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Seconds per API call.",
         ),
         click.option(
+            "--run-timeout",
+            type=click.FloatRange(1, 86_400),
+            default=None,
+            help="Seconds all API calls of the run may take together [default: no limit].",
+        ),
+        click.option(
             "-v", "--verbose", is_flag=True, help="Log every API call (never a secret) to stderr."
         ),
     ]
@@ -105,7 +111,10 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
         )
         logging.getLogger("reconciler").setLevel(logging.DEBUG)
     settings = run_settings(paths, opts)
-    api = api_settings_from_env(os.environ, settings.api_url, opts["timeout"])
+    from reconciler.api.settings import RetryPolicy
+
+    retry = RetryPolicy(run_deadline_s=opts.pop("run_timeout", None))
+    api = api_settings_from_env(os.environ, settings.api_url, opts["timeout"], retry=retry)
     from reconciler.plan.saved import plan_key
 
     key = fingerprint_key(os.environ)

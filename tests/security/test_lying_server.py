@@ -51,3 +51,19 @@ def _list_or(other: object) -> object:
         return empty(seen) if getattr(seen, "method", "") == "GET" else other(seen)  # type: ignore[operator]
 
     return behaviour
+
+
+def test_a_trickling_server_cannot_hold_the_run(reconcile: Runner, tmp_path: Path) -> None:
+    import time
+
+    from tests.api.hostile import trickle
+
+    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n  - job_name: a\n    job_type: mirror\n")
+    with HostileServer(trickle(200, b"[]" + b" " * 10_000, interval=0.3)) as api:
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+        started = time.monotonic()
+        done = reconcile("plan", "--timeout", "1", "--run-timeout", "3", "jobs", env=env)
+        took = time.monotonic() - started
+    assert done.code == 1
+    assert took < 8, took  # three seconds for the run, plus the attempt cut at its deadline
+    assert len(done.err.strip().splitlines()) == 1, done.err
