@@ -18,6 +18,7 @@ guesses against; without one, as ``(sensitive)``, and a diff line says it change
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import hmac
 import json
@@ -36,7 +37,6 @@ DEFAULT_PATTERNS = (
     r"(api|access|secret|private|signing|encryption|auth)?_?keys?",
 )
 MASK = "(sensitive)"
-MASK_PREFIX = "(sensitive"
 CHANGED = "(sensitive, changed)"
 KEY_ENV = "RECONCILER_FINGERPRINT_KEY"
 
@@ -65,30 +65,28 @@ def keyed_digest(key: bytes, value: Any) -> str:
 class Sensitivity:
     """Decides which field paths hold secrets, and shows them masked."""
 
-    patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    # Globs (``dsn``, ``*pass*``) added to the defaults, matched against the words of a
+    # key, lowercase. Not regular expressions: a pull request writes reconciler.yaml,
+    # and a regex can be made to backtrack for ever.
+    globs: tuple[str, ...] = ()
     key: bytes | None = field(default=None, repr=False)
     _regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _known: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        patterns = tuple(dict.fromkeys((*DEFAULT_PATTERNS, *self.patterns)))
-        object.__setattr__(self, "patterns", patterns)
-        # re.error from a bad pattern is turned into a ConfigError by the settings.
-        object.__setattr__(self, "_regex", _compile(patterns))
+        object.__setattr__(self, "globs", tuple(g.lower() for g in self.globs))
+        object.__setattr__(self, "_regex", _compile(DEFAULT_PATTERNS))
 
     def key_is_sensitive(self, key: str | int) -> bool:
         if not isinstance(key, str) or self._regex is None:
             return False
         known = self._known.get(key)
         if known is None:
-            words = key_words(key)
-            runs = [
-                "_".join(words[i:j])
-                for i in range(len(words))
-                for j in range(i + 1, len(words) + 1)
-            ]
-            known = any(self._regex.fullmatch(run) for run in runs) or bool(
-                self._regex.fullmatch(key)
+            # A word, or two or three in a row (``api_key``): linear in the key's length.
+            words = key_words(key[:_LONGEST_KEY])
+            runs = ["_".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words))]
+            known = any(self._regex.fullmatch(run) for run in runs) or any(
+                fnmatch.fnmatchcase(run, glob) for glob in self.globs for run in runs
             )
             self._known[key] = known
         return known
@@ -191,12 +189,10 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(item)
 
 
+_LONGEST_KEY = 256  # characters of a key that are looked at
+
+
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     if not patterns:
         return None
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-
-
-def contains_secret(text: str, secrets: Iterable[str]) -> bool:
-    """True when any non-trivial secret occurs in ``text`` (used by tests and self-checks)."""
-    return any(len(s) >= 4 and s in text for s in secrets)

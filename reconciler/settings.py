@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError, Problem, SpecError
-from reconciler.sensitive import DEFAULT_PATTERNS
 
 DEFAULT_FILE = "reconciler.yaml"
+
+
+_GLOB = re.compile(r"[A-Za-z0-9_*?\[\]!-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +125,11 @@ SETTINGS: tuple[Setting, ...] = (
         "sensitive_patterns",
         list,
         [],
-        "Regex of property keys whose values are secret, added to the defaults "
-        "(password, secret, token, key, credential); repeatable.",
-        "a list of regular expressions",
+        "Glob of a key's words whose values are secret (dsn, *pass*), added to the "
+        "defaults (password, secret, token, credential, key); repeatable.",
+        "a list of globs such as dsn or *pass* (letters, digits, _ - * ? [ ])",
         flag="--sensitive-pattern",
+        check=lambda v: all(_GLOB.fullmatch(g) for g in v),
     ),
     Setting(
         "parallelism",
@@ -237,19 +240,13 @@ def resolve(
             try:
                 value = _typed(setting, value)
             except ValueError as exc:
-                where = f"--{setting.name.replace('_', '-')}" if setting.name in given else None
+                flag_name = (setting.flag or "").split("/")[0]
+                where = flag_name if setting.name in given and flag_name else None
                 where = where or (setting.env if setting.env and env.get(setting.env) else None)
                 raise ConfigError(f"{where or setting.name}: {exc}") from None
         values[setting.name] = value
-    # An API URL in the environment beats the file's.
-    if "api_url" not in given and (env.get("NX1_HOST") or "").strip():
-        values["api_url"] = None
-    patterns = tuple(dict.fromkeys((*DEFAULT_PATTERNS, *values["sensitive_patterns"])))
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"bad sensitive pattern {pattern!r}: {exc}") from None
+    values["api_url"] = _api_url(values["api_url"], "api_url" in given, env)
+    patterns = tuple(dict.fromkeys(values["sensitive_patterns"]))
     policy = Policy(**{s.name: values[s.name] for s in POLICY_SETTINGS})
     return Settings(
         policy=policy,
@@ -260,6 +257,40 @@ def resolve(
         config_file=str(config_path(env)) if config else None,
         given=frozenset(given),
     )
+
+
+def _api_url(value: str | None, flag: bool, env: Mapping[str, str]) -> str | None:
+    """Where the credential goes. A flag or NX1_HOST names it; ``api_url`` in
+    reconciler.yaml, which a pull request can change, may name a loopback host only (the
+    emulator), and otherwise must agree with NX1_HOST, so no spec change can send the
+    credential to a host of its choosing."""
+    if flag:
+        return value
+    host = (env.get("NX1_HOST") or "").strip()
+    if value is None:
+        return None
+    if host:
+        if host.rstrip("/") != value.rstrip("/"):
+            raise ConfigError(
+                f"api_url in reconciler.yaml ({value}) is not NX1_HOST ({host}): "
+                "make them agree, or leave api_url out"
+            )
+        return None
+    from urllib.parse import urlsplit
+
+    from reconciler.api.settings import is_loopback
+
+    try:
+        hostname = urlsplit(value).hostname or ""
+    except ValueError:
+        hostname = ""
+    if not is_loopback(hostname):
+        raise ConfigError(
+            f"api_url in reconciler.yaml names {hostname or value}, but the credential is sent "
+            "only where NX1_HOST or --api-url says (a pull request can change reconciler.yaml): "
+            "set NX1_HOST"
+        )
+    return value
 
 
 def config_path(env: Mapping[str, str]) -> Path:

@@ -60,7 +60,7 @@ def _sign(key: bytes, value: Any) -> str:
 
 
 def _keyed(options: RenderOptions, key: bytes) -> RenderOptions:
-    return replace(options, sensitivity=Sensitivity(options.sensitivity.patterns, key=key))
+    return replace(options, sensitivity=Sensitivity(options.sensitivity.globs, key=key))
 
 
 def saved_document(

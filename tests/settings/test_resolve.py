@@ -7,7 +7,7 @@ from dataclasses import fields
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.settings import DEFAULT_PATTERNS, POLICY_SETTINGS, SETTINGS, Policy, resolve
+from reconciler.settings import POLICY_SETTINGS, SETTINGS, Policy, resolve
 
 
 def test_policy_fields_are_the_policy_rows_of_the_table() -> None:
@@ -29,20 +29,30 @@ def test_flag_beats_env_beats_file_beats_default() -> None:
 
 
 def test_patterns_only_add_to_the_defaults() -> None:
-    got = resolve({}, {}, {"sensitive_patterns": ["^nothing$"]}).sensitive_patterns
-    assert set(DEFAULT_PATTERNS) <= set(got) and "^nothing$" in got
+    got = resolve({}, {}, {"sensitive_patterns": ["dsn", "*pass*"]}).sensitive_patterns
+    assert got == ("dsn", "*pass*")
+    with pytest.raises(ConfigError, match="globs"):
+        resolve({}, {}, {"sensitive_patterns": ["(a|a)+$"]})
 
 
 def test_bad_values_name_their_source() -> None:
     with pytest.raises(ConfigError, match="RECONCILER_OWNER"):
         resolve({}, {"RECONCILER_OWNER": "  "}, {})
-    with pytest.raises(ConfigError, match="bad sensitive pattern"):
+    with pytest.raises(ConfigError, match="--sensitive-pattern:"):
         resolve({"sensitive_patterns": ("(",)}, {}, {})
 
 
-def test_nx1_host_beats_the_files_api_url() -> None:
-    assert resolve({}, {"NX1_HOST": "http://127.0.0.1:1"}, {"api_url": "http://x"}).api_url is None
-    assert resolve({}, {}, {"api_url": "http://x"}).api_url == "http://x"
+def test_the_files_api_url_cannot_send_the_credential_elsewhere() -> None:
+    host = {"NX1_HOST": "https://api.example.com"}
+    assert resolve({}, host, {"api_url": "https://api.example.com/"}).api_url is None
+    with pytest.raises(ConfigError, match="is not NX1_HOST"):
+        resolve({}, host, {"api_url": "https://evil.example.com"})
+    with pytest.raises(ConfigError, match="set NX1_HOST"):
+        resolve({}, {}, {"api_url": "https://evil.example.com"})
+    assert resolve({}, {}, {"api_url": "http://127.0.0.1:8080"}).api_url == "http://127.0.0.1:8080"
+    assert (
+        resolve({"api_url": "https://x.example.com"}, host, {}).api_url == "https://x.example.com"
+    )
 
 
 def test_policy_round_trips_and_refuses_wrong_types() -> None:
