@@ -76,7 +76,8 @@ class _Names:
     def new(self, job_name: str, path: FieldPath, what: str) -> str:
         words = [job_name, *(str(k) for k in path if k != "properties")]
         base = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(words)).strip("_").upper() or "SECRET"
-        if base[0].isdigit() or base.startswith("NX1_"):
+        # Never a name the specs may not read (specs.interpolate): no credential's.
+        if base[0].isdigit() or base.startswith(("NX1_", "RECONCILER_")):
             base = f"JOB_{base}"
         name, n = base, 2
         while name in self.taken:

@@ -193,7 +193,8 @@ def run_apply(
     limiter = limiter_for(request.parallelism)
     from reconciler.sensitive import secret_values
 
-    secrets = secret_values(outcome.specs)
+    live = [job for change in outcome.plan.changes for job in change.remote]
+    secrets = secret_values(outcome.specs, live, request.sensitivity)
     with NX1Client(request.api, limiter=limiter, secrets=secrets) as client:
         return apply_plan(
             outcome.plan,

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model import FieldPath, JobSpec
+from reconciler.model import FieldPath, JobSpec, RemoteJob
 
 # Matched against whole words of a key and runs of them (see key_words): the first also
 # takes compounds such as ``dbpassword`` or ``accesstoken``; ``key`` stands alone or
@@ -160,12 +160,20 @@ class Sensitivity:
         return replace(spec, sensitive=frozenset(found))
 
 
-def secret_values(specs: Iterable[JobSpec]) -> list[str]:
-    """Every string held at a secret path of the specs, so a server that echoes one back
-    in an error is masked too (``NX1Client(secrets=...)``)."""
+def secret_values(
+    specs: Iterable[JobSpec], live: Iterable[RemoteJob] = (), sensitivity: Sensitivity | None = None
+) -> list[str]:
+    """Every string held at a secret path of the specs and of the live jobs (by key
+    pattern or marker), so a server that echoes one back in an error is masked too
+    (``NX1Client(secrets=...)``)."""
     out: dict[str, None] = {}
-    for spec in specs:
-        for path in spec.sensitive:
+    sensitivity = sensitivity or Sensitivity()
+    jobs: list[tuple[Any, Iterable[FieldPath]]] = [(spec, spec.sensitive) for spec in specs]
+    for job in live:
+        paths = sensitivity.paths_in(job.properties, ("properties",)) | set(job.sensitive)
+        jobs.append((job, paths))
+    for spec, secret_paths in jobs:
+        for path in secret_paths:
             value: Any = spec
             try:
                 value = getattr(spec, str(path[0]))

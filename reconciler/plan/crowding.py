@@ -24,7 +24,8 @@ def crowded_minutes(specs: Sequence[JobSpec], now: datetime, crowd: int = CROWD)
     """One warning per minute of the next 24 hours in which ``crowd`` or more jobs start."""
     as_written: dict[str | None, list[str]] = defaultdict(list)
     for spec in specs:
-        as_written[spec.schedule].append(spec.job_name)
+        if ("schedule",) not in spec.sensitive:  # a secret schedule: not even its minute
+            as_written[spec.schedule].append(spec.job_name)
     by_schedule: dict[str, list[str]] = defaultdict(list)
     for schedule, names in as_written.items():
         if schedule and schedule != "@once":

@@ -115,10 +115,11 @@ def field_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Fie
 
 
 def _shown_view(job: RemoteJob) -> dict[str, Any]:
-    """The live side of a diff; unreadable properties_json shows as its text."""
+    """The live side of a diff; unreadable properties_json shows as why, not as itself."""
     view = managed_view(job)
     if job.properties_error is not None:
-        view["properties"] = job.properties_json
+        # Not JSON, so no key says which part is secret: none of it is shown.
+        view["properties"] = f"(unreadable: {job.properties_error})"
     return view
 
 

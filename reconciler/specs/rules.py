@@ -23,7 +23,7 @@ def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> Non
     if type(name) is str and name:
         problem = name_problem(name)
         if problem is None and name_at in doc.referenced:
-            problem = "job_name cannot come from the environment: a name is shown in every plan"
+            problem = NAME_FROM_ENV
         if problem:
             out.append((doc.mark_at(name_at), name_at, problem))
     for f in FIELDS:
@@ -63,6 +63,7 @@ def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> Non
 
 
 _NOTHING: frozenset[Path] = frozenset()
+NAME_FROM_ENV = "job_name cannot come from the environment: a name is shown in every plan"
 RESERVED = "is reserved: reconciler records the job's owner and its secret paths there"
 _PROPERTIES_MAX = next(f.max_chars for f in FIELDS if f.kind == "json")
 

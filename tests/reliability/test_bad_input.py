@@ -108,7 +108,7 @@ FLAG_CASES = [
     Case("flag-delete-share-2", {"jobs/a.yaml": GOOD}, ("--max-delete-share", "2", "jobs"), expect="--max-delete-share"),
     Case("flag-max-deletes-negative", {"jobs/a.yaml": GOOD}, ("--max-deletes", "-1", "jobs"), expect="--max-deletes"),
     Case("flag-timeout-0", {"jobs/a.yaml": GOOD}, ("--timeout", "0", "jobs"), expect="--timeout"),
-    Case("flag-bad-pattern", {"jobs/a.yaml": GOOD}, ("--sensitive-pattern", "(", "jobs"), expect="sensitive pattern"),
+    Case("flag-bad-pattern", {"jobs/a.yaml": GOOD}, ("--sensitive-pattern", "(", "jobs"), expect="list of globs"),
     Case("flag-api-url-bad", {"jobs/a.yaml": GOOD}, ("--api-url", "ftp://x", "jobs"), expect="--api-url"),
     Case("flag-plan-format-xml", {"jobs/a.yaml": GOOD}, ("--format", "xml", "jobs"), expect="--format", commands=("plan",)),
     Case("flag-apply-format-markdown", {"jobs/a.yaml": GOOD}, ("--format", "markdown", "jobs"), expect="--format", commands=("apply",)),

@@ -156,3 +156,35 @@ def test_a_huge_file_is_refused_unread(tmp_path: Path) -> None:
     with spec.open("wb") as handle:
         handle.truncate(65 * 1024 * 1024)
     assert "larger than 64 MiB" in _problems(spec)[0]
+
+
+def test_no_part_of_a_secret_shows_in_a_problem(tmp_path: Path) -> None:
+    spec = tmp_path / "a.yaml"
+    spec.write_text('jobs:\n  - job_name: a\n    job_type: mirror\n    schedule: "${DBPW}"\n')
+    problems = _problems(spec, {"DBPW": "hunter2x 1 1 1 1"})
+    assert len(problems) == 1 and "hunter2x" not in problems[0]
+    assert "a value from the environment" in problems[0]
+
+
+def test_a_secret_schedule_is_not_told_by_the_crowding_warning() -> None:
+    from datetime import UTC, datetime
+
+    from reconciler.model import JobSpec
+    from reconciler.plan.crowding import crowded_minutes
+
+    secret = frozenset({("schedule",)})
+    specs = [JobSpec(f"j{i}", "mirror", schedule="17 3 * * *", sensitive=secret) for i in range(12)]
+    assert crowded_minutes(specs, datetime(2026, 12, 1, tzinfo=UTC)) == []
+    plain = [JobSpec(f"j{i}", "mirror", schedule="17 3 * * *") for i in range(12)]
+    assert crowded_minutes(plain, datetime(2026, 12, 1, tzinfo=UTC))
+
+
+def test_a_long_key_is_matched_in_linear_time() -> None:
+    import time
+
+    from reconciler.sensitive import Sensitivity
+
+    key = "_".join(["ab"] * 5000)
+    started = time.monotonic()
+    assert not Sensitivity().key_is_sensitive(key)
+    assert time.monotonic() - started < 1

@@ -67,3 +67,46 @@ def test_a_trickling_server_cannot_hold_the_run(reconcile: Runner, tmp_path: Pat
     assert done.code == 1
     assert took < 8, took  # three seconds for the run, plus the attempt cut at its deadline
     assert len(done.err.strip().splitlines()) == 1, done.err
+
+
+def test_a_live_secret_echoed_in_an_error_is_masked(reconcile: Runner, tmp_path: Path) -> None:
+    live = [
+        {
+            "id": "1",
+            "job_name": "a",
+            "job_type": "mirror",
+            "properties_json": json.dumps(
+                {"db_password": "livepass-123", "_managed_by": "reconciler"}
+            ),
+        }
+    ]
+    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n  - job_name: a\n    job_type: airflow.nlp\n")
+    listed = answer(200, json.dumps(live).encode())
+
+    def behaviour(seen: object) -> object:
+        if getattr(seen, "method", "") == "GET":
+            return listed(seen)
+        return answer(500, json.dumps({"detail": live}).encode())(seen)
+
+    with HostileServer(route({"/api/jobs": behaviour})) as api:  # type: ignore[dict-item]
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+        done = reconcile("apply", "--yes", "--allow-replace", "--format", "json", "jobs", env=env)
+    assert done.code == 1
+    assert "livepass-123" not in done.out + done.err
+
+
+def test_unreadable_live_properties_are_not_shown(reconcile: Runner, tmp_path: Path) -> None:
+    live = [
+        {
+            "id": "1",
+            "job_name": "a",
+            "job_type": "mirror",
+            "properties_json": '{"db_password": "raw-pw-99",}',
+        }
+    ]
+    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n  - job_name: a\n    job_type: mirror\n")
+    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+        for fmt in ("text", "markdown", "json"):
+            out = reconcile("plan", "--format", fmt, "jobs", env=env).out
+            assert "raw-pw-99" not in out and "unreadable" in out, out
