@@ -47,10 +47,6 @@ class Setting:
     check: Callable[[Any], bool] = lambda value: True
 
 
-def _is_bool(value: Any) -> bool:
-    return isinstance(value, bool)
-
-
 SETTINGS: tuple[Setting, ...] = (
     Setting("api_url", str, None, "API base URL (overrides NX1_HOST).", "a URL", flag="--api-url"),
     Setting(
@@ -64,7 +60,7 @@ SETTINGS: tuple[Setting, ...] = (
         policy=True,
         check=lambda v: bool(v.strip()),
     ),
-    Setting("paths", list, ["jobs"], "Spec paths.", "a list of paths"),
+    Setting("paths", list, ["jobs"], "Spec paths.", "a list of paths inside the repository"),
     Setting(
         "allow_replace",
         bool,
@@ -293,6 +289,12 @@ def _api_url(value: str | None, flag: bool, env: Mapping[str, str]) -> str | Non
     return value
 
 
+def _escapes(path: str) -> bool:
+    """A spec path in reconciler.yaml, which a pull request writes, stays in the repo."""
+    parts = Path(path).parts
+    return Path(path).is_absolute() or ".." in parts
+
+
 def config_path(env: Mapping[str, str]) -> Path:
     return Path(env.get("RECONCILER_CONFIG") or DEFAULT_FILE)
 
@@ -308,7 +310,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     path = config_path(env)
     explicit = bool(env.get("RECONCILER_CONFIG"))
-    if not path.exists():
+    if not os.path.lexists(path):  # a dangling link is read, and refused, below
         if explicit:
             raise SpecError([Problem(str(path), 1, 1, "", "config file not found")])
         return {}
@@ -326,6 +328,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             continue
         try:
             out[key] = _typed(BY_NAME[key], value)
+            if key == "paths" and any(_escapes(p) for p in value):
+                raise ValueError(key)
         except ValueError:
             problems.append(
                 Problem(str(path), vline, vcol, f"$.{key}", f"must be {BY_NAME[key].wanted}")

@@ -28,12 +28,12 @@ def validate(paths: tuple[str, ...], fmt: str, require_env: bool) -> int:
     valid, 1 otherwise.
     """
     from reconciler.render.problems import summary
+    from reconciler.settings import load_config
     from reconciler.specs.validate import check_paths
 
+    config = load_config()  # checked even when PATHs are given: a broken file is an error
     if not paths:
-        from reconciler.settings import load_config
-
-        paths = tuple(str(p) for p in load_config().get("paths", ()))
+        paths = tuple(str(p) for p in config.get("paths", ()))
     report = check_paths(paths, placeholders=not require_env)
     rendered = VALIDATE_FORMATS.renderer(fmt)(report.problems)
     if fmt == "text":

@@ -4,7 +4,9 @@ Whoever opens a pull request chooses what the spec directories hold, and prune d
 the jobs of every spec that is not found, so nothing is skipped silently: a directory
 that cannot be read is a problem, a symlinked directory is followed (a cycle is a
 problem), and a FIFO, device or socket named ``*.yaml``, or a link to one, is refused
-by its type without being opened. A file over ``MAX_FILE_BYTES`` is refused unread.
+by its type without being opened. A link found in a directory that leads out of it is
+refused by name, so a spec tree cannot read the runner's other files. A file over
+``MAX_FILE_BYTES`` is refused unread.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[str], list[Problem]]:
 def _walk(top: str, problems: list[Problem]) -> list[str]:
     out: list[str] = []
     visited: set[tuple[int, int]] = set()
+    inside = os.path.realpath(top)
 
     def refused(exc: OSError) -> None:
         where = exc.filename if isinstance(exc.filename, str) else top
@@ -73,16 +76,36 @@ def _walk(top: str, problems: list[Problem]) -> list[str]:
             dirs[:] = []
             continue
         if (info.st_dev, info.st_ino) in visited:
-            problems.append(
-                Problem(root, 1, 1, "", "a symlink loop: this directory is already searched")
-            )
+            # Reached again through a link: a loop is a problem; another way in to a
+            # directory already searched adds nothing.
+            ancestors = {os.path.realpath(p) for p in Path(root).parents}
+            if os.path.realpath(root) in ancestors:
+                problems.append(Problem(root, 1, 1, "", "a symlink loop: refused"))
             dirs[:] = []
             continue
         visited.add((info.st_dev, info.st_ino))
         # Sorting in place also fixes the order os.walk descends in.
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out.extend(str(Path(root, n)) for n in sorted(names) if n.endswith(SUFFIXES))
+        dirs[:] = [
+            d for d in sorted(dirs) if not d.startswith(".") and _within(root, d, inside, problems)
+        ]
+        out.extend(
+            str(Path(root, n))
+            for n in sorted(names)
+            if n.endswith(SUFFIXES) and _within(root, n, inside, problems)
+        )
     return sorted(out, key=lambda p: Path(p).parts)
+
+
+def _within(root: str, name: str, inside: str, problems: list[Problem]) -> bool:
+    """Whether ``root/name`` stays inside the searched directory; a problem when not."""
+    path = Path(root, name)
+    if not path.is_symlink():
+        return True
+    target = os.path.realpath(path)
+    if target == inside or target.startswith(inside.rstrip(os.sep) + os.sep):
+        return True
+    problems.append(Problem(str(path), 1, 1, "", "a symlink out of the spec directory: refused"))
+    return False
 
 
 _KINDS = {

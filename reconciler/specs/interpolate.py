@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
+from reconciler.sensitive import KEY_ENV
+
 # One alternation, scanned left to right, so that "$${X}" is the escape and never
 # "$" followed by a reference.
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 CREDENTIAL_PREFIX = "NX1_"
-FINGERPRINT_KEY = "RECONCILER_FINGERPRINT_KEY"
 _SHORTEST_SECRET = 4
 
 
@@ -61,7 +62,7 @@ class SpecEnv(Mapping[str, str]):
 
 
 def _is_credential_name(name: str) -> bool:
-    return name.startswith(CREDENTIAL_PREFIX) or name == FINGERPRINT_KEY
+    return name.startswith(CREDENTIAL_PREFIX) or name == KEY_ENV
 
 
 def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, bool, bool, bool]:

@@ -91,3 +91,20 @@ def test_odd_plan_files(tmp_path: Path, text: str) -> None:
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
     with pytest.raises(ReconcilerError):
         read_saved(path, KEY)
+
+
+@pytest.mark.parametrize("paths", ["[/proc]", "['../elsewhere']", "[jobs, /etc]"])
+def test_spec_paths_in_the_config_stay_in_the_repository(tmp_path: Path, paths: str) -> None:
+    path = tmp_path / "reconciler.yaml"
+    path.write_text(f"paths: {paths}\n")
+    with pytest.raises(ReconcilerError, match="inside the repository"):
+        load_config({"RECONCILER_CONFIG": str(path)})
+
+
+def test_a_dangling_config_link_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reconciler.yaml").symlink_to(tmp_path / "gone.yaml")
+    with pytest.raises(ReconcilerError, match="cannot read"):
+        load_config({})

@@ -112,20 +112,31 @@ def test_special_files_are_refused_unread(tmp_path: Path) -> None:
     (jobs / "zero.yaml").symlink_to("/dev/zero")
     problems = _problems(jobs)
     assert any("x.yaml" in p and "a FIFO" in p for p in problems), problems
-    assert any("zero.yaml" in p and "a character device" in p for p in problems), problems
+    assert any("zero.yaml" in p and "refused" in p for p in problems), problems
+    (jobs / "zero.yaml").unlink()
+    (jobs / "dev").mkdir()
+    (jobs / "dev" / "zero.yaml").symlink_to("/dev/zero")
+    assert any("a character device" in p for p in _problems(jobs / "dev" / "zero.yaml"))
 
 
-def test_symlinked_directories_are_followed_and_loops_are_problems(tmp_path: Path) -> None:
-    real = tmp_path / "real"
-    real.mkdir()
-    (real / "b.yaml").write_text("jobs:\n  - job_name: b\n    job_type: mirror\n")
+def test_symlinks_are_followed_inside_and_refused_out_of_the_tree(tmp_path: Path) -> None:
     jobs = tmp_path / "jobs"
-    jobs.mkdir()
-    (jobs / "team").symlink_to(real)
+    real = jobs / "shared"
+    real.mkdir(parents=True)
+    (real / "b.yaml").write_text("jobs:\n  - job_name: b\n    job_type: mirror\n")
+    (jobs / "team").symlink_to(real)  # another way in: followed, nothing twice
     report = check_paths([str(jobs)], {}, build=True)
-    assert [s.job_name for s in report.specs] == ["b"]
+    assert report.problems == [] and [s.job_name for s in report.specs] == ["b"]
     (real / "loop").symlink_to(real)
     assert any("symlink loop" in p for p in _problems(jobs))
+    (real / "loop").unlink()
+    outside = tmp_path / "secrets"
+    outside.mkdir()
+    (outside / "c.yaml").write_text("jobs: []\n")
+    (jobs / "out").symlink_to(outside)
+    (jobs / "cred.yaml").symlink_to(outside / "c.yaml")
+    problems = _problems(jobs)
+    assert sum("a symlink out of the spec directory" in p for p in problems) == 2, problems
 
 
 def test_an_unreadable_directory_is_a_problem_not_skipped(tmp_path: Path) -> None:
