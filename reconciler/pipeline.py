@@ -7,7 +7,6 @@ before the first request to the API.
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -65,25 +64,9 @@ class PlanOutcome:
     render: RenderOptions
 
 
-# What plan and apply need after loading, imported while another core checks files.
-_NEEDED_LATER = (
-    "reconciler.api.client",
-    "reconciler.plan.crowding",
-    "reconciler.render.text",
-    "reconciler.apply",
-    "reconciler.render.applyresult",
-)
-
-
-def _warm_imports() -> None:
-    for module in _NEEDED_LATER:
-        importlib.import_module(module)
-
-
 class _Fetch:
     """The one list request, in a thread: sent once the specs are known to be valid
-    (bad input never costs a request), answered while the specs are still gathered.
-    The client is made beforehand, while files are still being checked."""
+    (bad input never costs a request), answered while the plan's other checks run."""
 
     def __init__(self, api: ApiSettings) -> None:
         self._api = api
@@ -93,10 +76,8 @@ class _Fetch:
         self._error: BaseException | None = None
 
     def prepare(self) -> None:
-        """Import and build the client; a failure waits for start(), so that problems
-        in the specs, found meanwhile, are reported first."""
+        """Import and build the client; a failure is raised by start()."""
         try:
-            _warm_imports()
             from reconciler.api.client import NX1Client
 
             self._client = NX1Client(self._api)
@@ -143,7 +124,8 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
 
     fetch = _Fetch(request.api)
     try:
-        specs = load_specs(list(request.paths), env, meanwhile=fetch.prepare, on_valid=fetch.start)
+        specs = load_specs(list(request.paths), env)
+        fetch.start()  # only now: bad input never costs a request
         now = datetime.now(UTC)
         warnings = tuple(crowded_minutes(specs, now))  # while the API answers
         remote = fetch.result()

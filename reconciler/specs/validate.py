@@ -13,7 +13,7 @@ across costs as much as the fork saves (BENCHMARKS.md, validate).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,21 +45,11 @@ class Report:
 def load_specs(
     paths: Sequence[str | Path],
     env: Mapping[str, str] | None = None,
-    *,
-    meanwhile: Callable[[], object] | None = None,
-    on_valid: Callable[[], object] | None = None,
 ) -> list[JobSpec]:
-    """Every job in ``paths``, loaded and validated; SpecError lists all problems.
-
-    ``meanwhile`` and then ``on_valid`` are called once every file is known to be
-    valid, before this returns; neither is called when there is a problem.
-    """
+    """Every job in ``paths``, loaded and validated; SpecError lists all problems."""
     report = check_paths(paths, env, build=True)
     if report.problems:
         raise SpecError(report.problems)
-    for hook in (meanwhile, on_valid):
-        if hook is not None:
-            hook()
     return report.specs
 
 

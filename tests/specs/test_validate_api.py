@@ -120,22 +120,6 @@ def test_parallel_and_serial_agree(tmp_path: Path, bad: bool) -> None:
         ]
 
 
-def test_hooks_run_in_order_once_the_specs_are_valid(write: Write, tmp_path: Path) -> None:
-    calls: list[str] = []
-    write("a.yaml", "jobs:\n  - {job_name: a, job_type: mirror}\n")
-    hooks = {
-        "meanwhile": lambda: calls.append("meanwhile"),
-        "on_valid": lambda: calls.append("on_valid"),
-    }
-    assert [s.job_name for s in load_specs([tmp_path], {}, **hooks)] == ["a"]
-    assert calls == ["meanwhile", "on_valid"]
-    write("b.yaml", "jobs:\n  - {job_name: a, job_type: mirror}\n")
-    calls.clear()
-    with pytest.raises(SpecError):
-        load_specs([tmp_path], {}, **hooks)
-    assert calls == []
-
-
 def test_lazy_places_equal_precise_places(tmp_path: Path) -> None:
     _many(tmp_path, 2, False)
     data = (tmp_path / "f00.yaml").read_bytes()
