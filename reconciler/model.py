@@ -219,7 +219,8 @@ def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
         if f.kind == "json":
             marker: dict[str, Any] = {OWNER_KEY: owner}
             if spec.sensitive:
-                marker[SENSITIVE_KEY] = sorted(list(p) for p in spec.sensitive)
+                # Keys and list indexes mix in a path: ordered by their JSON text.
+                marker[SENSITIVE_KEY] = sorted((list(p) for p in spec.sensitive), key=json.dumps)
             value = json.dumps(
                 {**(value or {}), **marker}, ensure_ascii=False, separators=(",", ":")
             )

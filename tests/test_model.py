@@ -69,3 +69,15 @@ def test_spec_document_leaves_empty_fields_out() -> None:
         "destination": "t",
         "properties": {"k": [1]},
     }
+
+
+def test_secret_paths_with_keys_and_indexes_are_recorded() -> None:
+    spec = JobSpec(
+        "a",
+        "mirror",
+        properties={"a": [{"b": ["x", "y"]}], "c": "s"},
+        sensitive=frozenset({("properties", "a", 0, "b"), ("properties", "c"), ("source",)}),
+    )
+    body = create_body(spec, "team")
+    back = read_body(body)
+    assert back.sensitive == spec.sensitive and same_job(spec, back)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.api import jsonfast
-from reconciler.model import FIELDS, IDENTITY, RemoteJob, split_marker
+from reconciler.model import FIELDS, IDENTITY, FieldPath, RemoteJob, split_marker
 
 
 def _str_or_none(obj: Mapping[str, Any], key: str) -> str | None:
@@ -107,15 +107,17 @@ def read_body(body: Mapping[str, Any]) -> RemoteJob:
     values: dict[str, Any] = {}
     owner: str | None = None
     error: str | None = None
+    sensitive: frozenset[FieldPath] = frozenset()
     for f in FIELDS:
         value = body.get(f.wire)
         if f.kind == "json":
             value, error = parse_properties(value if isinstance(value, str) else None)
-            owner, _ = split_marker(value)
+            owner, sensitive = split_marker(value)
         values[f.name] = value
     name = body.get(IDENTITY)
+    job_name = name if isinstance(name, str) else ""
     return RemoteJob(
-        "", name if isinstance(name, str) else "", owner=owner, properties_error=error, **values
+        "", job_name, owner=owner, properties_error=error, sensitive=sensitive, **values
     )
 
 
