@@ -25,6 +25,7 @@ from typing import Any
 
 from reconciler.errors import ConfigError
 from reconciler.model import JOB_TYPES, FieldPath, RemoteJob, spec_document
+from reconciler.render.common import dotted
 from reconciler.sensitive import Sensitivity
 
 SCHEMA_FILE = "jobs.schema.json"
@@ -107,7 +108,7 @@ def _referenced(
     if sensitivity.path_is_sensitive(path, job.sensitive):
         if isinstance(value, str):
             return "${" + names.new(
-                job.job_name, path, f"{job.job_name}: {_dotted(path)}"
+                job.job_name, path, f"{job.job_name}: {dotted(path)}"
             ) + "}", True
         return None, False
     if isinstance(value, dict):
@@ -121,10 +122,6 @@ def _referenced(
         items = [_referenced(v, (*path, i), job, sensitivity, names) for i, v in enumerate(value)]
         return [v for v, _ in items], all(fine for _, fine in items)
     return _escape(value), True
-
-
-def _dotted(path: FieldPath) -> str:
-    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".")
 
 
 def _spec(job: RemoteJob, sensitivity: Sensitivity, names: _Names) -> dict[str, Any]:

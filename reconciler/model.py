@@ -65,18 +65,17 @@ class Field:
     wire: str
     kind: Literal["text", "json"]
     normal: Callable[[Any], Any]
-    description: str
     # The most characters the API takes on the wire (for json: the serialised text);
     # text fields also refuse control characters (Unicode category Cc).
     max_chars: int
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("job_type", "job_type", "text", _text, "the kind of job", 255),
-    Field("source", "source", "text", _text, "where the job reads from", 2048),
-    Field("destination", "destination", "text", _text, "where the job writes to", 2048),
-    Field("schedule", "schedule", "text", _schedule, "cron or an Airflow preset", 255),
-    Field("properties", "properties_json", "json", _json, "free-form settings", 256 * 1024),
+    Field("job_type", "job_type", "text", _text, 255),
+    Field("source", "source", "text", _text, 2048),
+    Field("destination", "destination", "text", _text, 2048),
+    Field("schedule", "schedule", "text", _schedule, 255),
+    Field("properties", "properties_json", "json", _json, 256 * 1024),
 )
 NAME_MAX_CHARS = 255
 MANAGED_FIELDS = tuple(f.name for f in FIELDS)

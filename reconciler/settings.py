@@ -18,7 +18,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -203,8 +203,6 @@ class Settings:
     api_url: str | None
     sensitive_patterns: tuple[str, ...]
     parallelism: int | None
-    config_file: str | None = None
-    given: frozenset[str] = field(default_factory=frozenset)  # names set by a flag
 
 
 def resolve(
@@ -250,8 +248,6 @@ def resolve(
         api_url=values["api_url"],
         sensitive_patterns=patterns,
         parallelism=values["parallelism"],
-        config_file=str(config_path(env)) if config else None,
-        given=frozenset(given),
     )
 
 

@@ -13,7 +13,6 @@ from reconciler.settings import SETTINGS, Setting
 if TYPE_CHECKING:
     from reconciler.pipeline import PlanRequest
     from reconciler.render import Formats
-    from reconciler.settings import Settings
 
 
 paths_arg = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
@@ -87,14 +86,6 @@ def policy_flags_given(opts: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def run_settings(paths: tuple[str, ...], opts: Mapping[str, Any]) -> Settings:
-    """The run's settings: the flags over the environment over reconciler.yaml."""
-    from reconciler.settings import resolve
-
-    settings = resolve({**opts, "paths": paths or None})
-    return settings
-
-
 def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
     import os
 
@@ -110,7 +101,9 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
             level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr
         )
         logging.getLogger("reconciler").setLevel(logging.DEBUG)
-    settings = run_settings(paths, opts)
+    from reconciler.settings import resolve
+
+    settings = resolve({**opts, "paths": paths or None})
     from reconciler.api.settings import RetryPolicy
 
     retry = RetryPolicy(run_deadline_s=opts.pop("run_timeout", None))
