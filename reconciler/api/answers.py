@@ -246,6 +246,11 @@ def raise_for_status(
     raise status_error(response, method, path, hint, scrub)
 
 
+def shown_url(url: httpx.URL) -> str:
+    """A request's URL as logs and errors show it: no user info, no query."""
+    return str(url.copy_with(userinfo=b"", query=None, fragment=None))
+
+
 def status_error(
     response: httpx.Response, method: str, path: str, hint: str, scrub: Scrubber
 ) -> ApiError:
@@ -269,6 +274,10 @@ def status_error(
         return ApiError(
             f"the API answered a redirect{shown}; point NX1_HOST at the final address", **where
         )
+    if status == 404 and method == "GET" and path == "/api/jobs":
+        # The list is always there: its 404 means the base URL is wrong.
+        url = scrub(shown_url(response.request.url))
+        return ApiError(f"not found (404) at {url}: is the API base URL right?{more}", **where)
     if status == 404:
         return ApiError(f"not found (404){more}", **where)
     if status == 422:

@@ -23,7 +23,13 @@ import httpx
 import stamina
 
 from reconciler import __version__
-from reconciler.api.answers import RetryableFailure, Scrubber, describe_transport, raise_for_status
+from reconciler.api.answers import (
+    RetryableFailure,
+    Scrubber,
+    describe_transport,
+    raise_for_status,
+    shown_url,
+)
 from reconciler.api.settings import ApiSettings, RetryPolicy
 from reconciler.api.throttle import AimdLimiter, Outcome
 from reconciler.api.transport import MAX_BYTES, AnswerRefused, AnswerTooLarge, Line, Watchdog
@@ -145,15 +151,15 @@ class Session:
             if not isinstance(exc, RetryableFailure) or self.cancelled.is_set():
                 return False
             now = time.monotonic()
-            if exc.unreachable and now - started >= policy.unreachable_deadline_s:
-                return False
+            # Nothing answered at all: no wait may end past the unreachable deadline.
+            until = started + policy.unreachable_deadline_s if exc.unreachable else deadline
             if exc.retry_after is None:
                 wait = _backoff(policy, number)
             else:
                 wait = min(exc.retry_after, policy.retry_after_cap_s)
                 # A little jitter, so threads throttled together do not all come back together.
                 wait += random.uniform(0, wait / 10)
-            return wait if now + wait < deadline else False
+            return wait if now + wait < min(until, deadline) else False
 
         try:
             for context in stamina.retry_context(
@@ -217,9 +223,16 @@ class Session:
                 raise
             finally:
                 elapsed = time.monotonic() - started
-                log.debug(
-                    "%s %s -> %s in %.3f s (attempt %d)", method, path, outcome, elapsed, number
-                )
+                if log.isEnabledFor(logging.DEBUG):  # -v: the full URL, to check the base URL
+                    shown = shown_url(request.url)
+                    log.debug(
+                        "%s %s -> %s in %.3f s (attempt %d)",
+                        method,
+                        shown,
+                        outcome,
+                        elapsed,
+                        number,
+                    )
             if response.status_code in (429, 503):
                 slot.outcome = Outcome.THROTTLED
             elif response.status_code < 500:

@@ -40,8 +40,9 @@ class RetryPolicy:
     wait_jitter_s: float = 0.5
     retry_after_cap_s: float = 30.0
     # An API that cannot be reached at all (connection refused, DNS) is most often a
-    # wrong URL or a server that is down: stop after this long, not the full deadline.
-    unreachable_deadline_s: float = 10.0
+    # wrong URL or a server that is down, which no retry heals within a run: keep trying
+    # only this long (a server restarting), then fail, so the error shows within ~5 s.
+    unreachable_deadline_s: float = 3.0
     run_deadline_s: float | None = None
 
 

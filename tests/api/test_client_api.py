@@ -93,7 +93,7 @@ def test_transport_errors_are_retried(fault: str) -> None:
     ("status", "words"),
     [
         ("400", "the API refused the request (400): injected"),
-        ("404", "not found (404): injected"),
+        ("404", "not found (404) at "),
         ("422", "the API rejected the request (422): properties_json"),
         ("500", "the server failed (500)"),
     ],

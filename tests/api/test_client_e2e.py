@@ -220,7 +220,7 @@ def test_no_secret_in_any_log_record_over_real_http(
         issued = client.settings.credential.secrets()[1:]
         assert issued  # the tokens in use: they must not be logged either
     text = "\n".join(f"{r.name} {r.getMessage()} {r.__dict__}" for r in caplog.records)
-    assert "GET /api/jobs -> 200" in text
+    assert "/api/jobs -> 200" in text
     assert any(r.name.startswith("httpcore") for r in caplog.records)
     for secret in ("s3cret-ci", "hunter2", *issued, "Bearer ", "access_token"):
         assert secret not in text

@@ -279,9 +279,10 @@ def test_server_text_is_escaped_and_cut() -> None:
         with client, pytest.raises(ApiError) as info:
             client.list_jobs()
     message = str(info.value)
-    assert message.startswith("GET /api/jobs -> 404: not found (404): \\x1b[31mred\\x1b[0m Plan")
+    where = f"GET /api/jobs -> 404: not found (404) at {server.url}/api/jobs: "
+    assert message.startswith(where + "is the API base URL right?: \\x1b[31mred\\x1b[0m Plan")
     assert "\x1b" not in message and "\n" not in message and "\u202e" not in message
-    assert message.endswith("...") and len(message) < 260
+    assert message.endswith("...") and len(message) < len(where) + 260
 
 
 # -- garbage ---------------------------------------------------------------------------
