@@ -1,4 +1,4 @@
-"""validate and schema: the offline commands."""
+"""validate, schedule and schema: the offline commands."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import click
 
 from reconciler.cli import EXIT_ERROR, EXIT_OK, cli
 from reconciler.cli.options import format_option
-from reconciler.render import VALIDATE_FORMATS
+from reconciler.render import SCHEDULE_FORMATS, VALIDATE_FORMATS
 
 
 @cli.command()
@@ -42,6 +42,49 @@ def validate(paths: tuple[str, ...], fmt: str, require_env: bool) -> int:
     else:
         click.echo(rendered, nl=False)
     return EXIT_OK if report.ok else EXIT_ERROR
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@format_option(SCHEDULE_FORMATS, "markdown: for a pull request comment, with mermaid charts.")
+@click.option(
+    "--top",
+    type=click.IntRange(0, 1440),
+    default=10,
+    show_default=True,
+    help="Busiest minutes to list (0: none).",
+)
+def schedule(paths: tuple[str, ...], fmt: str, top: int) -> int:
+    """Show when the jobs start: per hour of a day, per day of a week, busiest minutes.
+
+    Offline, from the specs alone (UTC, as NX1 reads schedules). PATH as for validate
+    (default: the paths of reconciler.yaml, else ./jobs). A secret schedule (from
+    ${VAR}) is counted as not shown, never drawn or listed.
+    """
+    from reconciler.errors import SpecError
+    from reconciler.plan.timetable import Scheduled, load_of
+    from reconciler.sensitive import Sensitivity
+    from reconciler.settings import load_config
+    from reconciler.specs.validate import check_paths
+
+    config = load_config()
+    if not paths:
+        paths = tuple(str(p) for p in config.get("paths", ()))
+    # Offline: an unset ${VAR} is a placeholder, and a value from the environment is secret.
+    report = check_paths(paths, build=True, placeholders=True)
+    if report.problems:
+        raise SpecError(report.problems)
+    sensitivity = Sensitivity(tuple(config.get("sensitive_patterns", ())))
+    jobs = [
+        Scheduled(
+            spec.job_name,
+            spec.schedule,
+            sensitivity.path_is_sensitive(("schedule",), spec.sensitive),
+        )
+        for spec in report.specs
+    ]
+    click.echo(SCHEDULE_FORMATS.renderer(fmt)(load_of(jobs, top)), nl=False)
+    return EXIT_OK
 
 
 @cli.command()

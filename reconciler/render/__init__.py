@@ -61,4 +61,12 @@ VALIDATE_FORMATS = Formats(
     },
     "text",
 )
-FORMATS = {f.command: f for f in (PLAN_FORMATS, APPLY_FORMATS, VALIDATE_FORMATS)}
+SCHEDULE_FORMATS = Formats(
+    "schedule",
+    {
+        "text": "reconciler.render.schedule:render_text",
+        "markdown": "reconciler.render.schedule:render_markdown",
+    },
+    "text",
+)
+FORMATS = {f.command: f for f in (PLAN_FORMATS, APPLY_FORMATS, VALIDATE_FORMATS, SCHEDULE_FORMATS)}

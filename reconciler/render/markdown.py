@@ -10,6 +10,8 @@ URL, ``for_code_block`` inside the diff, so none of it can close the code block 
 from __future__ import annotations
 
 from reconciler.plan.diff import Action, Plan
+from reconciler.plan.timetable import plan_loads
+from reconciler.render.charts import plan_chart_markdown
 from reconciler.render.common import RenderOptions, summary_line
 from reconciler.render.escape import code_span, for_code_block, for_markdown, no_workflow_commands
 from reconciler.render.text import change_lines
@@ -68,6 +70,10 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
 
     opening = [f"<details><summary>{len(changes)} change(s)</summary>", "", "```diff"]
     closing = ["```", "", "</details>"]
+    loads = plan_loads(plan, options.sensitivity)
+    if loads:
+        # After the folded details: the spike shows without opening anything.
+        closing += ["", *plan_chart_markdown(*loads)]
     fixed = len("\n".join(head + opening + closing + tail)) + 400
     body: list[str] = []
     used = 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from reconciler.model import MANAGED_FIELDS
 from reconciler.plan.diff import Action, Change, Plan
+from reconciler.plan.timetable import plan_loads
+from reconciler.render.charts import plan_chart_text
 from reconciler.render.common import (
     SYMBOLS,
     RenderOptions,
@@ -76,6 +78,10 @@ def render_text(plan: Plan, options: RenderOptions) -> str:
         if change.action is Action.UNCHANGED and not (options.show_unchanged or change.reason):
             continue
         out.extend(change_lines(change, options))
+    loads = plan_loads(plan, options.sensitivity)
+    if loads:
+        out.append("")
+        out.extend(for_text(line) for line in plan_chart_text(*loads))
     if plan.ignored:
         out.append("")
         out.append(f"Left alone: {len(plan.ignored)} live job(s) not managed by this run:")

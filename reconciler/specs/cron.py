@@ -10,7 +10,8 @@ schedule into words; it is imported only when a plan explains a schedule.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 PRESETS = {
@@ -140,6 +141,70 @@ def describe(expr: str) -> str:
     return str(get_description(expr, options))
 
 
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """A schedule's five fields expanded, as the walk reads them; Sunday is 0.
+
+    ``any_day``/``any_weekday`` say whether croniter takes a day field as "*": when
+    both day fields are restricted, a day matching either runs (cron's rule)."""
+
+    minutes: tuple[int, ...]
+    hours: tuple[int, ...]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]
+    any_day: bool
+    any_weekday: bool
+
+    def runs_on(self, day: date) -> bool:
+        """Whether the schedule starts at all on ``day`` (at every hour and minute it has)."""
+        if day.month not in self.months:
+            return False
+        on_day, on_weekday = day.day in self.days, day.isoweekday() % 7 in self.weekdays
+        # A "*" field matches every day, so "and" leaves the other field to decide.
+        if self.any_day or self.any_weekday:
+            return on_day and on_weekday
+        return on_day or on_weekday
+
+    @property
+    def every_week_on(self) -> frozenset[int]:
+        """The days of the week it runs on in every week of a month it runs in."""
+        if not self.any_day and len(self.days) == 31:
+            return frozenset(range(7))  # "1-31" names every day of the month
+        if self.any_day or not self.any_weekday:
+            return self.weekdays
+        return frozenset()  # days of the month only
+
+    @property
+    def on_dates(self) -> bool:
+        """Whether it also runs on days of the month, whatever day of the week they are."""
+        return not self.any_day and len(self.days) < 31
+
+
+@lru_cache(maxsize=4096)
+def expand(expr: str) -> Fields | None:
+    """The expanded fields of a schedule ``check`` accepts; None for ``@once``."""
+    if expr == "@once":
+        return None
+    fields = _PRESET_CRON.get(expr, expr).split()
+    # Day of week tops out at 6 here: croniter reads "1/2" as 1-6/2, never reaching 7.
+    tops = (59, 23, 31, 12, 6)
+    minutes, hours, days, months, weekdays = (
+        _expand(value, spec[1], top, spec[3])
+        for value, spec, top in zip(fields, _FIELDS, tops, strict=True)
+    )
+    day_set, weekday_set = frozenset(days), frozenset(d % 7 for d in weekdays)  # 7 is Sunday too
+    return Fields(
+        tuple(minutes),
+        tuple(hours),
+        day_set,
+        frozenset(months),
+        weekday_set,
+        _every(fields[2], len(day_set) == 31, fields[4]),
+        _every(fields[4], len(weekday_set) == 7, fields[2]),
+    )
+
+
 def runs_within(expr: str, after: datetime, until: datetime) -> list[datetime]:
     """Every run time in ``(after, until]``, in order, for a schedule ``check`` accepts.
 
@@ -148,27 +213,15 @@ def runs_within(expr: str, after: datetime, until: datetime) -> list[datetime]:
     day of week follow cron's rule (and croniter's): when both are restricted, a day
     matching either runs.
     """
-    if expr == "@once":
+    fields = expand(expr)
+    if fields is None:
         return []
-    fields = _PRESET_CRON.get(expr, expr).split()
-    # Day of week tops out at 6 here: croniter reads "1/2" as 1-6/2, never reaching 7.
-    tops = (59, 23, 31, 12, 6)
-    minutes, hours, days, months, weekdays = (
-        _expand(value, spec[1], top, spec[3])
-        for value, spec, top in zip(fields, _FIELDS, tops, strict=True)
-    )
-    day_set, weekday_set = set(days), {d % 7 for d in weekdays}  # 7 is Sunday too
-    any_day = _every(fields[2], len(day_set) == 31, fields[4])
-    any_weekday = _every(fields[4], len(weekday_set) == 7, fields[2])
     runs = []
     day = after.date()
     while day <= until.date():
-        on_day, on_weekday = day.day in day_set, day.isoweekday() % 7 in weekday_set
-        # A "*" field matches every day, so "and" leaves the other field to decide.
-        runs_today = on_day and on_weekday if any_day or any_weekday else on_day or on_weekday
-        if day.month in months and runs_today:
-            for hour in hours:
-                for minute in minutes:
+        if fields.runs_on(day):
+            for hour in fields.hours:
+                for minute in fields.minutes:
                     run = datetime(day.year, day.month, day.day, hour, minute, tzinfo=after.tzinfo)
                     if after < run <= until:
                         runs.append(run)

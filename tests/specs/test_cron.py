@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from croniter import croniter
@@ -207,3 +207,47 @@ def test_next_runs_far_and_near(expr: str) -> None:
     after = datetime(2097, 3, 1, tzinfo=UTC)  # the next 29 February is in 2104
     runs = croniter(cron._PRESET_CRON.get(expr, expr), after)
     assert cron.next_runs(expr, 2, after) == [runs.get_next(datetime) for _ in range(2)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(VALID_EXPR, st.dates(datetime(2024, 1, 1).date(), datetime(2030, 12, 31).date()))
+def test_expanded_fields_say_what_the_walk_finds(expr: str, first: date) -> None:
+    """The load of a schedule is counted from its expanded fields: on every day the walk
+    finds runs, they are every hour and minute of the fields; the days of the week it
+    runs on every week, and whether it also runs on dates, say which days those are."""
+    assume(cron.check(expr) is None)
+    fields = cron.expand(expr)
+    assert fields is not None
+    every_slot = [(h, m) for h in fields.hours for m in fields.minutes]
+    start = datetime(first.year, first.month, first.day) - timedelta(minutes=1)
+    runs = cron.runs_within(expr, start, start + timedelta(days=45))
+    for offset in range(45):
+        day = first + timedelta(days=offset)
+        found = [(r.hour, r.minute) for r in runs if r.date() == day]
+        assert found == (every_slot if fields.runs_on(day) else []), (expr, day)
+        if day.month in fields.months and day.isoweekday() % 7 in fields.every_week_on:
+            assert found, (expr, day)
+        elif not fields.on_dates:
+            assert not found, (expr, day)
+
+
+@pytest.mark.parametrize(
+    ("expr", "week", "on_dates"),
+    [
+        ("* * * * *", {0, 1, 2, 3, 4, 5, 6}, False),
+        ("30 6 * * MON-FRI", {1, 2, 3, 4, 5}, False),
+        ("0 0 1 * *", set(), True),
+        ("0 0 1 * 1", {1}, True),  # Mondays, and the 1st whatever day it is
+        ("0 0 1-31 * 1", {0, 1, 2, 3, 4, 5, 6}, False),  # every day of the month, or Monday
+        ("@weekly", {0}, False),
+    ],
+)
+def test_days_of_the_week_a_schedule_runs_on(expr: str, week: set[int], on_dates: bool) -> None:
+    fields = cron.expand(expr)
+    assert fields is not None
+    assert (set(fields.every_week_on), fields.on_dates) == (week, on_dates)
+
+
+def test_once_has_no_fields() -> None:
+    assert cron.expand("@once") is None
+    assert cron.runs_within("@once", datetime(2026, 1, 1), datetime(2027, 1, 1)) == []
