@@ -127,12 +127,13 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
         specs = load_specs(list(request.paths), env)
         fetch.start()  # only now: bad input never costs a request
         now = datetime.now(UTC)
-        warnings = tuple(crowded_minutes(specs, now))  # while the API answers
+        # While the API answers: from here on each spec carries every path that is
+        # secret (sensitive.py).
+        specs = [request.sensitivity.mark(spec) for spec in specs]
+        warnings = tuple(crowded_minutes(specs, now))
         remote = fetch.result()
     finally:
         fetch.close()
-    # From here on each spec carries every path that is secret (sensitive.py).
-    specs = [request.sensitivity.mark(spec) for spec in specs]
     plan = replace(make_plan(specs, remote, request.policy), warnings=warnings)
     options = RenderOptions(sensitivity=request.sensitivity, api_url=request.api.base_url, now=now)
     return PlanOutcome(plan, tuple(specs), options)

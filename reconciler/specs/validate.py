@@ -3,11 +3,10 @@
     load_specs(paths, env)  -> list[JobSpec], or SpecError with every problem
     check_paths(paths, env) -> Report (counts, problems, and JobSpecs when asked)
 
-Files are independent until the cross-file check (unique job names). When only the
-verdict is wanted (``reconcile validate``), many files are shared out between this
-process and forked children, one per core, file by file; a child sends back problems
-and names, which are small. JobSpecs are built in this process only: sending them back
-across costs as much as the fork saves (BENCHMARKS.md, validate).
+Files are independent until the cross-file check (unique job names). Many files are
+shared out between this process and forked children, one per core, file by file; a
+child sends back its problems, names and (for a plan) JobSpecs as plain tuples
+(``FileReport.__reduce__``), which cost far less to send than to build.
 """
 
 from __future__ import annotations
@@ -64,13 +63,13 @@ def check_paths(
     """Validate every file under ``paths``; with ``build`` also return the JobSpecs.
 
     ``env`` defaults to ``os.environ``; with ``placeholders`` an unset ``${VAR}`` is no
-    problem (an offline validate; see ``specs.interpolate``). Without ``build``, files are shared out over
+    problem (an offline validate; see ``specs.interpolate``). Files are shared out over
     ``workers`` processes (default: one per usable core, when there is enough YAML).
     """
     names, problems = discover(paths)
     # Read once: which values are credentials is decided over the whole environment.
     environ = SpecEnv(dict(os.environ if env is None else env), placeholders=placeholders)
-    children = 0 if build else _children(names, workers)
+    children = _children(names, workers)
     done = share(lambda i: check_file(names[i], environ, build), len(names), children)
     reports = _precise_where_names_repeat([done[i] for i in range(len(names))], environ, build)
     jobs = 0

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +39,6 @@ def test_the_fork_cases_pass_in_a_process_without_threads() -> None:
     """Every case of fork_cases.py, with real forks, whatever ran in this worker before."""
     import subprocess
     import sys
-    from pathlib import Path
 
     cases = Path(__file__).with_name("fork_cases.py")
     proc = subprocess.run(
@@ -60,4 +60,18 @@ def test_the_fork_cases_pass_in_a_process_without_threads() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
-    assert "6 passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
+    assert "7 passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
+
+
+def test_a_file_report_crosses_a_pipe_as_plain_tuples(tmp_path: Path) -> None:
+    import pickle
+
+    from reconciler.specs.build import check_data
+
+    data = b"jobs:\n  - job_name: a\n    job_type: mirror\n    schedule: '0 2 * * *'\n"
+    (tmp_path / "a.yaml").write_bytes(data)
+    report = check_data(str(tmp_path / "a.yaml"), data, {}, True)
+    back = pickle.loads(pickle.dumps(report))
+    assert back.specs == report.specs and back.names == report.names
+    assert back.specs[0].where(("schedule",)).line == 4
+    assert b"JobSpec" not in pickle.dumps(report)  # tuples, not objects field by field
