@@ -43,6 +43,8 @@ class ActionResult:
     deleted_ids: tuple[str, ...] = ()
     error: str | None = None
     seconds: float = 0.0
+    # Why an action not in the plan was taken (settle.py: a concurrent run's copy).
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ class ApplyResult:
     results: tuple[ActionResult, ...]
     not_started: tuple[str, ...] = ()
     interrupted: bool = False
+    # Why the list after the writes, that removes concurrent runs' copies, failed.
+    settle_error: str | None = None
 
     @property
     def failed(self) -> tuple[ActionResult, ...]:
@@ -57,7 +61,12 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.not_started and not self.interrupted
+        return (
+            not self.failed
+            and not self.not_started
+            and not self.interrupted
+            and self.settle_error is None
+        )
 
 
 def check_allowed(plan: Plan) -> None:

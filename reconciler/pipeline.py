@@ -171,6 +171,7 @@ def run_apply(
     """Carry out a plan; refuses before any write when the plan breaks a safety rule."""
     from reconciler.api.client import NX1Client
     from reconciler.apply import apply_plan, check_allowed
+    from reconciler.settle import settle
 
     check_allowed(outcome.plan)
     limiter = limiter_for(request.parallelism)
@@ -179,10 +180,20 @@ def run_apply(
     live = [job for change in outcome.plan.changes for job in change.remote]
     secrets = secret_values(outcome.specs, live, request.sensitivity)
     with NX1Client(request.api, limiter=limiter, secrets=secrets) as client:
-        return apply_plan(
+        applied = apply_plan(
             outcome.plan,
             client,
             parallelism=limiter.max_limit,
             fail_fast=fail_fast,
+            on_result=on_result,
+        )
+        # Runs started at the same moment may have created the same jobs: list again and
+        # keep the earliest copy of each (settle.py).
+        return settle(
+            outcome.plan,
+            outcome.specs,
+            applied,
+            client,
+            parallelism=limiter.max_limit,
             on_result=on_result,
         )

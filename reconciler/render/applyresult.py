@@ -25,6 +25,8 @@ def result_line(result: ActionResult, color: bool = False) -> str:
             text += f" (id {result.created_id})"
         elif result.deleted_ids:
             text += f" (id {', '.join(result.deleted_ids)})"
+        if result.note:
+            text += f": {result.note}"
         text = no_workflow_commands(for_text(text))
         return f"\x1b[32m{text}\x1b[0m" if color else text
     text = no_workflow_commands(
@@ -35,18 +37,29 @@ def result_line(result: ActionResult, color: bool = False) -> str:
 
 def result_summary(result: ApplyResult) -> str:
     counts = dict.fromkeys(_DONE.values(), 0)
+    copies = 0
     for r in result.results:
-        if r.ok:
+        if r.ok and r.note:
+            copies += 1
+        elif r.ok:
             counts[_DONE[r.action]] += 1
     line = (
         f"Apply {'interrupted' if result.interrupted else 'complete'}: "
         f"{counts['created']} created, {counts['replaced']} replaced, {counts['deleted']} deleted"
     )
+    if copies:
+        line += f", {copies} copies made by another run at the same time removed"
     if result.failed:
         line += f", {len(result.failed)} failed"
     if result.not_started:
         line += f", {len(result.not_started)} not started"
-    return line + "."
+    line += "."
+    if result.settle_error is not None:
+        line += (
+            " The list after the writes, to find copies made by another run at the same "
+            f"time, failed (the next run removes them): {result.settle_error}"
+        )
+    return for_text(line)
 
 
 def render_result_text(plan: Plan, result: ApplyResult | None) -> str:
@@ -69,6 +82,7 @@ def render_result_json(plan: Plan, result: ApplyResult | None) -> str:
                 "deleted_ids": list(r.deleted_ids),
                 "error": r.error,
                 "seconds": round(r.seconds, 3),
+                **({"note": r.note} if r.note else {}),
             }
             for r in results
         ],
@@ -76,6 +90,7 @@ def render_result_json(plan: Plan, result: ApplyResult | None) -> str:
         "failed": sum(1 for r in results if not r.ok),
         "not_started": list(result.not_started) if result else [],
         "interrupted": bool(result and result.interrupted),
+        "settle_error": result.settle_error if result else None,
     }
     return for_json(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
