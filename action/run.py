@@ -3,7 +3,12 @@
 The action's steps pass their inputs here as ``INPUT_*`` environment variables. This
 script runs one ``reconcile`` command, prints its output to the log, writes a Markdown
 report to ``$GITHUB_STEP_SUMMARY``, sets the step outputs, and on a pull request keeps
-ONE comment up to date (found by the hidden marker of the Markdown plan).
+ONE comment up to date per environment and path set (``plan_comments.py``).
+
+The ``outcome`` output names what happened, so that nothing that did not plan can pass
+for "no changes": plan ``changes``, ``no-changes``, ``no-plan`` (it could not run: no
+credentials) or ``error``; validate ``valid`` or ``invalid``; apply ``applied`` or
+``failed``.
 
 Exit codes (the step's result):
 
@@ -16,7 +21,12 @@ Exit codes (the step's result):
 
 Without a complete set of NX1 credentials in the environment (a pull request from a
 fork gets no secrets), ``plan`` validates the specs instead and says why in the summary
-and the comment; no API is called. ``apply`` without credentials is an error.
+and the comment; no API is called, ``outcome`` is ``no-plan`` and ``exit-code`` 1. On a
+pull request the step then passes or fails with the validation; on any other event (a
+schedule, a push) it fails: a plan that did not run must not look like a clean one.
+``apply`` without credentials is an error.
+
+Input ``environment`` runs every command with ``--env NAME`` (and ``RECONCILER_ENV``).
 
 What the action knows about reconciler it takes from the package, never from a copy:
 the credential rules (``reconciler.api.auth.CREDENTIALS``), the output formats of each
@@ -36,6 +46,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -48,6 +59,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+# The comment helpers sit beside this script, which is run by path, not as a package.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plan_comments import CommentsApi, comment_body, comment_marker, with_marker
 
 from reconciler.api.auth import CREDENTIAL_VARIABLES, CREDENTIALS, has_credentials
 from reconciler.api.settings import env_value
@@ -66,12 +81,6 @@ from reconciler.render.escape import (
     for_text,
     no_workflow_commands,
 )
-
-# The renderer's budget sits below GitHub's hard limit of 65,536 characters a comment;
-# cutting every report at the same budget keeps any comment within GitHub's limit, so
-# the action needs no limit of its own.
-from reconciler.render.markdown import LIMIT as COMMENT_LIMIT
-from reconciler.render.markdown import MARKER
 from reconciler.settings import Policy
 
 # Command output shown in the summary is cut here; the full output stays in the log.
@@ -86,6 +95,8 @@ COMMANDS = tuple(DEFAULT_FORMAT)
 JSON = "json"
 ANNOTATIONS = "github"
 PR_EVENTS = ("pull_request", "pull_request_target")
+# An environment name as reconciler.yaml can hold it, and as a marker can carry it.
+_ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
 class ActionError(Exception):
@@ -101,9 +112,15 @@ class Inputs:
     fmt: str
     args: tuple[str, ...]
     api_url: str = ""
+    environment: str = ""
     comment: bool = True
     detailed_exitcode: bool = False
     token: str = field(default="", repr=False)
+
+    @property
+    def marker(self) -> str:
+        """The hidden marker of this plan's comment: one per environment and path set."""
+        return comment_marker(self.environment, self.paths)
 
     @property
     def fail_on_changes(self) -> bool:
@@ -133,6 +150,7 @@ class Outcome:
     command_exit_code: int
     report: str
     summary: str
+    outcome: str
     has_changes: bool | None = None
     comment: bool = False
 
@@ -175,16 +193,40 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         args = tuple(shlex.split(env.get("INPUT_ARGS", "")))
     except ValueError as exc:
         raise ActionError(f"cannot split paths or args: {exc}") from exc
+    environment = env.get("INPUT_ENVIRONMENT", "").strip()
+    if environment and not _ENV_NAME.match(environment):
+        raise ActionError(
+            f"input environment must be an environment name of reconciler.yaml "
+            f"(letters, digits, '_', '.', '-'), not {environment!r}"
+        )
+    if environment and not cli_takes_env(command):
+        raise ActionError(
+            f"input environment needs a reconciler whose {command} takes --env; this one does not"
+        )
     return Inputs(
         command=command,
         paths=paths,
         fmt=fmt,
         args=args,
         api_url=env.get("INPUT_API_URL", "").strip(),
+        environment=environment,
         comment=_flag(env.get("INPUT_COMMENT", "true"), "comment"),
         detailed_exitcode=_flag(env.get("INPUT_DETAILED_EXITCODE", "false"), "detailed-exitcode"),
         token=env.get("INPUT_GITHUB_TOKEN", ""),
     )
+
+
+def cli_takes_env(command: str) -> bool:
+    """Whether the installed reconciler's ``command`` has the ``--env`` option."""
+    from reconciler.cli import cli
+
+    found = cli.commands.get(command)
+    return found is not None and any("--env" in getattr(p, "opts", ()) for p in found.params)
+
+
+def env_args(inputs: Inputs) -> list[str]:
+    """``--env NAME`` for the command, when an environment is asked for."""
+    return ["--env", inputs.environment] if inputs.environment else []
 
 
 def read_context(env: Mapping[str, str]) -> Context:
@@ -258,6 +300,8 @@ def command_env(inputs: Inputs, env: Mapping[str, str]) -> dict[str, str]:
     child = {k: v for k, v in env.items() if k not in ("INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")}
     if inputs.api_url:
         child["NX1_HOST"] = inputs.api_url
+    if inputs.environment:
+        child["RECONCILER_ENV"] = inputs.environment
     child.setdefault("NO_COLOR", "1")
     return child
 
@@ -303,6 +347,8 @@ def _json(text: str) -> Any:
 def read_problems(text: str) -> list[Problem] | None:
     """The problems of ``validate --format json``; None when ``text`` is not that list."""
     doc = _json(text)
+    if isinstance(doc, dict):  # the versioned document: {"format_version": ..., "problems": [...]}
+        doc = doc.get("problems")
     if not isinstance(doc, list):
         return None
     try:
@@ -335,9 +381,8 @@ def do_validate(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
     """
     structured = inputs.fmt in (ANNOTATIONS, JSON)
     fmt = JSON if structured else inputs.fmt
-    done = run_reconcile(
-        ["validate", "--format", fmt, *inputs.paths, *inputs.args], env, echo=inputs.fmt == fmt
-    )
+    argv = ["validate", "--format", fmt, *env_args(inputs), *inputs.paths, *inputs.args]
+    done = run_reconcile(argv, env, echo=inputs.fmt == fmt)
     problems = read_problems(done.stdout) if structured else None
     if inputs.fmt == ANNOTATIONS:
         shown = (
@@ -350,6 +395,7 @@ def do_validate(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
         command_exit_code=done.returncode,
         report=_validation_report(done, problems),
         summary="Specs are valid." if done.returncode == EXIT_OK else "Specs are invalid.",
+        outcome="valid" if done.returncode == EXIT_OK else "invalid",
     )
 
 
@@ -392,20 +438,37 @@ def fork_note(ctx: Context, env: Mapping[str, str]) -> str:
 def do_plan(inputs: Inputs, ctx: Context, env: Mapping[str, str]) -> Outcome:
     """Validate, then plan; without credentials, validate and explain why there is no plan."""
     checked = do_validate(_validation_inputs(inputs), env)
+    marker = inputs.marker
     if not has_credentials(env):
-        report = "\n".join([MARKER, checked.report, fork_note(ctx, env)])
+        report = "\n".join([marker, _heading(inputs), checked.report, fork_note(ctx, env)])
+        # On a pull request (a fork, a bot) validating is all there is to do; anywhere
+        # else the plan was the point, and one that did not run must fail the step.
+        code = checked.exit_code
+        if ctx.event_name not in PR_EVENTS:
+            partial = "".join(f"; {note}" for note in incomplete_credentials(env))
+            print(
+                "::error::no plan was made: plan needs NX1 credentials: set "
+                f"{for_annotation_data(credential_ways())} from secrets"
+                f"{for_annotation_data(partial)}",
+                flush=True,
+            )
+            code = EXIT_ERROR
         return Outcome(
-            exit_code=checked.exit_code,
-            command_exit_code=checked.exit_code,
+            exit_code=code,
+            command_exit_code=EXIT_ERROR,
             report=report,
             summary=f"No plan (no complete set of NX1 credentials). {checked.summary}",
+            outcome="no-plan",
             comment=True,
         )
     if checked.exit_code != EXIT_OK:
-        report = "\n".join([MARKER, checked.report, "No plan was made: fix the specs first.\n"])
-        return Outcome(EXIT_ERROR, EXIT_ERROR, report, checked.summary, comment=True)
+        report = "\n".join(
+            [marker, _heading(inputs), checked.report, "No plan was made: fix the specs first.\n"]
+        )
+        return Outcome(EXIT_ERROR, EXIT_ERROR, report, checked.summary, "error", comment=True)
     with saved_plan(inputs, ctx) as (path, out_args):
-        argv = ["plan", "--format", inputs.fmt, *out_args, *inputs.paths, *inputs.args]
+        argv = ["plan", "--format", inputs.fmt, *env_args(inputs), *out_args]
+        argv += [*inputs.paths, *inputs.args]
         if "--detailed-exitcode" not in inputs.args:
             argv.insert(1, "--detailed-exitcode")
         done = run_reconcile(argv, env)
@@ -413,9 +476,26 @@ def do_plan(inputs: Inputs, ctx: Context, env: Mapping[str, str]) -> Outcome:
     return _plan_outcome(inputs, done, doc)
 
 
+def _heading(inputs: Inputs) -> str:
+    """What the comment plans, when it is not the default: the environment, the paths."""
+    parts = []
+    if inputs.environment:
+        parts.append(f"environment {code_span(inputs.environment)}")
+    if inputs.paths:
+        parts.append("paths " + ", ".join(code_span(p) for p in inputs.paths))
+    return f"Plan of {', '.join(parts)}.\n" if parts else ""
+
+
 def _validation_inputs(inputs: Inputs) -> Inputs:
-    # Before a plan: annotations for the same paths, none of the plan's extra args.
-    return Inputs(command="validate", paths=inputs.paths, fmt=ANNOTATIONS, args=())
+    # Before a plan: annotations for the same paths and environment, none of the plan's
+    # extra args.
+    return Inputs(
+        command="validate",
+        paths=inputs.paths,
+        fmt=ANNOTATIONS,
+        args=(),
+        environment=inputs.environment,
+    )
 
 
 def option_value(args: Sequence[str], option: str) -> str | None:
@@ -475,15 +555,27 @@ def counted_plan(summary: Any) -> Plan:
 
 def _plan_outcome(inputs: Inputs, done: Completed, doc: Any) -> Outcome:
     code = done.returncode
+    marker, heading = inputs.marker, _heading(inputs)
     if code not in (EXIT_OK, EXIT_CHANGES):
         report = "\n".join(
-            [MARKER, "### reconciler plan", "", "**The plan failed.**", "", _fenced(done.stderr)]
+            [
+                marker,
+                heading,
+                "### reconciler plan",
+                "",
+                "**The plan failed.**",
+                "",
+                _fenced(done.stderr),
+            ]
         )
-        return Outcome(EXIT_ERROR, code, report, "The plan failed.", comment=True)
+        return Outcome(EXIT_ERROR, code, report, "The plan failed.", "error", comment=True)
     if inputs.fmt == "markdown":
-        report = done.stdout
+        report = with_marker(done.stdout, marker)
+        if heading:
+            report = report.replace("\n", f"\n{heading}\n", 1)
     else:
-        report = "\n".join([MARKER, "### reconciler plan", "", _fenced(done.stdout, inputs.fmt)])
+        fenced = _fenced(done.stdout, inputs.fmt)
+        report = "\n".join([marker, heading, "### reconciler plan", "", fenced])
     step_code = code if inputs.fail_on_changes else EXIT_OK
     try:
         plan = counted_plan(doc.get("summary") if isinstance(doc, dict) else None)
@@ -493,9 +585,11 @@ def _plan_outcome(inputs: Inputs, done: Completed, doc: Any) -> Outcome:
         print("::warning::the saved plan could not be read; the summary says less", flush=True)
         changes = code == EXIT_CHANGES
         summary = "Changes pending." if changes else "No changes."
-        return Outcome(step_code, code, report, summary, has_changes=changes, comment=True)
+        outcome = "changes" if changes else "no-changes"
+        return Outcome(step_code, code, report, summary, outcome, changes, comment=True)
+    outcome = "changes" if plan.has_changes else "no-changes"
     return Outcome(
-        step_code, code, report, summary_line(plan), has_changes=plan.has_changes, comment=True
+        step_code, code, report, summary_line(plan), outcome, plan.has_changes, comment=True
     )
 
 
@@ -553,7 +647,7 @@ def do_apply(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
         raise ActionError(
             f"apply needs NX1 credentials: set {credential_ways()} from secrets{partial}"
         )
-    argv = ["apply", "--format", JSON, *inputs.paths, *inputs.args]
+    argv = ["apply", "--format", JSON, *env_args(inputs), *inputs.paths, *inputs.args]
     if "--yes" not in inputs.args and "-y" not in inputs.args:
         argv.insert(1, "--yes")
     done = run_reconcile(argv, env, echo=inputs.fmt == JSON)
@@ -571,7 +665,8 @@ def do_apply(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
         lines = ["### reconciler apply", "", summary if ok else f"**{summary}**"]
         lines += ["", _fenced(done.stdout)] if done.stdout.strip() else []
         lines += ["", _fenced(done.stderr)] if done.stderr.strip() else []
-        return Outcome(done.returncode, done.returncode, "\n".join(lines) + "\n", summary)
+        outcome = "applied" if ok else "failed"
+        return Outcome(done.returncode, done.returncode, "\n".join(lines) + "\n", summary, outcome)
     summary = result_summary(result)
     if inputs.fmt != JSON:
         log_line(summary_line(plan))
@@ -587,44 +682,8 @@ def do_apply(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
         lines += ["", f"Not started: {names}{more}."]
     if done.stderr.strip():
         lines += ["", _fenced(done.stderr)]
-    return Outcome(done.returncode, done.returncode, "\n".join(lines) + "\n", summary)
-
-
-class CommentsApi:
-    """The issue-comments endpoints of the GitHub REST API, for one repository."""
-
-    def __init__(self, client: httpx.Client, repository: str) -> None:
-        self._client = client
-        self._repo = repository
-
-    def find(self, number: int, marker: str = MARKER) -> int | None:
-        """The id of the first comment on the pull request that carries the marker."""
-        url: str | None = f"/repos/{self._repo}/issues/{number}/comments"
-        params: dict[str, Any] | None = {"per_page": 100}
-        while url:
-            response = self._client.get(url, params=params)
-            response.raise_for_status()
-            for comment in response.json():
-                if marker in (comment.get("body") or ""):
-                    return int(comment["id"])
-            url = response.links.get("next", {}).get("url")
-            params = None  # the next link carries its own query
-        return None
-
-    def upsert(self, number: int, body: str) -> tuple[str, int]:
-        """Update the marked comment, or create it; return ("updated"|"created", id)."""
-        existing = self.find(number)
-        if existing is not None:
-            response = self._client.patch(
-                f"/repos/{self._repo}/issues/comments/{existing}", json={"body": body}
-            )
-            response.raise_for_status()
-            return "updated", existing
-        response = self._client.post(
-            f"/repos/{self._repo}/issues/{number}/comments", json={"body": body}
-        )
-        response.raise_for_status()
-        return "created", int(response.json()["id"])
+    outcome = "applied" if done.returncode == EXIT_OK else "failed"
+    return Outcome(done.returncode, done.returncode, "\n".join(lines) + "\n", summary, outcome)
 
 
 def github_client(ctx: Context, token: str) -> httpx.Client:
@@ -641,15 +700,6 @@ def github_client(ctx: Context, token: str) -> httpx.Client:
     )
 
 
-def comment_body(report: str) -> str:
-    """The report with the marker first, within the comment size budget."""
-    body = report if report.startswith(MARKER) else f"{MARKER}\n{report}"
-    if len(body) > COMMENT_LIMIT:
-        note = "\n\n[cut: the plan is longer than a comment may be; see the job summary]\n"
-        body = body[: COMMENT_LIMIT - len(note)] + note
-    return body
-
-
 def post_comment(inputs: Inputs, ctx: Context, report: str) -> None:
     """Create or update the one plan comment; a failure is a warning, not an error."""
     if ctx.pr_number is None or not ctx.repository:
@@ -659,8 +709,9 @@ def post_comment(inputs: Inputs, ctx: Context, report: str) -> None:
         return
     try:
         with github_client(ctx, inputs.token) as client:
+            marker = inputs.marker
             how, comment_id = CommentsApi(client, ctx.repository).upsert(
-                ctx.pr_number, comment_body(report)
+                ctx.pr_number, comment_body(report, marker), marker
             )
     except httpx.HTTPStatusError as exc:
         status = exc.response.status_code
@@ -698,11 +749,13 @@ def write_report_file(ctx: Context, report: str) -> Path | None:
 
 
 def write_outputs(ctx: Context, outcome: Outcome, report_file: Path | None) -> None:
-    """Set the outputs ``exit-code``, ``has-changes``, ``summary`` and ``report-file``."""
+    """Set the outputs ``outcome``, ``exit-code``, ``has-changes``, ``summary`` and
+    ``report-file``."""
     if ctx.output_path is None:
         return
     has_changes = "" if outcome.has_changes is None else str(outcome.has_changes).lower()
     with ctx.output_path.open("a", encoding="utf-8") as out:
+        out.write(f"outcome={outcome.outcome}\n")
         out.write(f"exit-code={outcome.command_exit_code}\n")
         out.write(f"has-changes={has_changes}\n")
         out.write(f"summary={' '.join(outcome.summary.split())}\n")

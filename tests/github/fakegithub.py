@@ -1,8 +1,11 @@
 """A loopback stand-in for GitHub's issue-comments API, for testing action/run.py.
 
-It serves the three endpoints ``action/run.py`` uses, keeping comments in
-memory and recording every request:
+It serves the endpoints ``action/run.py`` uses, keeping comments in memory and
+recording every request:
 
+- ``GET  /user``: the token's user, or, with ``app_token`` set, 403 "Resource not
+  accessible by integration" as GitHub answers a workflow's ``GITHUB_TOKEN`` (an app
+  installation token), whose comments are written by ``github-actions[bot]``
 - ``GET  /repos/{owner}/{repo}/issues/{n}/comments`` (pages of ``page_size``, with a
   ``Link: <...>; rel="next"`` header like GitHub's)
 - ``POST /repos/{owner}/{repo}/issues/{n}/comments``
@@ -43,15 +46,22 @@ class FakeGitHub:
     url: str = ""
     page_size: int = 2
     read_only: bool = False
+    app_token: bool = True  # the token is a GITHUB_TOKEN; else a user's token of ``login``
+    login: str = "octo-user"
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     next_id: int = 1000
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, number: int, body: str) -> dict[str, Any]:
+    @property
+    def identity(self) -> str:
+        """Who the token's comments are written by."""
+        return "github-actions[bot]" if self.app_token else self.login
+
+    def add(self, number: int, body: str, author: str = "someone") -> dict[str, Any]:
         with self.lock:
             self.next_id += 1
-            comment = {"id": self.next_id, "body": body, "user": {"login": "someone"}}
+            comment = {"id": self.next_id, "body": body, "user": {"login": author}}
             self.comments.setdefault(number, []).append(comment)
             return comment
 
@@ -96,6 +106,12 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if begun is None:
                 return
             path, query = begun
+            if path == "/user":
+                if state.app_token:
+                    self._send(403, {"message": "Resource not accessible by integration"})
+                else:
+                    self._send(200, {"login": state.login, "type": "User"})
+                return
             match = _LIST.match(path)
             if not match:
                 self._send(404, {"message": "Not Found"})
@@ -118,7 +134,7 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             elif state.read_only:
                 self._send(403, {"message": "Resource not accessible by integration"})
             else:
-                self._send(201, state.add(int(match[2]), self._body()["body"]))
+                self._send(201, state.add(int(match[2]), self._body()["body"], state.identity))
 
         def do_PATCH(self) -> None:
             begun = self._begin()
@@ -133,6 +149,7 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             ]
             if not found:
                 self._send(404, {"message": "Not Found"})
+
             elif state.read_only:
                 self._send(403, {"message": "Resource not accessible by integration"})
             else:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "action" / "run.py"
 MARKER = "<!-- reconciler-plan -->"
+# The marker of the plan of `paths: jobs`: each path set keeps a comment of its own.
+JOBS_MARKER = "<!-- reconciler-plan paths=jobs -->"
 PR = 7
 
 TWO_JOBS = """\
@@ -149,8 +151,8 @@ def test_pr_plan_creates_one_comment_then_updates_it(
     first = run_action(workdir, {"paths": "jobs"}, github=fake_github, emulator=clean_emulator)
 
     assert first.returncode == 0, first.log
-    [comment] = fake_github.marked(PR, MARKER)
-    assert comment["body"].startswith(MARKER)
+    [comment] = fake_github.marked(PR, JOBS_MARKER)
+    assert comment["body"].startswith(JOBS_MARKER)
     assert "Plan: 2 to create, 0 to replace, 0 to delete, 0 unchanged." in comment["body"]
     assert "Plan: 2 to create" in first.summary
     assert first.outputs["exit-code"] == "2"
@@ -164,7 +166,7 @@ def test_pr_plan_creates_one_comment_then_updates_it(
     second = run_action(workdir, {"paths": "jobs"}, github=fake_github, emulator=clean_emulator)
 
     assert second.returncode == 0, second.log
-    [updated] = fake_github.marked(PR, MARKER)
+    [updated] = fake_github.marked(PR, JOBS_MARKER)
     assert updated["id"] == comment["id"]
     assert "Plan: 3 to create, 0 to replace, 0 to delete, 0 unchanged." in updated["body"]
     assert "Plan: 2 to create" not in updated["body"]
@@ -191,10 +193,12 @@ def test_fork_pr_without_credentials_validates_and_notes(
     assert "No plan was made" in run.summary
     assert "fork" in run.summary
     assert "Plan:" not in run.summary
-    [comment] = fake_github.marked(PR, MARKER)
+    [comment] = fake_github.marked(PR, JOBS_MARKER)
     assert "No plan was made" in comment["body"]
     assert "All job specs are valid." in comment["body"]
-    assert run.outputs["exit-code"] == "0"
+    # No plan ran: never "0" (no changes), and an outcome of its own.
+    assert run.outputs["exit-code"] == "1"
+    assert run.outputs["outcome"] == "no-plan"
     assert run.outputs["has-changes"] == ""
 
 
@@ -209,7 +213,7 @@ def test_fork_pr_with_invalid_specs_fails_with_annotations(
     assert "::error file=jobs/broken.yaml,line=4," in run.stdout
     assert "The job specs are invalid." in run.summary
     assert "`jobs/broken.yaml:4:" in run.summary
-    [comment] = fake_github.marked(PR, MARKER)
+    [comment] = fake_github.marked(PR, JOBS_MARKER)
     assert "No plan was made" in comment["body"]
 
 
@@ -221,7 +225,7 @@ def test_read_only_token_is_a_warning_not_a_failure(workdir: Path, fake_github: 
     assert run.returncode == 0, run.log
     assert "::warning::could not comment on the pull request: HTTP 403" in run.stdout
     assert "No plan was made" in run.summary
-    assert fake_github.marked(PR, MARKER) == []
+    assert fake_github.marked(PR, JOBS_MARKER) == []
 
 
 def test_plan_changes_pass_unless_detailed_exitcode_is_asked(
@@ -242,7 +246,7 @@ def test_plan_changes_pass_unless_detailed_exitcode_is_asked(
     assert detailed.returncode == 2, detailed.log
     assert by_args.returncode == 2, by_args.log
     assert '"create": 2' in by_args.summary
-    assert by_args.summary.startswith(MARKER)
+    assert by_args.summary.startswith(JOBS_MARKER)
 
 
 def test_apply_then_plan_shows_no_changes(workdir: Path, clean_emulator: EmulatorHandle) -> None:
@@ -260,7 +264,7 @@ def test_apply_then_plan_shows_no_changes(workdir: Path, clean_emulator: Emulato
     assert again.outputs["has-changes"] == "false"
     assert "Plan: 0 to create, 0 to replace, 0 to delete, 2 unchanged." in again.summary
     report = Path(again.outputs["report-file"]).read_text(encoding="utf-8")
-    assert report.startswith(MARKER)
+    assert report.startswith(JOBS_MARKER)
 
 
 def test_apply_without_credentials_is_an_error(workdir: Path) -> None:
@@ -419,3 +423,90 @@ def test_problems_in_the_report_are_escaped(workdir: Path) -> None:
     assert "`@`octocat" in item
     assert "&#91;x&#93;(http://e)" in item
     assert "&#96;tick&#96;" in item
+
+
+def test_a_scheduled_plan_without_credentials_fails_with_its_own_outcome(workdir: Path) -> None:
+    # A renamed or missing secret on a schedule: the plan never ran, so it must not pass
+    # for "no changes" (which would close the drift issue).
+    run = run_action(workdir, {"paths": "jobs"}, extra_env={"GITHUB_EVENT_NAME": "schedule"})
+
+    assert run.returncode == 1, run.log
+    assert run.outputs["outcome"] == "no-plan"
+    assert run.outputs["exit-code"] == "1"
+    assert run.outputs["has-changes"] == ""
+    [error] = [line for line in run.stdout.splitlines() if line.startswith("::error::")]
+    assert error.startswith("::error::no plan was made: plan needs NX1 credentials: set NX1_TOKEN")
+    assert "No plan was made" in run.summary
+
+
+def test_outcomes_of_a_plan_that_ran(workdir: Path, clean_emulator: EmulatorHandle) -> None:
+    changes = run_action(workdir, {"paths": "jobs"}, emulator=clean_emulator)
+    run_action(workdir, {"command": "apply", "paths": "jobs"}, emulator=clean_emulator)
+    clean = run_action(workdir, {"paths": "jobs"}, emulator=clean_emulator)
+    down = run_action(
+        workdir,
+        {"paths": "jobs"},
+        extra_env={"NX1_HOST": "http://127.0.0.1:9", "NX1_API_KEY": "psk_x"},
+    )
+
+    assert (changes.outputs["outcome"], changes.outputs["exit-code"]) == ("changes", "2")
+    assert (clean.outputs["outcome"], clean.outputs["exit-code"]) == ("no-changes", "0")
+    assert (down.outputs["outcome"], down.outputs["exit-code"]) == ("error", "1")
+    assert down.returncode == 1
+    assert "**The plan failed.**" in down.summary
+
+
+def test_a_comment_quoting_the_marker_is_never_overwritten(
+    workdir: Path, clean_emulator: EmulatorHandle, fake_github: FakeGitHub
+) -> None:
+    quoted = fake_github.add(PR, f"> {MARKER}\n> why does it create two jobs?", "reviewer")
+    copied = fake_github.add(PR, f"{MARKER}\nmy own notes, starting with the marker", "mallory")
+
+    run = run_action(workdir, {}, github=fake_github, emulator=clean_emulator)
+
+    assert run.returncode == 0, run.log
+    assert fake_github.methods().count("PATCH") == 0
+    assert quoted["body"].startswith("> ") and copied["body"].endswith("with the marker")
+    [ours] = [c for c in fake_github.comments[PR] if c["user"]["login"] == "github-actions[bot]"]
+    assert ours["body"].startswith(MARKER + "\n")
+    assert ("GET", "/user") in [(r.method, r.path) for r in fake_github.requests]
+
+
+def test_a_user_token_finds_the_comment_by_that_users_login(
+    workdir: Path, clean_emulator: EmulatorHandle, fake_github: FakeGitHub
+) -> None:
+    fake_github.app_token = False  # a personal token of octo-user
+    bots = fake_github.add(
+        PR, f"{MARKER}\nan old plan by the workflow token", "github-actions[bot]"
+    )
+    mine = fake_github.add(PR, f"{MARKER}\nan old plan by this token", "octo-user")
+
+    run = run_action(workdir, {}, github=fake_github, emulator=clean_emulator)
+
+    assert run.returncode == 0, run.log
+    assert "Updated the plan comment" in run.stdout
+    assert "Plan: 2 to create" in mine["body"]
+    assert bots["body"].endswith("by the workflow token")
+
+
+def test_each_path_set_keeps_its_own_comment(
+    workdir: Path, clean_emulator: EmulatorHandle, fake_github: FakeGitHub
+) -> None:
+    (workdir / "more").mkdir()
+    (workdir / "more" / "monthly.yaml").write_text("jobs:\n" + THIRD_JOB, encoding="utf-8")
+
+    first = run_action(workdir, {"paths": "jobs"}, github=fake_github, emulator=clean_emulator)
+    other = run_action(workdir, {"paths": "more"}, github=fake_github, emulator=clean_emulator)
+    again = run_action(workdir, {"paths": "./jobs/"}, github=fake_github, emulator=clean_emulator)
+
+    assert first.returncode == other.returncode == again.returncode == 0
+    by_marker = {c["body"].partition("\n")[0]: c for c in fake_github.comments[PR]}
+    assert set(by_marker) == {
+        "<!-- reconciler-plan paths=jobs -->",
+        "<!-- reconciler-plan paths=more -->",
+    }
+    assert "Plan: 2 to create" in by_marker["<!-- reconciler-plan paths=jobs -->"]["body"]
+    assert "Plan: 1 to create" in by_marker["<!-- reconciler-plan paths=more -->"]["body"]
+    assert "paths `more`" in by_marker["<!-- reconciler-plan paths=more -->"]["body"]
+    assert fake_github.methods().count("POST") == 2
+    assert fake_github.methods().count("PATCH") == 1  # ./jobs/ is jobs: the same comment

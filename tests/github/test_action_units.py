@@ -96,8 +96,9 @@ def test_marker_limit_and_exit_codes_are_the_packages(run: ModuleType) -> None:
     import reconciler.cli
     from reconciler.render import markdown
 
-    assert run.MARKER == markdown.MARKER
-    assert run.COMMENT_LIMIT == markdown.LIMIT <= 65_536  # GitHub's limit per comment
+    comments = sys.modules["plan_comments"]
+    assert comments.MARKER == markdown.MARKER
+    assert comments.COMMENT_LIMIT == markdown.LIMIT <= 65_536  # GitHub's limit per comment
     assert (run.EXIT_OK, run.EXIT_ERROR, run.EXIT_CHANGES) == (
         reconciler.cli.EXIT_OK,
         reconciler.cli.EXIT_ERROR,
@@ -185,12 +186,13 @@ def test_an_input_error_is_one_annotation_line(
 
 
 def test_comment_body_has_the_marker_first_and_fits_a_comment(run: ModuleType) -> None:
+    comments = sys.modules["plan_comments"]
     short = run.comment_body("### plan\n")
-    long = run.comment_body(run.MARKER + "\n" + "x" * 70_000)
+    long = run.comment_body(comments.MARKER + "\n" + "x" * 70_000)
 
-    assert short.startswith(run.MARKER + "\n### plan")
-    assert long.startswith(run.MARKER)
-    assert len(long) <= run.COMMENT_LIMIT
+    assert short.startswith(comments.MARKER + "\n### plan")
+    assert long.startswith(comments.MARKER)
+    assert len(long) <= comments.COMMENT_LIMIT
     assert long.rstrip().endswith("see the job summary]")
 
 
@@ -208,3 +210,56 @@ def test_plan_fails_on_changes_only_when_asked(run: ModuleType) -> None:
     assert not run.read_inputs({}).fail_on_changes
     assert run.read_inputs({"INPUT_DETAILED_EXITCODE": "true"}).fail_on_changes
     assert run.read_inputs({"INPUT_ARGS": "--prune --detailed-exitcode"}).fail_on_changes
+
+
+def test_one_marker_per_environment_and_path_set(run: ModuleType) -> None:
+    comments = sys.modules["plan_comments"]
+    marker = comments.comment_marker
+
+    assert marker() == comments.MARKER == "<!-- reconciler-plan -->"
+    assert marker("prod") == "<!-- reconciler-plan env=prod -->"
+    assert marker("", ["./jobs/", "jobs", "b"]) == "<!-- reconciler-plan paths=b,jobs -->"
+    assert (
+        marker("dev", ["my jobs-->x"]) == "<!-- reconciler-plan env=dev paths=my%20jobs--%3Ex -->"
+    )
+    assert marker("dev") != marker("prod") != marker()
+    # The plain marker the renderer writes is replaced, not doubled.
+    assert comments.with_marker(f"{comments.MARKER}\n### plan\n", marker("dev")) == (
+        "<!-- reconciler-plan env=dev -->\n### plan\n"
+    )
+
+
+def test_only_our_identity_and_our_first_line_make_a_comment_ours(run: ModuleType) -> None:
+    is_ours = sys.modules["plan_comments"].is_ours
+    marker = "<!-- reconciler-plan -->"
+
+    assert is_ours({"user": {"login": "bot"}, "body": f"{marker}\nplan"}, "bot", marker)
+    assert not is_ours({"user": {"login": "eve"}, "body": f"{marker}\nplan"}, "bot", marker)
+    assert not is_ours({"user": {"login": "bot"}, "body": f"> {marker}"}, "bot", marker)
+    other = "<!-- reconciler-plan env=prod -->"
+    assert not is_ours({"user": {"login": "bot"}, "body": f"{other}\nplan"}, "bot", marker)
+    assert not is_ours({"user": None, "body": None}, "bot", marker)
+
+
+def test_the_environment_input_becomes_env_for_every_command(
+    run: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "cli_takes_env", lambda command: True)
+    inputs = run.read_inputs({"INPUT_ENVIRONMENT": " prod ", "INPUT_PATHS": "jobs"})
+
+    assert inputs.environment == "prod"
+    assert run.env_args(inputs) == ["--env", "prod"]
+    assert run.command_env(inputs, {})["RECONCILER_ENV"] == "prod"
+    assert inputs.marker == "<!-- reconciler-plan env=prod paths=jobs -->"
+    assert run.env_args(run.read_inputs({})) == []
+    with pytest.raises(run.ActionError, match="input environment must be an environment name"):
+        run.read_inputs({"INPUT_ENVIRONMENT": "prod; rm -rf"})
+
+
+def test_an_environment_needs_a_cli_with_env(
+    run: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "cli_takes_env", lambda command: False)
+
+    with pytest.raises(run.ActionError, match="input environment needs a reconciler whose plan"):
+        run.read_inputs({"INPUT_ENVIRONMENT": "prod"})

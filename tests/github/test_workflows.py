@@ -13,11 +13,15 @@ from typing import Any
 import pytest
 import yaml
 
+from reconciler import __version__
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples" / "github").glob("*.yml"))
 WORKFLOWS = [*EXAMPLES, REPO / ".github" / "workflows" / "ci.yml"]
 ACTION = REPO / "action.yml"
-OUR_ACTION = "your-org/reconciler@v1"
+# Our action at the release tag the README, the hooks file and the CHANGELOG name.
+OUR_ACTION = f"your-org/reconciler@v{__version__}"
+ENVIRONMENTS = ["dev", "staging", "prod"]
 _USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$", re.MULTILINE)
 _PIN = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}$")
 
@@ -134,7 +138,7 @@ def test_every_action_input_reaches_the_script() -> None:
 def test_permissions_are_least_privilege() -> None:
     wanted = {
         "plan.yml": {"plan": {"contents": "read", "pull-requests": "write"}},
-        "apply.yml": {"apply": {"contents": "read"}},
+        "apply.yml": {"apply": {"contents": "read"}, "apply-prod": {"contents": "read"}},
         "drift.yml": {"drift": {"contents": "read", "issues": "write"}},
         "ci.yml": {"test": None, "action": {"contents": "read"}},
     }
@@ -145,13 +149,44 @@ def test_permissions_are_least_privilege() -> None:
         assert jobs == wanted[path.name], path.name
 
 
-def test_apply_runs_on_main_and_never_overlaps() -> None:
+def _our_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if s.get("uses") == OUR_ACTION]
+
+
+def test_apply_goes_dev_staging_then_prod_behind_reviewers_and_never_overlaps() -> None:
     apply = _load(REPO / "examples" / "github" / "apply.yml")
+    jobs = apply["jobs"]
 
     assert _on(apply)["push"] == {"branches": ["main"]}
-    assert apply["concurrency"] == {"group": "reconciler-apply", "cancel-in-progress": False}
-    [step] = [s for s in apply["jobs"]["apply"]["steps"] if s.get("uses") == OUR_ACTION]
-    assert step["with"]["command"] == "apply"
+    assert jobs["apply"]["strategy"] == {
+        "max-parallel": 1,
+        "matrix": {"environment": ["dev", "staging"]},
+    }
+    assert jobs["apply"]["environment"] == "${{ matrix.environment }}"
+    # prod waits for the others, in the GitHub environment whose reviewers approve it.
+    assert jobs["apply-prod"]["needs"] == "apply"
+    assert jobs["apply-prod"]["environment"] == "prod"
+    for name, env in (("apply", "${{ matrix.environment }}"), ("apply-prod", "prod")):
+        assert jobs[name]["concurrency"] == {
+            "group": f"reconciler-apply-{env}",
+            "cancel-in-progress": False,
+        }
+        [step] = _our_steps(jobs[name])
+        assert step["with"]["command"] == "apply"
+        assert step["with"]["environment"] == env
+
+
+def test_plan_and_drift_run_once_per_environment() -> None:
+    for name in ("plan.yml", "drift.yml"):
+        workflow = _load(REPO / "examples" / "github" / name)
+        [job] = workflow["jobs"].values()
+        assert job["strategy"]["matrix"] == {"environment": ENVIRONMENTS}, name
+        assert job["strategy"]["fail-fast"] is False, name
+        assert "environment" not in job, name  # reviewers guard the apply, not a plan
+        [step] = _our_steps(job)
+        assert step["with"]["environment"] == "${{ matrix.environment }}", name
+        key = step["env"]["NX1_API_KEY"]
+        assert key == "${{ secrets[format('NX1_API_KEY_{0}', matrix.environment)] }}", name
 
 
 def test_plan_runs_on_pull_requests_and_drift_on_a_schedule() -> None:
@@ -161,6 +196,33 @@ def test_plan_runs_on_pull_requests_and_drift_on_a_schedule() -> None:
     assert "pull_request" in _on(plan)
     assert "pull_request_target" not in _on(plan)  # never run fork code with secrets
     assert _on(drift)["schedule"]
-    issue_step = drift["jobs"]["drift"]["steps"][-1]
-    assert "steps.plan.outputs.exit-code == '2'" in issue_step["if"]
-    assert "<!-- reconciler-drift -->" in issue_step["with"]["script"]
+
+
+def test_drift_acts_only_on_a_plan_that_ran_and_fails_loudly_otherwise() -> None:
+    drift = _load(REPO / "examples" / "github" / "drift.yml")
+    steps = drift["jobs"]["drift"]["steps"]
+    issue_step, fail_step = steps[-2], steps[-1]
+    ran = "steps.plan.outputs.outcome == 'changes' || steps.plan.outputs.outcome == 'no-changes'"
+
+    # Only a plan that was made may open or close an issue: exit-code 0 alone is not enough.
+    assert issue_step["if"] == ran
+    assert "exit-code" not in issue_step["if"]
+    script = issue_step["with"]["script"]
+    assert "<!-- reconciler-drift env=${environment} -->" in script
+    assert "process.env.OUTCOME === 'changes'" in script
+    # Anything else (no-plan, error, a step that never set an outcome) fails the run.
+    assert fail_step["if"] == (
+        "always() && steps.plan.outputs.outcome != 'changes' "
+        "&& steps.plan.outputs.outcome != 'no-changes'"
+    )
+    assert fail_step["run"].rstrip().endswith("exit 1")
+    assert "::error" in fail_step["run"]
+
+
+def test_the_outcomes_in_the_workflows_are_the_actions() -> None:
+    action = _load(ACTION)
+    described = action["outputs"]["outcome"]["description"]
+    script = (REPO / "action" / "run.py").read_text(encoding="utf-8")
+    for outcome in ("changes", "no-changes", "no-plan", "error"):
+        assert outcome in described
+        assert f'"{outcome}"' in script

@@ -1,0 +1,123 @@
+"""The one plan comment per pull request, environment and path set (``action/run.py``).
+
+Each comment starts with a hidden marker naming what it plans: ``<!-- reconciler-plan -->``
+for the default, ``<!-- reconciler-plan env=prod paths=jobs -->`` for an environment or a
+path set of their own, so two plans on one pull request keep two comments. A comment is
+ours to update only when it was written by the token's own identity and starts with our
+marker: a reviewer who quotes the marker in a comment of their own never has it
+overwritten.
+
+Who the token is: ``GET /user`` names the user of a personal or fine-grained token. The
+workflow's ``GITHUB_TOKEN`` (an app installation token) gets 403 "Resource not
+accessible by integration" there; its comments are written by ``github-actions[bot]``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+# The renderer's budget sits below GitHub's hard limit of 65,536 characters a comment;
+# cutting every report at the same budget keeps any comment within GitHub's limit, so
+# the action needs no limit of its own.
+from reconciler.render.markdown import LIMIT as COMMENT_LIMIT
+from reconciler.render.markdown import MARKER
+
+# The author of every comment made with a workflow's GITHUB_TOKEN.
+ACTIONS_BOT = "github-actions[bot]"
+
+
+def comment_marker(environment: str = "", paths: Sequence[str] = ()) -> str:
+    """The hidden marker of the comment for one environment and path set.
+
+    Paths are compared as sets of normalised paths (``./jobs/`` is ``jobs``), so the
+    order or spelling of the input does not start a second comment.
+    """
+    parts = []
+    if environment:
+        parts.append(f"env={quote(environment, safe='')}")
+    normal = sorted({posixpath.normpath(p.replace("\\", "/")) for p in paths})
+    if normal:
+        parts.append("paths=" + ",".join(quote(p, safe="/") for p in normal))
+    if not parts:
+        return MARKER
+    return MARKER.removesuffix(" -->") + " " + " ".join(parts) + " -->"
+
+
+def with_marker(report: str, marker: str) -> str:
+    """The report with ``marker`` as its first line (replacing the plain one)."""
+    first, sep, rest = report.partition("\n")
+    if first.strip() == MARKER:
+        return f"{marker}\n{rest}" if sep else marker
+    return f"{marker}\n{report}"
+
+
+def comment_body(report: str, marker: str = MARKER) -> str:
+    """The report with the marker first, within the comment size budget."""
+    body = with_marker(report, marker)
+    if len(body) > COMMENT_LIMIT:
+        note = "\n\n[cut: the plan is longer than a comment may be; see the job summary]\n"
+        body = body[: COMMENT_LIMIT - len(note)] + note
+    return body
+
+
+def token_login(client: httpx.Client) -> str:
+    """The login of the token's own identity (see the module docstring)."""
+    response = client.get("/user")
+    if response.status_code == 403:
+        return ACTIONS_BOT
+    response.raise_for_status()
+    login = response.json().get("login")
+    if not isinstance(login, str) or not login:
+        raise httpx.HTTPStatusError(
+            "GET /user named no login", request=response.request, response=response
+        )
+    return login
+
+
+def is_ours(comment: dict[str, Any], login: str, marker: str) -> bool:
+    """Written by us for this marker: our identity, and the marker as its first line."""
+    user = comment.get("user") or {}
+    body = comment.get("body") or ""
+    return user.get("login") == login and body.partition("\n")[0].strip() == marker
+
+
+class CommentsApi:
+    """The issue-comments endpoints of the GitHub REST API, for one repository."""
+
+    def __init__(self, client: httpx.Client, repository: str) -> None:
+        self._client = client
+        self._repo = repository
+
+    def find(self, number: int, login: str, marker: str) -> int | None:
+        """The id of the first comment on the pull request that is ours for ``marker``."""
+        url: str | None = f"/repos/{self._repo}/issues/{number}/comments"
+        params: dict[str, Any] | None = {"per_page": 100}
+        while url:
+            response = self._client.get(url, params=params)
+            response.raise_for_status()
+            for comment in response.json():
+                if is_ours(comment, login, marker):
+                    return int(comment["id"])
+            url = response.links.get("next", {}).get("url")
+            params = None  # the next link carries its own query
+        return None
+
+    def upsert(self, number: int, body: str, marker: str) -> tuple[str, int]:
+        """Update our comment for ``marker``, or create it; ("updated"|"created", id)."""
+        existing = self.find(number, token_login(self._client), marker)
+        if existing is not None:
+            response = self._client.patch(
+                f"/repos/{self._repo}/issues/comments/{existing}", json={"body": body}
+            )
+            response.raise_for_status()
+            return "updated", existing
+        response = self._client.post(
+            f"/repos/{self._repo}/issues/{number}/comments", json={"body": body}
+        )
+        response.raise_for_status()
+        return "created", int(response.json()["id"])
