@@ -2,8 +2,8 @@
 
 Every chart is built from counts alone (``plan.timetable.Load``): no job name, no
 schedule and no secret reaches one. GitHub renders a ```mermaid block; ``xychart-beta``
-is the keyword every mermaid since 10.6 reads (newer ones also take ``xychart``). Its
-bars of two series would be drawn over each other, so a before/after chart draws the
+is the keyword mermaid 10.9, 11 and 12 all parse (the newest also take ``xychart``).
+Bars of two series would be drawn over each other, so a before/after chart draws the
 "after" as bars and the "before" as a line on top.
 """
 
