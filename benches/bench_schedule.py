@@ -4,8 +4,9 @@ In one process, the median over ``--repeat`` runs of counting the load
 (``plan.timetable.load_of`` with the 10 busiest minutes) of 10,000 jobs:
 every one on ``* * * * *``; on the six schedules of bench_validate.py; and each on a
 schedule of its own that starts in most minutes of most hours (``a-b c-d * * *``, the
-worst case: no two share their work). Then the chart of a 10,000-job plan that moves
-every job (``plan_loads``). Then, by turns (pairs), ``reconcile schedule`` against
+worst case: no two share their work). Then the before/after of a 10,000-job plan
+(``plan_loads``) that moves every job, and of one in sync (no chart to draw), and the
+text plan of the moving one with its chart against without, by turns. Then, by turns (pairs), ``reconcile schedule`` against
 ``reconcile validate`` of 10,000 ``* * * * *`` jobs in 100 files, in fresh processes,
 printing both medians and the median of the paired ratios.
 
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from reconciler.model import JobSpec, RemoteJob  # noqa: E402
 from reconciler.plan.diff import make_plan  # noqa: E402
 from reconciler.plan.timetable import Scheduled, load_of, plan_loads  # noqa: E402
+from reconciler.render.common import RenderOptions  # noqa: E402
 from reconciler.sensitive import Sensitivity  # noqa: E402
 from reconciler.settings import Policy  # noqa: E402
 
@@ -72,9 +74,30 @@ def in_process(jobs: int, repeat: int) -> None:
         RemoteJob(str(i), f"job-{i:05d}", "mirror", None, None, "0 2 * * *", None, "reconciler")
         for i in range(jobs)
     ]
-    plan = make_plan(specs, live, Policy(allow_replace=True))
-    ms = median_ms(lambda: plan_loads(plan, Sensitivity()), repeat)
-    print(f"plan_loads, a plan moving {jobs:,} jobs: {ms:.1f} ms (median of {repeat})")
+    moving = make_plan(specs, live, Policy(allow_replace=True))
+    same = [
+        RemoteJob(str(i), f"job-{i:05d}", "mirror", None, None, "0 3 * * *", None, "reconciler")
+        for i in range(jobs)
+    ]
+    in_sync = make_plan(specs, same, Policy())
+    for label, plan in (("moving", moving), ("in sync with", in_sync)):
+        ms = median_ms(lambda p=plan: plan_loads(p, Sensitivity()), repeat)  # type: ignore[misc]
+        print(f"plan_loads, a plan {label} {jobs:,} jobs: {ms:.1f} ms (median of {repeat})")
+    # The text plan of the moving plan with its chart, and with the chart left out, by turns.
+    import reconciler.render.text as text
+
+    options = RenderOptions()
+    pairs = []
+    for _ in range(repeat):
+        with_chart = median_ms(lambda: text.render_text(moving, options), 1)
+        text.plan_loads = lambda plan, sensitivity: None  # type: ignore[assignment]
+        without = median_ms(lambda: text.render_text(moving, options), 1)
+        text.plan_loads = plan_loads
+        pairs.append(with_chart / without)
+    print(
+        f"text plan moving {jobs:,} jobs, with its chart / without: "
+        f"{statistics.median(pairs):.2f}x (median of {repeat} pairs)"
+    )
 
 
 def by_turns(root: Path, jobs: int, repeat: int) -> None:

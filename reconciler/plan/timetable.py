@@ -10,7 +10,8 @@ days of the month (monthly ones) are counted apart, since those days fall on any
 the week. All times are UTC, as NX1 reads schedules.
 
 A schedule whose value is secret (``sensitive.py``) is never counted, only its job:
-``Load.hidden``.
+``Load.hidden``. A live job may hold a schedule that is no cron at all (the API checks
+only that it has five words): it is counted apart, ``Load.unreadable``, never an error.
 """
 
 from __future__ import annotations
@@ -19,19 +20,20 @@ import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from reconciler.plan.diff import Action, Change, Plan
 from reconciler.sensitive import Sensitivity
-from reconciler.specs.cron import Fields, expand
+from reconciler.specs.cron import Fields, check, expand
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 NAMES_KEPT = 5  # names kept for each busy minute; the starts count says how many more
 _SCHEDULE: tuple[str] = ("schedule",)
 
 
-@dataclass(frozen=True, slots=True)
-class Scheduled:
-    """One job as the load sees it: its name, its schedule, and whether that is secret."""
+class Scheduled(NamedTuple):
+    """One job as the load sees it: its name, its schedule, and whether that is secret.
+    (A tuple: a plan makes two for each of its jobs.)"""
 
     name: str
     schedule: str | None
@@ -59,6 +61,7 @@ class Load:
     per_weekday: tuple[int, ...]  # 7 counts, Monday first
     counted: int  # jobs whose starts are in the counts
     hidden: int = 0  # jobs with a secret schedule: never counted or listed
+    unreadable: int = 0  # live jobs whose schedule is no cron we read (the API keeps any text)
     unscheduled: int = 0  # jobs without a schedule
     once: int = 0  # @once
     on_dates: int = 0  # jobs that (also) run on days of the month
@@ -66,28 +69,31 @@ class Load:
 
     @property
     def jobs(self) -> int:
-        return self.counted + self.hidden + self.unscheduled + self.once
+        return self.counted + self.hidden + self.unscheduled + self.once + self.unreadable
 
 
 def load_of(jobs: Iterable[Scheduled], top: int = 0) -> Load:
     """The load of ``jobs``, with the ``top`` busiest minutes of a day."""
-    by_text: dict[str, list[str]] = defaultdict(list)
-    hidden = unscheduled = once = 0
-    for job in jobs:
-        text = " ".join(job.schedule.split()) if job.schedule else ""
-        if not text:
+    as_written: dict[str, list[str]] = defaultdict(list)
+    hidden = unscheduled = once = unreadable = 0
+    for name, schedule, secret in jobs:
+        if not schedule or schedule.isspace():
             unscheduled += 1
-        elif job.secret:
+        elif secret:
             hidden += 1
-        elif text == "@once":
-            once += 1
         else:
-            by_text[text].append(job.name)
-    # Texts that mean the same ("0 0 * * *", "@daily") are one schedule.
+            as_written[schedule].append(name)
+    # Texts that mean the same ("0 0 * * *", "0  0 * * *", "@daily") are one schedule.
     groups: dict[Fields, list[str]] = defaultdict(list)
-    for text, names in by_text.items():
-        fields = expand(text)
-        if fields is not None:
+    for text, names in as_written.items():
+        normal = " ".join(text.split())
+        if check(normal) is not None:
+            unreadable += len(names)
+            continue
+        fields = expand(normal)
+        if fields is None:
+            once += len(names)
+        else:
             groups[fields].extend(names)
     per_hour, per_weekday = [0] * 24, [0] * 7
     counted = on_dates = 0
@@ -106,6 +112,7 @@ def load_of(jobs: Iterable[Scheduled], top: int = 0) -> Load:
         tuple(per_weekday),
         counted,
         hidden,
+        unreadable,
         unscheduled,
         once,
         on_dates,

@@ -59,11 +59,20 @@ def peak(values: Sequence[int], labels: Sequence[str], hours: bool = True) -> st
     return f"peak {top:,} {where}{more}"
 
 
-def hidden_note(before: int, after: int | None = None) -> str:
+def hidden_note(before: int, after: int | None = None, why: str = "sensitive") -> str:
     """``2 schedules not shown (sensitive)``, or "" when none was left out."""
     if after is None or after == before:
-        return f"{plural(before, 'schedule')} not shown (sensitive)" if before else ""
-    return f"schedules not shown (sensitive): {before:,} before, {after:,} after"
+        return f"{plural(before, 'schedule')} not shown ({why})" if before else ""
+    return f"schedules not shown ({why}): {before:,} before, {after:,} after"
+
+
+def _notes(before: Load, after: Load) -> list[str]:
+    notes = [
+        hidden_note(before.hidden, after.hidden),
+        # A live job may hold any text as its schedule: it is left out, not an error.
+        hidden_note(before.unreadable, after.unreadable, "not a cron schedule"),
+    ]
+    return [note for note in notes if note]
 
 
 def mermaid(
@@ -95,9 +104,7 @@ def plan_chart_text(before: Load, after: Load) -> list[str]:
     for label, load in (("before", before), ("after", after)):
         lines.append(f"  {label:<7} {spark(load.per_hour, top)}  {peak(load.per_hour, HOURS)}")
     lines.append(f"          {HOUR_TICKS}")
-    note = hidden_note(before.hidden, after.hidden)
-    if note:
-        lines.append(f"  {note}")
+    lines += [f"  {note}" for note in _notes(before, after)]
     return lines
 
 
@@ -107,10 +114,10 @@ def plan_chart_markdown(before: Load, after: Load) -> list[str]:
         f"**Starts per hour of a day (UTC)**: bars after this plan "
         f"({peak(after.per_hour, HOURS)}), line before ({peak(before.per_hour, HOURS)})."
     )
-    note = hidden_note(before.hidden, after.hidden)
+    notes = "; ".join(_notes(before, after))
     return [
         head,
         "",
         *mermaid("Job starts per hour (UTC)", HOURS, after.per_hour, before.per_hour),
-        *(["", f"_{note[:1].upper()}{note[1:]}._"] if note else []),
+        *(["", f"_{notes[:1].upper()}{notes[1:]}._"] if notes else []),
     ]

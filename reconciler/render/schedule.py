@@ -21,6 +21,7 @@ def summary(load: Load) -> str:
         *([f"{load.unscheduled:,} without a schedule"] if load.unscheduled else []),
         *([f"{load.once:,} @once"] if load.once else []),
         *([hidden_note(load.hidden)] if load.hidden else []),
+        *([hidden_note(load.unreadable, why="not a cron schedule")] if load.unreadable else []),
     ]
     line = f"{plural(load.jobs, 'job')}: {load.counted:,} counted"
     return line + (f"; {', '.join(extra)}." if extra else ".")

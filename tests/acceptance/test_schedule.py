@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
 
 from tests.acceptance.conftest import Result, Runner, write_jobs
+
+if TYPE_CHECKING:
+    from reconciler.emulator.testing import EmulatorHandle
 
 Run = Callable[..., Result]
 
@@ -124,3 +131,26 @@ def test_a_plan_that_moves_ten_jobs_to_two_shows_the_spike(api: Run, tmp_path: P
     for shown in (text.out, out):
         for secret_form in ("17 4", "18 4", "04:17", "04:18"):
             assert secret_form not in shown
+
+
+def test_a_live_schedule_that_is_no_cron_is_counted_apart(
+    api: Run, clean_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    body = {
+        "job_name": "odd",
+        "job_type": "mirror",
+        "schedule": "61 2 * * *",  # five fields, as the API checks, but no minute 61
+        "properties_json": json.dumps({"_managed_by": "team-a"}),
+    }
+    created = httpx.post(
+        f"{clean_emulator.url}/api/jobs", headers=clean_emulator.headers, json=body
+    )
+    assert created.status_code < 300, created.text
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        TEN_AT_TWO.replace("{at}", "0 2 * * *").replace("etl-0\n", "odd\n"),
+    )
+    done = api("plan", "--allow-replace")
+    assert done.code == 0, done.err
+    assert "  schedules not shown (not a cron schedule): 1 before, 0 after" in done.out.splitlines()
+    assert "  after   ··█·····················  peak 10 at 02:00-02:59" in done.out.splitlines()

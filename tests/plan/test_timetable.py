@@ -167,3 +167,19 @@ def test_a_sensitive_pattern_that_names_schedules_hides_them_all() -> None:
         Policy(owner=OWNER, allow_replace=True),
     )
     assert plan_loads(plan, Sensitivity(("sched*",))) is None
+
+
+def test_a_live_schedule_that_is_no_cron_is_left_out_not_an_error() -> None:
+    api = FakeApi()
+    api.add("odd", owner=OWNER, schedule="61 2 * * *")  # the API keeps whatever it was sent
+    api.add("words", owner=OWNER, schedule="whenever it rains")
+    api.add("gone", owner=OWNER, schedule="@reboot")
+    loads = _plan(
+        api,
+        [JobSpec("odd", "mirror", schedule="0 2 * * *"), JobSpec("words", "mirror")],
+    )
+    assert loads is not None
+    before, after = loads
+    assert (before.unreadable, before.counted, before.jobs) == (3, 0, 3)
+    assert (after.unreadable, after.counted, after.unscheduled) == (0, 1, 1)
+    assert after.per_hour == _hours(h02=1)

@@ -174,3 +174,16 @@ def test_nothing_to_count() -> None:
     assert render_markdown(load).endswith(
         "**1 job: 0 counted; 1 @once.**\n\nNo schedules to count.\n"
     )
+
+
+def test_schedules_that_are_no_cron_are_said_apart_from_secret_ones() -> None:
+    before = load_of([Scheduled("odd", "61 2 * * *"), Scheduled("s", "0 1 * * *", secret=True)])
+    after = load_of([Scheduled("odd", "0 2 * * *"), Scheduled("s", "0 1 * * *", secret=True)])
+    assert plan_chart_text(before, after)[-2:] == [
+        "  1 schedule not shown (sensitive)",
+        "  schedules not shown (not a cron schedule): 1 before, 0 after",
+    ]
+    assert plan_chart_markdown(before, after)[-1] == (
+        "_1 schedule not shown (sensitive); "
+        "schedules not shown (not a cron schedule): 1 before, 0 after._"
+    )
