@@ -16,13 +16,14 @@ and exit codes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One problem in a spec or config file, pinned to its place."""
+    """One problem in a spec or config file, pinned to its place; line and column are 0
+    for a problem with the path itself (missing, unreadable, an empty directory)."""
 
     file: str
     line: int
@@ -31,7 +32,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
@@ -82,12 +83,18 @@ class PlanError(ReconcilerError):
 
 
 class StalePlanError(PlanError):
-    """A saved plan was computed against remote objects that have changed since."""
+    """A saved plan no longer holds: a spec, a secret or a live job changed since.
 
-    def __init__(self, stale: Sequence[str]) -> None:
+    ``causes`` names what changed per job (``its spec changed``, ``a secret changed``,
+    ``the live job changed``)."""
+
+    def __init__(self, stale: Sequence[str], causes: Mapping[str, str] | None = None) -> None:
         self.stale = list(stale)
-        names = ", ".join(self.stale)
+        self.causes = dict(causes or {})
+        names = ", ".join(
+            f"{name} ({self.causes[name]})" if name in self.causes else name for name in self.stale
+        )
         super().__init__(
-            f"the saved plan is stale: {len(self.stale)} job(s) changed on the API since it was made: "
+            f"the saved plan is stale: {len(self.stale)} job(s) changed since it was made: "
             f"{names}; run plan again"
         )

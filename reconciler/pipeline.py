@@ -124,7 +124,7 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
 
     fetch = _Fetch(request.api)
     try:
-        specs = load_specs(list(request.paths), env)
+        specs = load_specs(list(request.paths), env, allow_empty=request.policy.allow_empty)
         fetch.start()  # only now: bad input never costs a request
         now = datetime.now(UTC)
         # While the API answers: from here on each spec carries every path that is

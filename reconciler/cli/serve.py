@@ -91,6 +91,18 @@ def _faults(func: Callable[..., Any]) -> Callable[..., Any]:
     help="Lifetime of issued tokens, seconds.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault injection.")
+@click.option(
+    "--certfile",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Serve https with this PEM certificate (chain); needs --keyfile.",
+)
+@click.option(
+    "--keyfile",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The PEM private key of --certfile.",
+)
 @_faults
 def emulator(
     host: str,
@@ -100,10 +112,20 @@ def emulator(
     clients: tuple[str, ...],
     token_ttl: int,
     seed: int,
+    certfile: str | None,
+    keyfile: str | None,
     **faults: Any,
 ) -> None:
-    """Run a local NX1-compatible jobs API."""
+    """Run a local NX1-compatible jobs API.
+
+    With --certfile and --keyfile it serves https, so clients that insist on https (the
+    vendor SDK) work unmodified: point them at the certificate's CA, e.g.
+    REQUESTS_CA_BUNDLE=ca.pem for the SDK and SSL_CERT_FILE=ca.pem for reconcile.
+    """
     from reconciler.emulator.settings import EmulatorSettings, Faults
+
+    if (certfile is None) != (keyfile is None):
+        fail("--certfile and --keyfile go together: give both to serve https, or neither")
 
     for number, key in enumerate(psks, 1):
         if problem := _psk_problem(key):
@@ -123,6 +145,8 @@ def emulator(
         clients=parsed,
         token_ttl_s=token_ttl,
         latency_ms=faults["latency_ms"],
+        certfile=certfile,
+        keyfile=keyfile,
         faults=Faults(
             seed=seed,
             **{field: faults[_dest(flag)] for flag, field, *_ in _FAULTS if field is not None},
@@ -134,10 +158,13 @@ def emulator(
         fail(
             f"the emulator needs its extra: pip install 'reconciler[emulator]' ({exc.name} is missing)"
         )
+    from reconciler.emulator.server import TlsError
     from reconciler.emulator.store import StorageError
 
     try:
         serve(settings)
+    except TlsError as exc:
+        fail(str(exc))
     except StorageError as exc:
         fail(f"--db {exc}")
     except OSError as exc:  # the port is taken, the host is not ours

@@ -20,7 +20,12 @@ from reconciler.render import SCHEDULE_FORMATS, VALIDATE_FORMATS
     is_flag=True,
     help="Fail on an unset ${VAR}, as plan and apply do [default: an unset variable is a placeholder, so specs validate without their secrets].",
 )
-def validate(paths: tuple[str, ...], fmt: str, require_env: bool) -> int:
+@click.option(
+    "--names-in-tree",
+    is_flag=True,
+    help="Also check the job names of PATHs against every spec of the tree (the paths of reconciler.yaml, else ./jobs): for pre-commit, which passes only the staged files.",
+)
+def validate(paths: tuple[str, ...], fmt: str, require_env: bool, names_in_tree: bool) -> int:
     """Check job spec files offline: YAML, schema, cron, unique names.
 
     PATH is a file or a directory searched recursively for *.yaml and *.yml
@@ -29,12 +34,16 @@ def validate(paths: tuple[str, ...], fmt: str, require_env: bool) -> int:
     """
     from reconciler.render.problems import summary
     from reconciler.settings import load_config
+    from reconciler.specs.discover import DEFAULT_PATH
     from reconciler.specs.validate import check_paths
 
     config = load_config()  # checked even when PATHs are given: a broken file is an error
+    tree = tuple(str(p) for p in config.get("paths", ())) or (DEFAULT_PATH,)
     if not paths:
         paths = tuple(str(p) for p in config.get("paths", ()))
-    report = check_paths(paths, placeholders=not require_env)
+    report = check_paths(
+        paths, placeholders=not require_env, names_from=tree if names_in_tree else ()
+    )
     rendered = VALIDATE_FORMATS.renderer(fmt)(report.problems)
     if fmt == "text":
         click.echo(rendered, err=True, nl=False)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import sys
 import threading
 import time
+from pathlib import Path
 
 import uvicorn
 
@@ -34,9 +36,34 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def base_url(sock: socket.socket) -> str:
+def base_url(sock: socket.socket, scheme: str = "http") -> str:
     host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+class TlsError(Exception):
+    """The certificate or key cannot be served: one line for the command."""
+
+
+def check_tls(settings: EmulatorSettings) -> None:
+    """Load the certificate and key once before serving, so a bad pair is one clear
+    line instead of uvicorn's traceback at start-up."""
+    if settings.certfile is None:
+        return
+    for name in (settings.certfile, settings.keyfile):
+        if name is not None and not Path(name).is_file():
+            raise TlsError(f"{name}: no such file")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(settings.certfile, settings.keyfile)
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
+        if reason == "KEY_VALUES_MISMATCH":
+            reason = "the key does not belong to the certificate"
+        raise TlsError(
+            f"cannot serve TLS with {settings.certfile} and {settings.keyfile or 'its key'}: "
+            f"{reason} (a PEM certificate and the PEM private key that belongs to it)"
+        ) from None
 
 
 def describe_auth(emulator: Emulator) -> str:
@@ -56,8 +83,11 @@ def describe_auth(emulator: Emulator) -> str:
 
 
 def _config(emulator: Emulator, *, quiet: bool) -> uvicorn.Config:
+    settings = emulator.settings
     return uvicorn.Config(
         emulator.asgi,
+        ssl_certfile=settings.certfile,
+        ssl_keyfile=settings.keyfile,
         lifespan="off",
         access_log=False,
         # Nobody proxies the emulator, and trusting X-Forwarded-* costs time per request.
@@ -70,12 +100,14 @@ def _config(emulator: Emulator, *, quiet: bool) -> uvicorn.Config:
 
 def serve(settings: EmulatorSettings) -> None:
     """Run the emulator until interrupted; prints one line with its URL and accepted auth."""
+    check_tls(settings)
     emulator = create_app(settings)
     try:
         sock = bind(settings.host, settings.port)
         storage = f"jobs in {settings.db}" if settings.db else "jobs in memory"
+        url = base_url(sock, settings.scheme)
         print(
-            f"NX1 emulator on {base_url(sock)} ({storage}); auth: {describe_auth(emulator)}",
+            f"NX1 emulator on {url} ({storage}); auth: {describe_auth(emulator)}",
             flush=True,
         )
         with sock:
@@ -88,9 +120,10 @@ class EmulatorServer:
     """An emulator served from a background thread on an already bound socket."""
 
     def __init__(self, settings: EmulatorSettings) -> None:
+        check_tls(settings)
         self.emulator = create_app(settings)
         self._sock = bind(settings.host, settings.port)
-        self.url = base_url(self._sock)
+        self.url = base_url(self._sock, settings.scheme)
         self._server = uvicorn.Server(_config(self.emulator, quiet=True))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True

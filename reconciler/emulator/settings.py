@@ -29,6 +29,13 @@ class EmulatorSettings:
     token_ttl_s: int = 600
     latency_ms: float = 0.0
     faults: Faults = Faults()
+    # TLS, as uvicorn serves it: a PEM certificate (chain) and its private key.
+    certfile: str | None = None
+    keyfile: str | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.certfile else "http"
 
 
 # Accepted when neither --psk nor a client is configured, so the quick start needs no set-up.

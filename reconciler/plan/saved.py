@@ -29,7 +29,7 @@ from reconciler.model import FIELDS, IDENTITY, RemoteJob, same_json
 from reconciler.plan.diff import Change, Plan
 from reconciler.render.common import RenderOptions
 from reconciler.render.jsonplan import FORMAT_VERSION, change_json, plan_document
-from reconciler.sensitive import Sensitivity
+from reconciler.sensitive import MASK, Sensitivity
 from reconciler.settings import Policy
 
 
@@ -163,26 +163,60 @@ def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions, key: by
     ``fresh`` must be planned with ``saved.policy`` from the specs at ``saved.paths``.
     """
     fresh_by_key: dict[tuple[str, str, tuple[str, ...]], tuple[Change, dict[str, Any]]] = {}
+    fresh_by_name: dict[str, dict[str, Any]] = {}
     keyed = _keyed(options, key)
     for change in fresh.changes:
         entry = change_json(change, keyed)
         entry["remote_fingerprints"] = [remote_fingerprint(r, key) for r in change.remote]
         fresh_by_key[_key(entry)] = (change, entry)
-    stale: list[str] = []
+        fresh_by_name.setdefault(entry["job_name"], entry)
+    causes: dict[str, str] = {}
     keep: list[Change] = []
     for entry in saved.document["changes"]:
         if entry["action"] == "unchanged":
             continue
         found = fresh_by_key.get(_key(entry))
         if found is None or not _same(entry, found[1]):
-            stale.append(entry["job_name"])
+            now = found[1] if found else fresh_by_name.get(entry["job_name"])
+            causes.setdefault(entry["job_name"], stale_cause(entry, now))
             continue
         keep.append(found[0])
-    if stale:
-        raise StalePlanError(sorted(set(stale)))
+    if causes:
+        raise StalePlanError(sorted(causes), causes)
     # Safety rules are judged afresh with the saved policy; what the file adds still holds.
     blockers = dict.fromkeys([*fresh.blockers, *map(str, saved.document.get("blockers", []))])
     return replace(fresh, changes=tuple(keep), blockers=tuple(blockers))
+
+
+def stale_cause(saved: dict[str, Any], fresh: dict[str, Any] | None) -> str:
+    """What changed for one job since its plan was saved: its spec, a secret of it (only
+    masked values differ), the live job, or several of these."""
+    if fresh is None:  # the job is in no fresh change at all: gone from specs and API
+        return "the live job is gone" if saved["action"] == "delete" else "its spec is gone"
+    causes = []
+    spec = [saved.get(f) for f in ("job_type", "desired")]
+    now = [fresh.get(f) for f in ("job_type", "desired")]
+    if not same_json(spec, now):
+        causes.append("a secret changed" if _only_secrets_differ(spec, now) else "its spec changed")
+    live = ("remote_ids", "remote_fingerprints")
+    if not all(same_json(saved.get(f), fresh.get(f)) for f in live):
+        causes.append("the live job changed")
+    return ", ".join(causes) or "the live job changed"
+
+
+def _only_secrets_differ(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` differ only where both show a masked secret."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_only_secrets_differ(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_only_secrets_differ, a, b))
+    if same_json(a, b):
+        return True
+    return isinstance(a, str) and isinstance(b, str) and _masked(a) and _masked(b)
+
+
+def _masked(value: str) -> bool:
+    return value.startswith(MASK.removesuffix(")"))
 
 
 def _same(saved: dict[str, Any], fresh: dict[str, Any]) -> bool:

@@ -28,8 +28,10 @@ def summary(problems: Sequence[Problem], files: int, jobs: int) -> str:
     if not problems:
         verb = "is" if jobs == 1 else "are"
         return f"{_plural(jobs, 'job')} in {_plural(files, 'file')} {verb} valid."
-    bad_files = len({p.file for p in problems})
-    return f"{_plural(len(problems), 'problem')} in {_plural(bad_files, 'file')} ({_plural(jobs, 'job')} in {_plural(files, 'file')} checked)."
+    # A path that is missing or empty is no file with a problem in it.
+    bad_files = len({p.file for p in problems if p.line})
+    where = f" in {_plural(bad_files, 'file')}" if bad_files else ""
+    return f"{_plural(len(problems), 'problem')}{where} ({_plural(jobs, 'job')} in {_plural(files, 'file')} checked)."
 
 
 def render_text(problems: Sequence[Problem]) -> str:
@@ -37,13 +39,19 @@ def render_text(problems: Sequence[Problem]) -> str:
     return no_workflow_commands("".join(f"{for_text(str(p))}\n" for p in problems))
 
 
+# The version of the document ``validate --format json`` prints (docs/json-output.md).
+FORMAT_VERSION = 1
+
+
 def render_json(problems: Sequence[Problem]) -> str:
-    """A JSON list of {file, line, column, path, message}."""
+    """A versioned JSON document: ``format_version``, ``valid`` and ``problems``, a list
+    of {file, line, column, path, message} (line and column 0: a problem of the path)."""
     items = [
         {"file": p.file, "line": p.line, "column": p.column, "path": p.path, "message": p.message}
         for p in problems
     ]
-    return for_json(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+    doc = {"format_version": FORMAT_VERSION, "valid": not problems, "problems": items}
+    return for_json(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
 def render_github(problems: Sequence[Problem]) -> str:
@@ -51,8 +59,9 @@ def render_github(problems: Sequence[Problem]) -> str:
     lines = []
     for p in problems:
         message = f"{p.path}: {p.message}" if p.path else p.message
+        place = f",line={p.line},col={p.column}" if p.line else ""
         lines.append(
-            f"::error file={for_annotation_property(p.file)},line={p.line},col={p.column}"
+            f"::error file={for_annotation_property(p.file)}{place}"
             f"::{for_annotation_data(message)}\n"
         )
     return "".join(lines)

@@ -24,12 +24,17 @@ _BOM = b"\xef\xbb\xbf"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
-def discover(paths: Sequence[str | Path]) -> tuple[list[str], list[Problem]]:
+def discover(
+    paths: Sequence[str | Path], *, allow_empty: bool = False
+) -> tuple[list[str], list[Problem]]:
     """Spec files under ``paths`` (files, or directories searched recursively), in a
-    stable order, with a problem for each path that does not exist.
+    stable order, with a problem for each path that does not exist, and for a
+    directory without spec files unless ``allow_empty``. A problem with a path has no
+    place in a file: its line and column are 0.
 
     Files named explicitly are taken whatever their suffix; in directories only
-    ``*.yaml``/``*.yml`` count, and hidden directories (``.git``, ``.venv``) are skipped.
+    ``*.yaml``/``*.yml`` count (in any case: ``A.YAML`` too), and hidden directories
+    (``.git``, ``.venv``) are skipped.
     """
     found: list[str] = []
     problems: list[Problem] = []
@@ -37,16 +42,21 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[str], list[Problem]]:
         name = str(given)
         if Path(name).is_dir():
             inside = _walk(name, problems)
-            if not inside and not any(p.file.startswith(name) for p in problems):
+            if (
+                not inside
+                and not allow_empty
+                and not any(p.file.startswith(name) for p in problems)
+            ):
                 problems.append(
-                    Problem(name, 1, 1, "", "no *.yaml or *.yml files in this directory")
+                    Problem(name, 0, 0, "", "no *.yaml or *.yml files in this directory")
                 )
             found.extend(inside)
         elif os.path.lexists(name):
             found.append(name)
         else:
-            hint = " (give a PATH, or create ./jobs)" if not paths else ""
-            problems.append(Problem(name, 1, 1, "", f"no such file or directory{hint}"))
+            default = not paths or os.path.normpath(name) == DEFAULT_PATH
+            hint = " (give a PATH, or create ./jobs)" if default else ""
+            problems.append(Problem(name, 0, 0, "", f"no such file or directory{hint}"))
     seen: set[str] = set()
     unique = []
     for name in found:
@@ -65,7 +75,7 @@ def _walk(top: str, problems: list[Problem]) -> list[str]:
     def refused(exc: OSError) -> None:
         where = exc.filename if isinstance(exc.filename, str) else top
         problems.append(
-            Problem(where, 1, 1, "", f"cannot read this directory: {exc.strerror or exc}")
+            Problem(where, 0, 0, "", f"cannot read this directory: {exc.strerror or exc}")
         )
 
     for root, dirs, names in os.walk(top, onerror=refused, followlinks=True):
@@ -80,7 +90,7 @@ def _walk(top: str, problems: list[Problem]) -> list[str]:
             # directory already searched adds nothing.
             ancestors = {os.path.realpath(p) for p in Path(root).parents}
             if os.path.realpath(root) in ancestors:
-                problems.append(Problem(root, 1, 1, "", "a symlink loop: refused"))
+                problems.append(Problem(root, 0, 0, "", "a symlink loop: refused"))
             dirs[:] = []
             continue
         visited.add((info.st_dev, info.st_ino))
@@ -91,7 +101,7 @@ def _walk(top: str, problems: list[Problem]) -> list[str]:
         out.extend(
             str(Path(root, n))
             for n in sorted(names)
-            if n.endswith(SUFFIXES) and _within(root, n, inside, problems)
+            if n.lower().endswith(SUFFIXES) and _within(root, n, inside, problems)
         )
     return sorted(out, key=lambda p: Path(p).parts)
 
@@ -104,7 +114,7 @@ def _within(root: str, name: str, inside: str, problems: list[Problem]) -> bool:
     target = os.path.realpath(path)
     if target == inside or target.startswith(inside.rstrip(os.sep) + os.sep):
         return True
-    problems.append(Problem(str(path), 1, 1, "", "a symlink out of the spec directory: refused"))
+    problems.append(Problem(str(path), 0, 0, "", "a symlink out of the spec directory: refused"))
     return False
 
 
@@ -127,20 +137,20 @@ def read_bytes(name: str) -> tuple[bytes | None, Problem | None]:
         info = Path(name).stat()
         if not stat.S_ISREG(info.st_mode):
             what = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
-            return None, Problem(name, 1, 1, "", f"{what}, not a spec file: refused unread")
+            return None, Problem(name, 0, 0, "", f"{what}, not a spec file: refused unread")
         if info.st_size > MAX_FILE_BYTES:
             return None, Problem(
-                name, 1, 1, "", f"larger than {MAX_FILE_BYTES // 2**20} MiB: refused unread"
+                name, 0, 0, "", f"larger than {MAX_FILE_BYTES // 2**20} MiB: refused unread"
             )
         fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the stat
-                return None, Problem(name, 1, 1, "", "not a regular file, not a spec file: refused")
+                return None, Problem(name, 0, 0, "", "not a regular file, not a spec file: refused")
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return None, Problem(name, 1, 1, "", f"cannot read: {exc.strerror or exc}")
+        return None, Problem(name, 0, 0, "", f"cannot read: {exc.strerror or exc}")
     if len(data) > MAX_FILE_BYTES:
-        return None, Problem(name, 1, 1, "", f"larger than {MAX_FILE_BYTES // 2**20} MiB: refused")
+        return None, Problem(name, 0, 0, "", f"larger than {MAX_FILE_BYTES // 2**20} MiB: refused")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

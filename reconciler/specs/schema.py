@@ -89,6 +89,46 @@ def schema_problems(doc: Document) -> list[tuple[Mark, Path, str]]:
     return [p for p in out if not any(p[1][: len(bad)] == bad for bad in doc.bad)]
 
 
+# Keys of Airflow's default_args that land at the job's top level by mistake.
+COMMON_PROPERTIES = frozenset(
+    {
+        "retries",
+        "retry_delay",
+        "retry_exponential_backoff",
+        "max_retry_delay",
+        "email",
+        "email_on_failure",
+        "email_on_retry",
+        "depends_on_past",
+        "execution_timeout",
+        "sla",
+        "pool",
+        "queue",
+        "priority_weight",
+        "catchup",
+        "max_active_runs",
+        "start_date",
+        "end_date",
+        "tags",
+        "timezone",
+    }
+)
+
+
+def _known_properties(value: Any) -> frozenset[str]:
+    """The common property keys, and every key some job of this document sets under
+    ``properties``: a job-level key among them belongs there."""
+    jobs = value.get("jobs") if type(value) is dict else None
+    used = {
+        key
+        for job in (jobs if type(jobs) is list else ())
+        if type(job) is dict and type(job.get("properties")) is dict
+        for key in job["properties"]
+        if isinstance(key, str)
+    }
+    return COMMON_PROPERTIES | used
+
+
 def _string_keys_only(
     mapping: dict[Any, Any], path: Path, doc: Document, out: list[tuple[Mark, Path, str]]
 ) -> dict[Any, Any]:
@@ -108,14 +148,21 @@ def _explain(error: Any, doc: Document) -> list[tuple[Mark, Path, str]]:
     if validator == "additionalProperties":
         allowed = ("jobs",) if not path else tuple(sorted(JOB_KEYS))
         extras = [k for k in instance if k not in allowed and not (not path and k.startswith("x-"))]
+        known = _known_properties(doc.value) if path else frozenset()
         return [
             (
                 doc.key_mark_at((*path, key)),
                 (*path, key),
-                f"unknown key {key!r}{did_you_mean(key, allowed)}",
+                f"unknown key {key!r}: not a job field; put it under `properties:`"
+                if key in known
+                else f"unknown key {key!r}{did_you_mean(key, allowed)}",
             )
             for key in extras
         ]
+    if validator in ("pattern", "maxLength"):
+        # Said for editors; validate's own rules (rules.py, cron.py) say it at the same
+        # place in their words (a test holds the two to agreeing).
+        return []
     if validator == "required":
         missing = [k for k in error.validator_value if k not in instance]
         where = "" if path else ": want a mapping with a jobs: list"

@@ -44,9 +44,12 @@ class Report:
 def load_specs(
     paths: Sequence[str | Path],
     env: Mapping[str, str] | None = None,
+    *,
+    allow_empty: bool = False,
 ) -> list[JobSpec]:
-    """Every job in ``paths``, loaded and validated; SpecError lists all problems."""
-    report = check_paths(paths, env, build=True)
+    """Every job in ``paths``, loaded and validated; SpecError lists all problems.
+    ``allow_empty``: a directory without spec files is no problem (``--allow-empty``)."""
+    report = check_paths(paths, env, build=True, allow_empty=allow_empty)
     if report.problems:
         raise SpecError(report.problems)
     return report.specs
@@ -59,14 +62,27 @@ def check_paths(
     build: bool = False,
     workers: int | None = None,
     placeholders: bool = False,
+    names_from: Sequence[str | Path] = (),
+    allow_empty: bool = False,
 ) -> Report:
     """Validate every file under ``paths``; with ``build`` also return the JobSpecs.
+
+    ``names_from``: the other spec files under these paths are read for their job names
+    only, so a name of ``paths`` used there too is a problem (at ``paths``' side; their
+    own problems are not reported). pre-commit passes only the staged files; this
+    checks them against the whole tree. ``allow_empty``: a directory without spec
+    files is no problem.
 
     ``env`` defaults to ``os.environ``; with ``placeholders`` an unset ``${VAR}`` is no
     problem (an offline validate; see ``specs.interpolate``). Files are shared out over
     ``workers`` processes (default: one per usable core, when there is enough YAML).
     """
-    names, problems = discover(paths)
+    names, problems = discover(paths, allow_empty=allow_empty)
+    given = len(names)
+    if names_from:
+        # The tree's own path problems are not ours to report: only its names count.
+        seen = {os.path.normpath(n) for n in names}
+        names += [n for n in discover(names_from)[0] if os.path.normpath(n) not in seen]
     # Read once: which values are credentials is decided over the whole environment.
     environ = SpecEnv(dict(os.environ if env is None else env), placeholders=placeholders)
     children = _children(names, workers)
@@ -74,16 +90,18 @@ def check_paths(
     reports = _precise_where_names_repeat([done[i] for i in range(len(names))], environ, build)
     jobs = 0
     first_seen: dict[str, list[tuple[str, int, int, str]]] = {}
-    for report in reports:
+    for report in reports[:given]:
         problems.extend(report.problems)
         jobs += report.jobs
+    for report in reports:
         for name, line, column, json_path in report.names:
             first_seen.setdefault(name, []).append((report.file, line, column, json_path))
-    problems.extend(_duplicate_names(first_seen))
+    ours = set(names[:given])
+    problems.extend(p for p in _duplicate_names(first_seen) if p.file in ours)
     problems.sort(key=Problem.sort_key)
     if problems or not build:
-        return Report(len(names), jobs, problems)
-    return Report(len(names), jobs, problems, [s for r in reports for s in r.specs])
+        return Report(given, jobs, problems)
+    return Report(given, jobs, problems, [s for r in reports[:given] for s in r.specs])
 
 
 def _precise_where_names_repeat(

@@ -14,6 +14,7 @@ wins as the merge-key spec says (PyYAML 6.0.4 decides by string object identity)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import yaml
 
@@ -57,6 +58,61 @@ def _syntax_message(exc: yaml.YAMLError) -> str:
     return f"invalid YAML: {text}"
 
 
+def syntax_error(exc: yaml.YAMLError, data: bytes) -> YamlSyntaxError:
+    """The problem where it starts, named, rather than where the parser gave up: a
+    quote opened and never closed (or closed lines later), a tab in the indentation."""
+    problem = str(getattr(exc, "problem", None) or "")
+    context = str(getattr(exc, "context", None) or "")
+    opened = getattr(exc, "context_mark", None)
+    gave_up = getattr(exc, "problem_mark", None)
+    if "quoted scalar" in context and "end of stream" in problem and opened is not None:
+        return YamlSyntaxError(
+            (opened.line + 1, opened.column + 1),
+            "invalid YAML: the quote opened here is never closed",
+        )
+    if gave_up is not None and ("tab" in problem or "'\\t'" in problem):
+        line = _line(data, gave_up.line)
+        lead = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in lead:
+            return YamlSyntaxError(
+                (gave_up.line + 1, lead.index("\t") + 1),
+                "invalid YAML: tabs are not allowed for indentation; indent with spaces",
+            )
+    if gave_up is not None:
+        start = _quote_running_into(data, gave_up.line)
+        if start is not None:
+            return YamlSyntaxError(
+                (start.line + 1, start.column + 1),
+                f"invalid YAML: the quote opened here is not closed on its line; it runs "
+                f"on to line {gave_up.line + 1}, where the YAML stops making sense",
+            )
+    return YamlSyntaxError(_error_mark(exc, data), _syntax_message(exc))
+
+
+def _line(data: bytes, number: int) -> str:
+    lines = data.decode("utf-8", "replace").splitlines()
+    return lines[number] if number < len(lines) else ""
+
+
+def _quote_running_into(data: bytes, line: int) -> Any:
+    """The start of a quoted scalar that began on an earlier line and ended on ``line``
+    (its closing quote is most likely the opening quote of a later value)."""
+    found = None
+    try:
+        for token in yaml.scan(data.decode("utf-8", "replace"), Loader=yaml.SafeLoader):
+            if token.start_mark.line > line:
+                break
+            if (
+                isinstance(token, yaml.ScalarToken)
+                and token.style in ('"', "'")
+                and token.start_mark.line < token.end_mark.line == line
+            ):
+                found = token.start_mark
+    except yaml.YAMLError:
+        pass
+    return found
+
+
 def read_stream(data: bytes, env: Mapping[str, str], *, precise: bool = True) -> Stream:
     """Every document in ``data`` (UTF-8 bytes), stopping at the first syntax error.
 
@@ -80,7 +136,7 @@ def read_stream(data: bytes, env: Mapping[str, str], *, precise: bool = True) ->
     try:
         build_precise(parser, data, env, documents)
     except yaml.YAMLError as exc:
-        return Stream(documents, YamlSyntaxError(_error_mark(exc, data), _syntax_message(exc)))
+        return Stream(documents, syntax_error(exc, data))
     except YamlSyntaxError as exc:
         return Stream(documents, exc)
     finally:

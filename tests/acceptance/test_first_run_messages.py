@@ -73,3 +73,38 @@ def test_verbose_logs_the_full_url_of_every_call(emulator: EmulatorHandle, tmp_p
 
     assert done.returncode == 0, done.stderr
     assert f"reconciler.api.client: GET {emulator.url}/api/jobs -> 200 in " in done.stderr
+
+
+def test_path_problems_have_no_made_up_place_and_count_as_no_file(
+    reconcile: Runner, tmp_path: Path
+) -> None:
+    (tmp_path / "empty").mkdir()
+
+    text = reconcile("validate", "empty", "nothere")
+    github = reconcile("validate", "--format", "github", "nothere")
+
+    assert text.code == github.code == 1
+    assert text.err == (
+        "empty: no *.yaml or *.yml files in this directory\nnothere: no such file or directory\n"
+    )
+    assert text.out == "2 problems (0 jobs in 0 files checked).\n"
+    assert github.out == "::error file=nothere::no such file or directory\n"
+
+
+def test_allow_empty_covers_an_empty_directory(api: Runner, tmp_path: Path) -> None:
+    (tmp_path / "jobs").mkdir()
+
+    refused = api("plan", "jobs")
+    allowed = api("plan", "--allow-empty", "jobs")
+
+    assert refused.code == 1
+    assert refused.err == "jobs: no *.yaml or *.yml files in this directory\n"
+    assert allowed.code == 0, allowed.err
+    assert "Plan: 0 to create, 0 to replace, 0 to delete, 0 unchanged." in allowed.out
+
+
+def test_plan_without_a_path_gives_validates_hint(api: Runner) -> None:
+    done = api("plan")
+
+    assert done.code == 1
+    assert done.err == "jobs: no such file or directory (give a PATH, or create ./jobs)\n"

@@ -86,7 +86,7 @@ def test_schedule_of_bad_specs_fails_in_one_line_each(reconcile: Runner, tmp_pat
     ]
     missing = reconcile("schedule", "nowhere")
     assert missing.code == 1
-    assert missing.err == "nowhere:1:1: no such file or directory\n"
+    assert missing.err == "nowhere: no such file or directory\n"
 
 
 TEN_AT_TWO = "jobs:\n" + "".join(

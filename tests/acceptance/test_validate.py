@@ -75,7 +75,9 @@ def test_problems_json_and_github(tmp_path: Path) -> None:
     (tmp_path / "sales.yaml").write_text(BAD)
     result = run("validate", "--format", "json", "sales.yaml", cwd=tmp_path)
     assert result.returncode == 1
-    problems = json.loads(result.stdout)
+    doc = json.loads(result.stdout)
+    assert (doc["format_version"], doc["valid"]) == (1, False)
+    problems = doc["problems"]
     assert problems[3] == {
         "file": "sales.yaml",
         "line": 7,
@@ -90,10 +92,10 @@ def test_problems_json_and_github(tmp_path: Path) -> None:
     )
 
 
-def test_valid_json_is_an_empty_list() -> None:
+def test_valid_json_has_no_problems() -> None:
     result = run("validate", "--format", "json", "examples/jobs")
     assert result.returncode == 0
-    assert json.loads(result.stdout) == []
+    assert json.loads(result.stdout) == {"format_version": 1, "valid": True, "problems": []}
 
 
 def test_environment_variables_fill_in_and_missing_ones_are_placeholders_or_errors(
@@ -146,7 +148,7 @@ def test_never_a_traceback(tmp_path: Path, content: bytes) -> None:
 def test_missing_path(tmp_path: Path) -> None:
     result = run("validate", "nope/", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stderr == "nope/:1:1: no such file or directory\n"
+    assert result.stderr == "nope/: no such file or directory\n"
 
 
 def test_bad_format_is_a_usage_error() -> None:

@@ -27,6 +27,12 @@ jobs:
     schedule: "61 * * * *"
 """
 NOT_A_SPEC = "name: ci\non: push\n"
+# A new file that reuses the name of the committed jobs/sales.yaml.
+REUSED = """\
+jobs:
+  - job_name: sales-daily
+    job_type: airflow.nlp
+"""
 
 
 def _pre_commit() -> str:
@@ -65,7 +71,7 @@ def test_manifest_is_valid_and_offers_the_hook() -> None:
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert hook["id"] == "reconcile-validate"
-    assert hook["entry"] == "reconcile validate"
+    assert hook["entry"] == "reconcile validate --names-in-tree"
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is True
 
@@ -85,9 +91,9 @@ def test_try_repo_passes_a_valid_spec_and_fails_an_invalid_one(tmp_path: Path) -
 
     argv = [_pre_commit(), "try-repo", str(REPO), "reconcile-validate", "--ref", head]
 
-    def try_repo() -> subprocess.CompletedProcess[str]:
+    def try_repo(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*argv, "--all-files", "--color", "never"],
+            [*argv, *extra, "--color", "never"],
             cwd=work,
             env=env,
             capture_output=True,
@@ -96,17 +102,32 @@ def test_try_repo_passes_a_valid_spec_and_fails_an_invalid_one(tmp_path: Path) -
             check=False,
         )
 
-    passed = try_repo()
+    passed = try_repo("--all-files")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "reconcile validate" in passed.stdout
     assert "Passed" in passed.stdout
 
     (work / "jobs" / "hourly.yaml").write_text(INVALID, encoding="utf-8")
     _git(work, "add", ".")
-    failed = try_repo()
+    failed = try_repo("--all-files")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "Failed" in failed.stdout
     assert "jobs/hourly.yaml:4:" in failed.stdout
     assert "schedule" in failed.stdout
     # The workflow file is YAML but not a spec: the hook's `files:` leaves it out.
     assert ".github/ci.yml" not in failed.stdout
+
+    # A normal commit: only the new file is staged (in upper case), and it reuses the
+    # name of an unchanged, committed one. `reconcile validate jobs` fails on that; so
+    # must the hook, which sees the staged file only.
+    (work / "jobs" / "hourly.yaml").unlink()
+    _git(work, "add", "-A")
+    _git(work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "specs")
+    (work / "jobs" / "B.YAML").write_text(REUSED, encoding="utf-8")
+    _git(work, "add", "jobs/B.YAML")
+    staged = try_repo()
+    assert staged.returncode == 1, staged.stdout + staged.stderr
+    assert (
+        "jobs/B.YAML:2:15: $.jobs[0].job_name: job_name 'sales-daily' is also used at "
+        "jobs/sales.yaml:2"
+    ) in staged.stdout

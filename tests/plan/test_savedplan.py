@@ -89,7 +89,8 @@ def test_changed_remote_object_makes_the_plan_stale(tmp_path: Path) -> None:
     with pytest.raises(StalePlanError) as err:
         reviewed_plan(saved, fresh, OPTIONS, KEY)
     assert err.value.stale == ["a", "b"]
-    assert "a, b" in str(err.value)
+    assert err.value.causes == {"a": "the live job changed", "b": "the live job changed"}
+    assert "a (the live job changed), b (the live job changed); run plan again" in str(err.value)
 
 
 def test_changed_secret_makes_the_plan_stale(tmp_path: Path) -> None:
@@ -177,3 +178,47 @@ def test_true_to_one_is_a_change_since_the_plan(tmp_path: Path) -> None:
     edited = [JobSpec("a", "mirror", properties={"on": 1, "n": 1.0})]
     with pytest.raises(StalePlanError):
         reviewed_plan(saved, make_plan(edited, api.list_jobs(), saved.policy), OPTIONS, KEY)
+
+
+def test_a_stale_plan_names_the_cause_per_job(tmp_path: Path) -> None:
+    api = FakeApi()
+    b_id = api.add("b", owner=OWNER, schedule="@daily")
+    secret = frozenset({("properties", "conn")})
+    specs = [
+        JobSpec("a", "mirror", schedule="@hourly"),
+        JobSpec("b", "mirror", schedule="@hourly"),
+        JobSpec("c", "mirror", properties={"conn": "s1"}, sensitive=secret),
+    ]
+    saved = read_saved(_save(tmp_path, specs, api), KEY)
+    api.jobs[b_id]["schedule"] = "@weekly"  # the live job, in the portal
+    now = [
+        JobSpec("a", "mirror", schedule="@daily"),  # the spec
+        specs[1],
+        JobSpec("c", "mirror", properties={"conn": "s2"}, sensitive=secret),  # the secret
+    ]
+
+    with pytest.raises(StalePlanError) as err:
+        reviewed_plan(saved, make_plan(now, api.list_jobs(), saved.policy), OPTIONS, KEY)
+
+    assert err.value.causes == {
+        "a": "its spec changed",
+        "b": "the live job changed",
+        "c": "a secret changed",
+    }
+    assert str(err.value) == (
+        "the saved plan is stale: 3 job(s) changed since it was made: a (its spec changed), "
+        "b (the live job changed), c (a secret changed); run plan again"
+    )
+    assert "s1" not in str(err.value) and "s2" not in str(err.value)
+
+
+def test_a_job_gone_from_specs_and_api_is_named_so(tmp_path: Path) -> None:
+    api = FakeApi()
+    gone_id = api.add("gone", owner=OWNER)
+    saved = read_saved(_save(tmp_path, [JobSpec("a", "mirror")], api), KEY)
+    del api.jobs[gone_id]
+
+    with pytest.raises(StalePlanError) as err:
+        reviewed_plan(saved, make_plan([], api.list_jobs(), saved.policy), OPTIONS, KEY)
+
+    assert err.value.causes == {"a": "its spec is gone", "gone": "the live job is gone"}

@@ -20,7 +20,7 @@ def test_text() -> None:
 
 
 def test_json() -> None:
-    loaded = json.loads(render_json(PROBLEMS))
+    loaded = json.loads(render_json(PROBLEMS))["problems"]
     assert loaded[0] == {
         "file": "jobs/a.yaml",
         "line": 3,
@@ -28,7 +28,8 @@ def test_json() -> None:
         "path": "$.jobs[0].schedule",
         "message": "minute: 61 is out of range 0-59",
     }
-    assert json.loads(render_json([])) == []
+    assert json.loads(render_json([])) == {"format_version": 1, "valid": True, "problems": []}
+    assert json.loads(render_json(PROBLEMS))["valid"] is False
 
 
 def test_github_escapes_what_workflow_commands_need() -> None:

@@ -206,5 +206,5 @@ def test_validate_annotations_are_one_command_each() -> None:
 
 def test_validate_json_is_lossless() -> None:
     out = render_json(HOSTILE_PROBLEMS)
-    assert [p["file"] for p in json.loads(out)] == [p.file for p in HOSTILE_PROBLEMS]
+    assert [p["file"] for p in json.loads(out)["problems"]] == [p.file for p in HOSTILE_PROBLEMS]
     assert not any(reads_as_command(line) for line in out.splitlines())

@@ -50,7 +50,7 @@ def test_bad_file(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECONCILER_TEST_SURELY_UNSET", raising=False)
     code, out, _ = run("validate", "--format", "json", str(path))
     assert code == 1
-    problems = json.loads(out)
+    problems = json.loads(out)["problems"]
     assert {p["file"] for p in problems} == {str(path)}
     got = [(p["line"], p["column"], p["path"], p["message"]) for p in problems]
     wanted = expectations(path)
