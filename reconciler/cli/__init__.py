@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     each, usage errors exit 1 like every other bad input, nothing else leaks."""
     args = sys.argv[1:] if argv is None else argv
     show_traceback = "--traceback" in args
+    _escape_what_the_streams_cannot_encode()
     try:
         result = cli.main(args=args, prog_name="reconcile", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -100,6 +101,19 @@ def main(argv: list[str] | None = None) -> NoReturn:
         )
         sys.exit(EXIT_ERROR)
     sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+def _escape_what_the_streams_cannot_encode() -> None:
+    """A character the output cannot encode (a chart's blocks or a name's letters on a
+    Windows pipe in cp1252) is written as ``\u2588``, never an encoding error."""
+    import contextlib
+
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        # A stream already closed or written to keeps what it had.
+        with contextlib.suppress(ValueError, OSError):
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
 
 
 # The commands register themselves on ``cli`` when imported.

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -154,3 +157,22 @@ def test_a_live_schedule_that_is_no_cron_is_counted_apart(
     assert done.code == 0, done.err
     assert "  schedules not shown (not a cron schedule): 1 before, 0 after" in done.out.splitlines()
     assert "  after   ··█·····················  peak 10 at 02:00-02:59" in done.out.splitlines()
+
+
+def test_an_output_that_cannot_encode_the_blocks_gets_escapes(tmp_path: Path) -> None:
+    """A Windows pipe in cp1252 has no block characters: escaped, never an encoding error."""
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        'jobs:\n  - job_name: a\n    job_type: mirror\n    schedule: "0 2 * * *"\n',
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NX1_", "RECONCILER_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "schedule"],
+        cwd=tmp_path,
+        env={**env, "PYTHONIOENCODING": "cp1252"},
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.decode("cp1252")
+    assert "  02   " + "\\u2588" * 40 + "  1" in out.splitlines()

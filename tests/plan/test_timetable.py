@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reconciler.model import JobSpec
 from reconciler.plan.diff import make_plan
 from reconciler.plan.timetable import Busy, Load, Scheduled, load_of, plan_loads
@@ -183,3 +188,20 @@ def test_a_live_schedule_that_is_no_cron_is_left_out_not_an_error() -> None:
     assert (before.unreadable, before.counted, before.jobs) == (3, 0, 3)
     assert (after.unreadable, after.counted, after.unscheduled) == (0, 1, 1)
     assert after.per_hour == _hours(h02=1)
+
+
+SCHEDULES = st.sampled_from(
+    ["0 2 * * *", "*/15 * * * *", "30 6 * * MON-FRI", "@daily", "0 0 1 * *", "@hourly", "@once"]
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), SCHEDULES), st.booleans()), max_size=12))
+def test_a_secret_schedule_changes_nothing_but_the_count_of_those_not_shown(
+    jobs: list[tuple[str | None, bool]],
+) -> None:
+    every = [Scheduled(f"j{i}", schedule, secret) for i, (schedule, secret) in enumerate(jobs)]
+    shown = [job for job in every if not job.secret or not job.schedule]
+    with_secrets, without = load_of(every, top=5), load_of(shown, top=5)
+    assert with_secrets.hidden == sum(1 for job in every if job.secret and job.schedule)
+    assert replace(with_secrets, hidden=0) == without

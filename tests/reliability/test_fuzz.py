@@ -219,7 +219,9 @@ def test_a_sensitive_property_never_shows(
     assert mine not in shown and theirs not in shown
 
 
-COMMANDS = st.sampled_from(["validate", "plan", "apply", "import", "schema", "plan", "apply"])
+COMMANDS = st.sampled_from(
+    ["validate", "plan", "apply", "import", "schema", "plan", "apply", "schedule"]
+)
 TOKENS = st.lists(
     st.sampled_from(
         [
@@ -228,7 +230,7 @@ TOKENS = st.lists(
             "--plan", "--yes", "--detailed-exitcode", "--parallelism", "0", "3", "-1",
             "--max-delete-share", "2", "0.5", "--prune", "--allow-empty", "--api-url",
             "http://example.com", "--timeout", "--traceback", "-v", "--help", "--version",
-            "--bogus", "", "--", "-", "--show-unchanged", "--fail-fast", "--force",
+            "--bogus", "", "--", "-", "--show-unchanged", "--fail-fast", "--force", "--top",
         ]
     ),
     max_size=6,
