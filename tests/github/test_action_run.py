@@ -510,3 +510,42 @@ def test_each_path_set_keeps_its_own_comment(
     assert "paths `more`" in by_marker["<!-- reconciler-plan paths=more -->"]["body"]
     assert fake_github.methods().count("POST") == 2
     assert fake_github.methods().count("PATCH") == 1  # ./jobs/ is jobs: the same comment
+
+
+def _cli_takes_env() -> bool:
+    from reconciler.cli import cli
+
+    plan = cli.commands["plan"]
+    return any("--env" in getattr(p, "opts", ()) for p in plan.params)
+
+
+@pytest.mark.skipif(not _cli_takes_env(), reason="this reconciler has no --env")
+def test_each_environment_keeps_its_own_comment(
+    workdir: Path, clean_emulator: EmulatorHandle, fake_github: FakeGitHub
+) -> None:
+    (workdir / "reconciler.yaml").write_text(
+        "environments:\n  dev:\n    name_prefix: dev-\n  prod: {}\n", encoding="utf-8"
+    )
+    inputs = {"paths": "jobs"}
+
+    dev = run_action(
+        workdir, {**inputs, "environment": "dev"}, github=fake_github, emulator=clean_emulator
+    )
+    prod = run_action(
+        workdir, {**inputs, "environment": "prod"}, github=fake_github, emulator=clean_emulator
+    )
+    again = run_action(
+        workdir, {**inputs, "environment": "dev"}, github=fake_github, emulator=clean_emulator
+    )
+
+    assert dev.returncode == prod.returncode == again.returncode == 0, dev.log + prod.log
+    assert "--env dev" in dev.stdout and "--env prod" in prod.stdout
+    by_marker = {c["body"].partition("\n")[0]: c["body"] for c in fake_github.comments[PR]}
+    assert set(by_marker) == {
+        "<!-- reconciler-plan env=dev paths=jobs -->",
+        "<!-- reconciler-plan env=prod paths=jobs -->",
+    }
+    assert "dev-sales-daily" in by_marker["<!-- reconciler-plan env=dev paths=jobs -->"]
+    assert "dev-sales-daily" not in by_marker["<!-- reconciler-plan env=prod paths=jobs -->"]
+    assert "environment `prod`" in by_marker["<!-- reconciler-plan env=prod paths=jobs -->"]
+    assert fake_github.methods().count("POST") == 2  # the second dev plan updated its own
