@@ -37,6 +37,10 @@ command's JSON, never from its text: the saved plan (``plan --out``), ``apply --
 json`` and ``validate --format json``; the lines it shows are the package's renderers
 fed from that JSON.
 
+Beside it: ``plan_comments.py`` (the one comment per environment and path set),
+``readback.py`` (the command's JSON read back into the package's types) and
+``reports.py`` (the Markdown words of the reports).
+
 Needs the reconciler package installed in the interpreter that runs it (``action.yml``
 installs it first). Never prints a secret: the GitHub token is read from the
 environment, sent only to ``GITHUB_API_URL`` and kept out of the command's environment.
@@ -52,7 +56,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,31 +64,33 @@ from typing import Any
 
 import httpx
 
-# The comment helpers sit beside this script, which is run by path, not as a package.
+# The helpers sit beside this script, which is run by path, not as a package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plan_comments import CommentsApi, comment_body, comment_marker, with_marker
+from readback import counted_plan, json_doc, read_apply_result, read_json_file, read_problems
+from reports import (
+    apply_items,
+    credential_ways,
+    fenced,
+    fork_note,
+    incomplete_credentials,
+    problems_markdown,
+)
 
-from reconciler.api.auth import CREDENTIAL_VARIABLES, CREDENTIALS, has_credentials
-from reconciler.api.settings import env_value
-from reconciler.apply import ActionResult, ApplyResult
+from reconciler.api.auth import has_credentials
 from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.errors import Problem
-from reconciler.plan.diff import Action, Change, Plan
 from reconciler.render import FORMATS
 from reconciler.render.applyresult import result_line, result_summary
 from reconciler.render.common import summary_line
 from reconciler.render.escape import (
     code_span,
     for_annotation_data,
-    for_code_block,
     for_markdown,
     for_text,
     no_workflow_commands,
 )
-from reconciler.settings import Policy
 
-# Command output shown in the summary is cut here; the full output stays in the log.
-SUMMARY_OUTPUT_LIMIT = 60_000
 # The action's choice of log format per command (annotations, the comment, a line per
 # action). Each must be one of the command's formats in the package's registry (a test
 # checks it); were one ever dropped there, the command's own default is used instead.
@@ -263,38 +269,6 @@ def _pull_request(event_path: Path) -> tuple[int | None, bool]:
     return (int(number) if number is not None else None), bool(head and base and head != base)
 
 
-def _listed(names: Sequence[str], last: str = "and") -> str:
-    if len(names) == 1:
-        return names[0]
-    return f"{', '.join(names[:-1])} {last} {names[-1]}"
-
-
-def _is(names: Sequence[str]) -> str:
-    return "is" if len(names) == 1 else "are"
-
-
-def credential_ways(name: Callable[[str], str] = str) -> str:
-    """Every complete set of NX1 credentials, in the package's order of precedence:
-    ``NX1_TOKEN, or NX1_CLIENT_ID, NX1_CLIENT_SECRET and NX1_TOKEN_URL, or NX1_API_KEY``."""
-    return ", or ".join(_listed([name(v) for v in kind.variables]) for kind in CREDENTIALS)
-
-
-def incomplete_credentials(env: Mapping[str, str], name: Callable[[str], str] = str) -> list[str]:
-    """Why each credential given in part counts for nothing, e.g. ``NX1_CLIENT_ID and
-    NX1_CLIENT_SECRET are set but NX1_TOKEN_URL is not``; a variable counts as set by
-    the package's rule (``env_value``: not blank)."""
-    notes = []
-    for kind in CREDENTIALS:
-        given = [v for v in kind.variables if env_value(env, v) is not None]
-        missing = [v for v in kind.variables if v not in given]
-        if given and missing:
-            notes.append(
-                f"{_listed([name(v) for v in given])} {_is(given)} set but "
-                f"{_listed([name(v) for v in missing])} {_is(missing)} not"
-            )
-    return notes
-
-
 def command_env(inputs: Inputs, env: Mapping[str, str]) -> dict[str, str]:
     """The command's environment: ours without the GitHub token, plus the API URL."""
     child = {k: v for k, v in env.items() if k not in ("INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")}
@@ -328,48 +302,6 @@ def run_reconcile(argv: Sequence[str], env: Mapping[str, str], *, echo: bool = T
     sys.stdout.flush()
     sys.stderr.flush()
     return Completed(proc.returncode, proc.stdout, proc.stderr)
-
-
-def _fenced(text: str, lang: str = "") -> str:
-    body = text if len(text) <= SUMMARY_OUTPUT_LIMIT else text[:SUMMARY_OUTPUT_LIMIT] + "\n[cut]\n"
-    lines = "\n".join(for_code_block(line) for line in body.rstrip().splitlines())
-    return f"```{lang}\n{lines}\n```\n"
-
-
-def _json(text: str) -> Any:
-    """The JSON document ``text`` holds, or None when it holds none."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def read_problems(text: str) -> list[Problem] | None:
-    """The problems of ``validate --format json``; None when ``text`` is not that list."""
-    doc = _json(text)
-    if isinstance(doc, dict):  # the versioned document: {"format_version": ..., "problems": [...]}
-        doc = doc.get("problems")
-    if not isinstance(doc, list):
-        return None
-    try:
-        return [
-            Problem(
-                str(p["file"]), int(p["line"]), int(p["column"]), str(p["path"]), str(p["message"])
-            )
-            for p in doc
-        ]
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def problems_markdown(problems: Sequence[Problem]) -> list[str]:
-    """Problems as Markdown list items: the place as a code span, the message escaped,
-    so nothing a spec file holds renders, links or mentions anyone."""
-    items = []
-    for p in problems:
-        message = f"{p.path}: {p.message}" if p.path else p.message
-        items.append(f"- {code_span(f'{p.file}:{p.line}:{p.column}')}: {for_markdown(message)}")
-    return items
 
 
 def do_validate(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
@@ -406,33 +338,12 @@ def _validation_report(done: Completed, problems: list[Problem] | None) -> str:
     else:
         lines.append("**The job specs are invalid.**")
         if problems is None:
-            lines += ["", _fenced(done.stdout)] if done.stdout.strip() else []
+            lines += ["", fenced(done.stdout)] if done.stdout.strip() else []
         elif problems:
             lines += ["", *problems_markdown(problems)]
         if done.stderr.strip():
-            lines += ["", _fenced(done.stderr)]
+            lines += ["", fenced(done.stderr)]
     return "\n".join(lines) + "\n"
-
-
-def fork_note(ctx: Context, env: Mapping[str, str]) -> str:
-    """Why there is no plan: the run has no complete set of NX1 credentials."""
-    if ctx.is_fork:
-        names = _listed([code_span(v) for v in CREDENTIAL_VARIABLES], "or")
-        why = (
-            "This pull request comes from a fork, and GitHub gives the workflows of fork "
-            f"pull requests no secrets, so none of {names} reaches this run and the live "
-            "jobs cannot be read. The specs were validated only; the plan shows once a "
-            "maintainer pushes the branch to this repository, and the apply after merge "
-            "plans again."
-        )
-    else:
-        why = (
-            f"No complete set of NX1 credentials is set ({credential_ways(code_span)}), so "
-            "the live jobs cannot be read. The specs were validated only; give the "
-            "workflow one of those sets from secrets to see a plan."
-        )
-    partial = "".join(f" Here {note}." for note in incomplete_credentials(env, code_span))
-    return f"> [!NOTE]\n> **No plan was made.** {why}{partial}\n"
 
 
 def do_plan(inputs: Inputs, ctx: Context, env: Mapping[str, str]) -> Outcome:
@@ -440,7 +351,7 @@ def do_plan(inputs: Inputs, ctx: Context, env: Mapping[str, str]) -> Outcome:
     checked = do_validate(_validation_inputs(inputs), env)
     marker = inputs.marker
     if not has_credentials(env):
-        report = "\n".join([marker, _heading(inputs), checked.report, fork_note(ctx, env)])
+        report = "\n".join([marker, _heading(inputs), checked.report, fork_note(ctx.is_fork, env)])
         # On a pull request (a fork, a bot) validating is all there is to do; anywhere
         # else the plan was the point, and one that did not run must fail the step.
         code = checked.exit_code
@@ -472,7 +383,7 @@ def do_plan(inputs: Inputs, ctx: Context, env: Mapping[str, str]) -> Outcome:
         if "--detailed-exitcode" not in inputs.args:
             argv.insert(1, "--detailed-exitcode")
         done = run_reconcile(argv, env)
-        doc = _read_json_file(path) if done.returncode in (EXIT_OK, EXIT_CHANGES) else None
+        doc = read_json_file(path) if done.returncode in (EXIT_OK, EXIT_CHANGES) else None
     return _plan_outcome(inputs, done, doc)
 
 
@@ -532,27 +443,6 @@ def saved_plan(inputs: Inputs, ctx: Context) -> Iterator[tuple[Path, list[str]]]
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _read_json_file(path: Path) -> Any:
-    try:
-        return _json(path.read_text(encoding="utf-8"))
-    except OSError:
-        return None
-
-
-def counted_plan(summary: Any) -> Plan:
-    """A plan with as many (nameless) changes of each action as a JSON ``summary`` counts:
-    enough for the package's own summary line and its rule of what is a change.
-    ValueError when ``summary`` is not such counts."""
-    if not isinstance(summary, dict):
-        raise ValueError("no summary")
-    changes: list[Change] = []
-    for name, count in summary.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ValueError(f"summary.{name}")
-        changes += [Change(Action(name), "")] * count
-    return Plan(tuple(changes), Policy())
-
-
 def _plan_outcome(inputs: Inputs, done: Completed, doc: Any) -> Outcome:
     code = done.returncode
     marker, heading = inputs.marker, _heading(inputs)
@@ -565,7 +455,7 @@ def _plan_outcome(inputs: Inputs, done: Completed, doc: Any) -> Outcome:
                 "",
                 "**The plan failed.**",
                 "",
-                _fenced(done.stderr),
+                fenced(done.stderr),
             ]
         )
         return Outcome(EXIT_ERROR, code, report, "The plan failed.", "error", comment=True)
@@ -574,8 +464,8 @@ def _plan_outcome(inputs: Inputs, done: Completed, doc: Any) -> Outcome:
         if heading:
             report = report.replace("\n", f"\n{heading}\n", 1)
     else:
-        fenced = _fenced(done.stdout, inputs.fmt)
-        report = "\n".join([marker, heading, "### reconciler plan", "", fenced])
+        shown = fenced(done.stdout, inputs.fmt)
+        report = "\n".join([marker, heading, "### reconciler plan", "", shown])
     step_code = code if inputs.fail_on_changes else EXIT_OK
     try:
         plan = counted_plan(doc.get("summary") if isinstance(doc, dict) else None)
@@ -591,49 +481,6 @@ def _plan_outcome(inputs: Inputs, done: Completed, doc: Any) -> Outcome:
     return Outcome(
         step_code, code, report, summary_line(plan), outcome, plan.has_changes, comment=True
     )
-
-
-def read_apply_result(doc: Any) -> ApplyResult:
-    """The result of ``apply --format json`` as the package's ``ApplyResult``; ValueError
-    when ``doc`` is not one."""
-    try:
-        results = tuple(
-            ActionResult(
-                job_name=str(r["job_name"]),
-                action=Action(r["action"]),
-                ok=bool(r["ok"]),
-                created_id=None if r["created_id"] is None else str(r["created_id"]),
-                deleted_ids=tuple(str(i) for i in r["deleted_ids"]),
-                error=None if r["error"] is None else str(r["error"]),
-                seconds=float(r["seconds"]),
-            )
-            for r in doc["results"]
-        )
-        return ApplyResult(
-            results, tuple(str(n) for n in doc["not_started"]), bool(doc["interrupted"])
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"not an apply result: {exc}") from None
-
-
-def apply_items(result: ApplyResult) -> list[str]:
-    """The actions as Markdown list items, failures first, within the summary's budget."""
-    ordered = sorted(result.results, key=lambda r: r.ok)
-    items: list[str] = []
-    used = 0
-    for shown_count, r in enumerate(ordered):
-        ids = [r.created_id] if r.created_id else list(r.deleted_ids)
-        item = f"- {code_span(r.action.value)} {code_span(r.job_name)}: "
-        if r.ok:
-            item += "done" + (f" (id {', '.join(code_span(i) for i in ids)})" if ids else "")
-        else:
-            item += f"**failed**: {for_markdown(r.error or 'no reason given')}"
-        if used + len(item) > SUMMARY_OUTPUT_LIMIT:
-            items.append(f"- ... and {len(ordered) - shown_count} more (see the log)")
-            break
-        items.append(item)
-        used += len(item) + 1
-    return items
 
 
 def do_apply(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
@@ -652,7 +499,7 @@ def do_apply(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
         argv.insert(1, "--yes")
     done = run_reconcile(argv, env, echo=inputs.fmt == JSON)
     try:
-        doc = _json(done.stdout)
+        doc = json_doc(done.stdout)
         result = read_apply_result(doc)
         plan = counted_plan(doc.get("summary"))
     except (AttributeError, ValueError):
@@ -663,8 +510,8 @@ def do_apply(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
         ok = done.returncode == EXIT_OK
         summary = "Applied." if ok else "The apply failed."
         lines = ["### reconciler apply", "", summary if ok else f"**{summary}**"]
-        lines += ["", _fenced(done.stdout)] if done.stdout.strip() else []
-        lines += ["", _fenced(done.stderr)] if done.stderr.strip() else []
+        lines += ["", fenced(done.stdout)] if done.stdout.strip() else []
+        lines += ["", fenced(done.stderr)] if done.stderr.strip() else []
         outcome = "applied" if ok else "failed"
         return Outcome(done.returncode, done.returncode, "\n".join(lines) + "\n", summary, outcome)
     summary = result_summary(result)
@@ -681,7 +528,7 @@ def do_apply(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
         more = f" and {len(result.not_started) - 20} more" if len(result.not_started) > 20 else ""
         lines += ["", f"Not started: {names}{more}."]
     if done.stderr.strip():
-        lines += ["", _fenced(done.stderr)]
+        lines += ["", fenced(done.stderr)]
     outcome = "applied" if done.returncode == EXIT_OK else "failed"
     return Outcome(done.returncode, done.returncode, "\n".join(lines) + "\n", summary, outcome)
 

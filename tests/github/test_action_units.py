@@ -61,7 +61,7 @@ def test_the_credential_rules_are_the_packages(run: ModuleType) -> None:
 def test_the_fork_note_lists_every_credential_variable(run: ModuleType) -> None:
     from reconciler.api.auth import CREDENTIAL_VARIABLES
 
-    note = run.fork_note(run.Context(is_fork=True), {})
+    note = run.fork_note(True, {})
 
     assert all(f"`{name}`" in note for name in CREDENTIAL_VARIABLES)
     assert "fork" in note
