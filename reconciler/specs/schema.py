@@ -5,6 +5,12 @@ walk thousands of jobs with. So ``fast_valid`` answers "is this document valid?"
 fastjsonschema's compiled check of the same schema, and only a document it rejects goes
 through jsonschema. A test holds ``fast_valid`` equal to jsonschema's ``is_valid`` on
 generated documents.
+
+Both check ``validation_schema()``: the published schema without what it says for
+editors only (``EDITOR_ONLY``: patterns, lengths, reserved property names). validate's
+own rules check those and word them (rules.py, cron.py; test_schema_agreement.py holds
+the two to agreeing), and compiled into the fast check they cost three times its time
+(BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -36,8 +42,30 @@ def schema_text() -> str:
 
 @cache
 def schema() -> dict[str, Any]:
+    """The published schema, as editors read it."""
     loaded: dict[str, Any] = json.loads(schema_text())
     return loaded
+
+
+# Keywords of the published schema that are there for editors (see the module docstring).
+EDITOR_ONLY = frozenset({"pattern", "maxLength", "propertyNames"})
+
+
+@cache
+def validation_schema() -> dict[str, Any]:
+    """The schema validate checks with: the published one without ``EDITOR_ONLY``."""
+    stripped: dict[str, Any] = _without(schema(), EDITOR_ONLY)
+    return stripped
+
+
+def _without(node: Any, keys: frozenset[str]) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: v if k == "examples" else _without(v, keys) for k, v in node.items() if k not in keys
+        }
+    if isinstance(node, list):
+        return [_without(v, keys) for v in node]
+    return node
 
 
 def fast_valid(doc: Any) -> bool:
@@ -54,7 +82,7 @@ def _fast_check() -> Callable[[Any], Any]:
     import fastjsonschema  # here: only validation needs it, not `reconcile schema`
 
     check: Callable[[Any], Any] = fastjsonschema.compile(
-        schema(), use_default=False, use_formats=False, detailed_exceptions=False
+        validation_schema(), use_default=False, use_formats=False, detailed_exceptions=False
     )
     return check
 
@@ -63,7 +91,7 @@ def _fast_check() -> Callable[[Any], Any]:
 def _validator() -> Any:
     # Imported here: slow, and needed only when a document has errors.
     jsonschema = importlib.import_module("jsonschema")
-    return jsonschema.Draft202012Validator(schema())
+    return jsonschema.Draft202012Validator(validation_schema())
 
 
 def schema_problems(doc: Document) -> list[tuple[Mark, Path, str]]:
@@ -159,10 +187,6 @@ def _explain(error: Any, doc: Document) -> list[tuple[Mark, Path, str]]:
             )
             for key in extras
         ]
-    if validator in ("pattern", "maxLength"):
-        # Said for editors; validate's own rules (rules.py, cron.py) say it at the same
-        # place in their words (a test holds the two to agreeing).
-        return []
     if validator == "required":
         missing = [k for k in error.validator_value if k not in instance]
         where = "" if path else ": want a mapping with a jobs: list"
@@ -189,4 +213,11 @@ def _explain(error: Any, doc: Document) -> list[tuple[Mark, Path, str]]:
     return [(doc.mark_at(path), path, error.message)]  # pragma: no cover - the schema has no others
 
 
-__all__ = ["fast_valid", "format_path", "schema", "schema_problems", "schema_text"]
+__all__ = [
+    "fast_valid",
+    "format_path",
+    "schema",
+    "schema_problems",
+    "schema_text",
+    "validation_schema",
+]
