@@ -64,7 +64,7 @@ def validate(paths: tuple[str, ...], fmt: str, require_env: bool, names_in_tree:
     help="Busiest minutes to list (0: none).",
 )
 def schedule(paths: tuple[str, ...], fmt: str, top: int) -> int:
-    """Show when the jobs start: per hour of a day, per day of a week, busiest minutes.
+    """Show when jobs start: per hour, per weekday, busiest minutes.
 
     Offline, from the specs alone (UTC, as NX1 reads schedules). PATH as for validate
     (default: the paths of reconciler.yaml, else ./jobs). A secret schedule (from
