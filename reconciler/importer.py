@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,8 +98,26 @@ def _escape(value: Any) -> Any:
     return value
 
 
+def _with_vars(text: str, vars: Mapping[str, str]) -> str:
+    """Literal text with the longest var value it equals, or starts with before a ``/``,
+    written as ``${var.NAME}`` (``import --env``); the rest escaped."""
+    best = ""
+    for name, value in vars.items():
+        fits = value and (text == value or text.startswith(value + "/"))
+        if fits and len(value) > len(vars.get(best, "")):
+            best = name
+    if not best:
+        return str(_escape(text))
+    return "${var." + best + "}" + str(_escape(text[len(vars[best]) :]))
+
+
 def _referenced(
-    value: Any, path: FieldPath, job: RemoteJob, sensitivity: Sensitivity, names: _Names
+    value: Any,
+    path: FieldPath,
+    job: RemoteJob,
+    sensitivity: Sensitivity,
+    names: _Names,
+    vars: Mapping[str, str] | None = None,
 ) -> tuple[Any, bool]:
     """``value`` with every secret string replaced by a reference; False when a secret
     is not a string (it cannot be referenced as itself)."""
@@ -115,22 +133,33 @@ def _referenced(
         out: dict[str, Any] = {}
         ok = True
         for k, v in value.items():
-            out[k], fine = _referenced(v, (*path, k), job, sensitivity, names)
+            out[k], fine = _referenced(v, (*path, k), job, sensitivity, names, vars)
             ok = ok and fine
         return out, ok
     if isinstance(value, list):
-        items = [_referenced(v, (*path, i), job, sensitivity, names) for i, v in enumerate(value)]
+        items = [
+            _referenced(v, (*path, i), job, sensitivity, names, vars) for i, v in enumerate(value)
+        ]
         return [v for v, _ in items], all(fine for _, fine in items)
+    if vars and isinstance(value, str):
+        return _with_vars(value, vars), True
     return _escape(value), True
 
 
-def _spec(job: RemoteJob, sensitivity: Sensitivity, names: _Names) -> dict[str, Any]:
+def _spec(
+    job: RemoteJob,
+    sensitivity: Sensitivity,
+    names: _Names,
+    prefix: str = "",
+    vars: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     doc = spec_document(job)
-    spec: dict[str, Any] = {"job_name": _escape(doc.pop("job_name"))}
+    spec: dict[str, Any] = {"job_name": _escape(doc.pop("job_name")[len(prefix) :])}
     for key, value in doc.items():
         path: FieldPath = (key,)
         mark = dict(names.taken)
-        written, ok = _referenced(value, path, job, sensitivity, names)
+        uses = vars if key != "job_type" else None
+        written, ok = _referenced(value, path, job, sensitivity, names, uses)
         if not ok:  # a secret that is not a string: the whole properties from one variable
             names.taken = mark
             var = names.new(job.job_name, ("properties_json",), f"{job.job_name}: properties_json")
@@ -148,12 +177,16 @@ def build_import(
     owner: str | None = None,
     modeline_url: str | None = None,
     sensitivity: Sensitivity | None = None,
+    strip_prefix: str = "",
+    vars: Mapping[str, str] | None = None,
 ) -> ImportResult:
     """Group the live jobs into one YAML file per job type, in a stable order.
 
     Jobs that would not validate (unknown type, odd name, properties_json that is not
     an object, a bad schedule) or that another owner's marker claims are skipped, each
-    with its reason, so that import then plan shows no changes.
+    with its reason, so that import then plan shows no changes. With an environment
+    (``import --env``), only the jobs carrying its ``strip_prefix`` are imported, without
+    it, and values that are its ``vars`` are written as ``${var.NAME}``.
     """
     import yaml
 
@@ -161,7 +194,9 @@ def build_import(
     for job in remote:
         if job_types and job.job_type not in job_types:
             continue
-        if not job.job_name.startswith(name_prefix):
+        if not job.job_name.startswith(strip_prefix + name_prefix):
+            continue
+        if strip_prefix and job.job_name == strip_prefix:
             continue
         by_name.setdefault(job.job_name, []).append(job)
     sensitivity = sensitivity or Sensitivity()
@@ -179,7 +214,7 @@ def build_import(
             skipped.append(f"{name!r} (id {jobs[0].id}): {why}; not imported")
             continue
         groups.setdefault(_file_name(jobs[0].job_type), []).append(
-            _spec(jobs[0], sensitivity, names)
+            _spec(jobs[0], sensitivity, names, strip_prefix, vars)
         )
     # Editors read the schema from a copy beside the specs: its $id is not served (yet).
     url = modeline_url or SCHEMA_FILE

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from reconciler.apply import ActionResult, ApplyResult
     from reconciler.model import RemoteJob
     from reconciler.plan.saved import SavedPlan
+    from reconciler.specs.interpolate import Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class PlanRequest:
     parallelism: int | None = None
     # Signs saved plans and keys the fingerprints in them (plan.saved.plan_key).
     plan_key: bytes = field(default=b"", repr=False)
+    # The chosen environment (its vars, overrides, prefix); None without environments.
+    target: Target | None = None
 
 
 DEFAULT_PARALLELISM = 8
@@ -124,7 +127,12 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
 
     fetch = _Fetch(request.api)
     try:
-        specs = load_specs(list(request.paths), env, allow_empty=request.policy.allow_empty)
+        specs = load_specs(
+            list(request.paths),
+            env,
+            allow_empty=request.policy.allow_empty,
+            target=request.target,
+        )
         fetch.start()  # only now: bad input never costs a request
         now = datetime.now(UTC)
         # While the API answers: from here on each spec carries every path that is
@@ -135,7 +143,13 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     finally:
         fetch.close()
     plan = replace(make_plan(specs, remote, request.policy), warnings=warnings)
-    options = RenderOptions(sensitivity=request.sensitivity, api_url=request.api.base_url, now=now)
+    environment = request.target.name if request.target else None
+    options = RenderOptions(
+        sensitivity=request.sensitivity,
+        api_url=request.api.base_url,
+        now=now,
+        environment=environment,
+    )
     return PlanOutcome(plan, tuple(specs), options)
 
 
@@ -149,6 +163,12 @@ def plan_from_saved(saved: SavedPlan, request: PlanRequest, env: Mapping[str, st
     """Plan again from the saved paths and policy; keep only what was reviewed."""
     from reconciler.plan.saved import reviewed_plan
 
+    environment = request.target.name if request.target else None
+    if saved.environment != environment:
+        raise ConfigError(
+            f"the saved plan was made for {_env_words(saved.environment)}, not for "
+            f"{_env_words(environment)}: apply it with the --env it was planned with"
+        )
     if saved.api_url != request.api.base_url:
         raise ConfigError(
             f"the saved plan was made against {saved.api_url}, not {request.api.base_url}"
@@ -159,6 +179,10 @@ def plan_from_saved(saved: SavedPlan, request: PlanRequest, env: Mapping[str, st
     )
     reviewed = reviewed_plan(saved, fresh.plan, fresh.render, request.plan_key)
     return PlanOutcome(reviewed, fresh.specs, fresh.render)
+
+
+def _env_words(name: str | None) -> str:
+    return f"environment {name}" if name else "no environment"
 
 
 def run_apply(

@@ -8,8 +8,10 @@ recorded in JSON and saved plans, and the refusal of policy flags beside
 is coded.
 
 To add a setting: one row in ``SETTINGS`` (and, for a policy setting, the field on
-``Policy`` with the same name; a test holds the two together). Environments will plug
-in here: they are one more layer between the env vars and the file's top level.
+``Policy`` with the same name; a test holds the two together). An environment
+(``environments:`` in the file, chosen with ``--env`` or RECONCILER_ENV; see
+``reconciler.environments``) is one more layer: flag > env var > the environment's
+block > the file's top level > default. Every row may be set per environment.
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ConfigError, Problem, SpecError
 
+if TYPE_CHECKING:
+    from reconciler.environments import Environment
+
 DEFAULT_FILE = "reconciler.yaml"
+ENVIRONMENTS = "environments"  # reconciler.environments.KEY; not a setting of its own
 
 
 _GLOB = re.compile(r"[A-Za-z0-9_*?\[\]!-]{1,64}")
@@ -128,6 +134,21 @@ SETTINGS: tuple[Setting, ...] = (
         check=lambda v: all(_GLOB.fullmatch(g) for g in v),
     ),
     Setting(
+        "name_prefix",
+        str,
+        "",
+        "Put before every job_name on this API (an environment's dev-).",
+        "text without leading whitespace, at most 64 characters",
+        check=lambda v: v == v.lstrip() and len(v) <= 64,
+    ),
+    Setting(
+        "pause_schedules",
+        bool,
+        False,
+        "Leave every schedule out on this API (a dev environment's jobs run only when triggered).",
+        "true or false",
+    ),
+    Setting(
         "parallelism",
         int,
         None,
@@ -196,27 +217,44 @@ def _text(value: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """A run's settings, resolved once; every command reads them from here."""
+    """A run's settings, resolved once; every command reads them from here.
+
+    ``environment`` is the chosen environment (None without environments); its
+    ``suffix`` names the variables the credential is read from (``reconciler.environments``).
+    """
 
     policy: Policy
     paths: tuple[str, ...]
     api_url: str | None
     sensitive_patterns: tuple[str, ...]
     parallelism: int | None
+    name_prefix: str = ""
+    pause_schedules: bool = False
+    environment: Environment | None = None
+    environments: tuple[str, ...] = ()
 
 
 def resolve(
     flags: Mapping[str, Any],
     env: Mapping[str, str] | None = None,
     config: Mapping[str, Any] | None = None,
+    *,
+    offline: bool = False,
 ) -> Settings:
-    """Flags, then environment variables, then ``reconciler.yaml``, then defaults.
+    """Flags, then environment variables, then the chosen environment's block, then
+    the top level of ``reconciler.yaml``, then defaults.
 
     ``flags`` maps setting names to the value of their flag, None (or ()) when not
-    given. ``config`` defaults to the file ``load_config`` finds.
+    given; ``flags["env"]`` is ``--env``. ``config`` defaults to the file ``load_config``
+    finds. ``offline`` runs (render) skip where the API is.
     """
+    from reconciler.environments import KEY, chosen_name, select
+
     env = os.environ if env is None else env
     config = load_config(env) if config is None else config
+    environments = config.get(KEY) or {}
+    environment = select(environments, chosen_name(flags.get("env"), env))
+    layer: Mapping[str, Any] = environment.settings if environment is not None else {}
     values: dict[str, Any] = {}
     given = set()
     for setting in SETTINGS:
@@ -226,6 +264,11 @@ def resolve(
             given.add(setting.name)
         elif setting.env and env.get(setting.env):
             value = env[setting.env]
+        elif setting.name == "sensitive_patterns":
+            # Patterns only ever add: the environment's to the file's, both to the defaults.
+            value = [*config.get(setting.name, ()), *layer.get(setting.name, ())]
+        elif setting.name in layer:
+            value = layer[setting.name]
         elif setting.name in config:
             value = config[setting.name]
         else:
@@ -239,16 +282,62 @@ def resolve(
                 where = where or (setting.env if setting.env and env.get(setting.env) else None)
                 raise ConfigError(f"{where or setting.name}: {exc}") from None
         values[setting.name] = value
-    values["api_url"] = _api_url(values["api_url"], "api_url" in given, env)
+    if offline:
+        values["api_url"] = None
+    elif environment is not None:
+        from reconciler.api.settings import environment_url
+
+        flag_url = values["api_url"] if "api_url" in given else None
+        file_url = layer.get("api_url", config.get("api_url"))
+        values["api_url"] = environment_url(environment, file_url, flag_url, env)
+    else:
+        values["api_url"] = _api_url(values["api_url"], "api_url" in given, env)
     patterns = tuple(dict.fromkeys(values["sensitive_patterns"]))
     policy = Policy(**{s.name: values[s.name] for s in POLICY_SETTINGS})
-    return Settings(
+    settings = Settings(
         policy=policy,
         paths=tuple(values["paths"]),
         api_url=values["api_url"],
         sensitive_patterns=patterns,
         parallelism=values["parallelism"],
+        name_prefix=values["name_prefix"],
+        pause_schedules=values["pause_schedules"],
+        environment=environment,
+        environments=tuple(sorted(environments)),
     )
+    if environment is not None:
+        _apart(settings, environments, flags, env, config)
+    return settings
+
+
+def _apart(
+    settings: Settings,
+    environments: Mapping[str, Environment],
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    config: Mapping[str, Any],
+) -> None:
+    """Two environments on one API must have different owners, or a prune of one would
+    delete the other's jobs. Judged on the URLs the file gives (a check, not a proof)."""
+    assert settings.environment is not None
+    mine = settings.environment
+
+    def url(e: Environment) -> str | None:
+        value = e.settings.get("api_url", config.get("api_url"))
+        return value.rstrip("/") if isinstance(value, str) else None
+
+    def owner(e: Environment) -> str:
+        given = flags.get("owner") or env.get("RECONCILER_OWNER")
+        return str(given or e.settings.get("owner", config.get("owner", "reconciler")))
+
+    for other in environments.values():
+        shared = other.name != mine.name and url(other) and url(other) == url(mine)
+        if shared and owner(other) == settings.policy.owner:
+            raise ConfigError(
+                f"environments {mine.name} and {other.name} share the API {url(mine)} and "
+                f"the owner {settings.policy.owner!r}: give each its own owner, or a prune "
+                "of one would delete the other's jobs"
+            )
 
 
 def _api_url(value: str | None, flag: bool, env: Mapping[str, str]) -> str | None:
@@ -291,6 +380,12 @@ def _escapes(path: str) -> bool:
     return Path(path).is_absolute() or ".." in parts
 
 
+def check_paths_setting(key: str, value: Any) -> None:
+    """ValueError when ``paths`` leaves the repository."""
+    if key == "paths" and any(_escapes(p) for p in value):
+        raise ValueError(key)
+
+
 def config_path(env: Mapping[str, str]) -> Path:
     return Path(env.get("RECONCILER_CONFIG") or DEFAULT_FILE)
 
@@ -310,22 +405,27 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         if explicit:
             raise SpecError([Problem(str(path), 1, 1, "", "config file not found")])
         return {}
-    raw, places = read_settings_file(str(path))
+    raw, places, doc = read_settings_file(str(path))
     problems: list[Problem] = []
     out: dict[str, Any] = {}
     for key, value in raw.items():
         (line, col), (vline, vcol) = places[key]
+        if key == ENVIRONMENTS:
+            from reconciler.environments import parse_environments
+
+            out[key], found = parse_environments(value, doc, str(path), raw)
+            problems.extend(found)
+            continue
         if key not in BY_NAME:
             import difflib
 
-            close = difflib.get_close_matches(str(key), BY_NAME, n=1)
+            close = difflib.get_close_matches(str(key), [*BY_NAME, ENVIRONMENTS], n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(Problem(str(path), line, col, f"$.{key}", f"unknown setting{hint}"))
             continue
         try:
             out[key] = _typed(BY_NAME[key], value)
-            if key == "paths" and any(_escapes(p) for p in value):
-                raise ValueError(key)
+            check_paths_setting(key, value)
         except ValueError:
             problems.append(
                 Problem(str(path), vline, vcol, f"$.{key}", f"must be {BY_NAME[key].wanted}")

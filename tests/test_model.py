@@ -24,7 +24,14 @@ JOB = SCHEMA["$defs"]["job"]
 
 def test_every_schema_field_of_a_job_is_in_the_table() -> None:
     managed = {f.name for f in FIELDS} | {IDENTITY} | set(ALIASES)
-    assert set(JOB["properties"]) == managed
+    assert set(JOB["properties"]) == managed | {"overrides"}
+
+
+def test_an_override_may_set_every_managed_field_and_nothing_else() -> None:
+    override = SCHEMA["$defs"]["override"]
+    assert set(override["properties"]) == {f.name for f in FIELDS}
+    assert override["additionalProperties"] is False
+    assert JOB["properties"]["overrides"]["additionalProperties"] == {"$ref": "#/$defs/override"}
 
 
 def test_text_fields_are_strings_in_the_schema_and_json_fields_mappings() -> None:

@@ -276,17 +276,21 @@ def refused_hint(credential: Credential) -> str:
     return kind.hint if kind is not None else "check the credentials"
 
 
-def credential_from_env(env: Mapping[str, str]) -> Credential:
+def credential_from_env(env: Mapping[str, str], suffix: str = "") -> Credential:
     """The credential the environment gives, by the precedence of ``CREDENTIALS``.
 
     A kind given in part (some of its variables set) is an error even when another kind
     is complete: a half-configured credential is a mistake worth a clear line.
+    ``suffix`` reads an environment's own variables (NX1_API_KEY_PROD for NX1_API_KEY).
     """
-    given = {kind: {name: env_value(env, name) for name in kind.variables} for kind in CREDENTIALS}
+    given = {
+        kind: {name: env_value(env, name + suffix) for name in kind.variables}
+        for kind in CREDENTIALS
+    }
     for kind, values in given.items():
-        present = [name for name, value in values.items() if value is not None]
+        present = [name + suffix for name, value in values.items() if value is not None]
         if present and len(present) < len(values):
-            missing = [name for name in values if name not in present]
+            missing = [name + suffix for name in values if name + suffix not in present]
             raise ConfigError(
                 f"incomplete {kind.name}: {' and '.join(present)} set but "
                 f"{' and '.join(missing)} not; set all {len(values)} or none"
@@ -294,9 +298,9 @@ def credential_from_env(env: Mapping[str, str]) -> Credential:
     for kind, values in given.items():
         if all(value is not None for value in values.values()):
             return kind.credential(
-                *(_checked(kind, name, value or "") for name, value in values.items())
+                *(_checked(kind, name, value or "", suffix) for name, value in values.items())
             )
-    ways = ", or ".join(_listed(kind.variables) for kind in CREDENTIALS)
+    ways = ", or ".join(_listed(tuple(v + suffix for v in kind.variables)) for kind in CREDENTIALS)
     raise ConfigError(f"no API credential: set {ways}")
 
 
@@ -312,30 +316,42 @@ def has_credentials(env: Mapping[str, str]) -> bool:
 
 
 def credential_secrets(env: Mapping[str, str]) -> list[str]:
-    """Every secret credential value set in the environment, of any kind, for scrubbing.
+    """Every secret credential value set in the environment, of any kind and of every
+    environment's group (NX1_API_KEY, NX1_API_KEY_PROD...), for scrubbing.
 
     Identifiers (the client id, the token URL) are not secret and not listed.
     """
-    values = (
-        env_value(env, name)
+    standard = {name for kind in CREDENTIALS for name in kind.variables} | {"NX1_HOST"}
+    suffixed = sorted(n for n in env if n.startswith("NX1_") and n not in standard)
+    names = [
+        name
         for kind in CREDENTIALS
-        for name in kind.variables
-        if name in kind.secret
-    )
+        for base in kind.variables
+        if base in kind.secret
+        for name in (base, *(n for n in suffixed if _standard_of(n, standard) == base))
+    ]
+    values = (env_value(env, name) for name in names)
     return list(dict.fromkeys(value for value in values if value is not None))
+
+
+def _standard_of(name: str, standard: set[str]) -> str | None:
+    """The standard variable ``name`` is an environment's version of (NX1_API_KEY for
+    NX1_API_KEY_PROD); the longest one decides: NX1_TOKEN_URL_PROD is a token URL."""
+    bases = [v for v in standard if name.startswith(v + "_")]
+    return max(bases, key=len) if bases else None
 
 
 def _listed(names: tuple[str, ...]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _checked(kind: CredentialKind, name: str, value: str) -> str:
+def _checked(kind: CredentialKind, name: str, value: str, suffix: str = "") -> str:
     if name in kind.urls:
-        return check_url(value, name)
+        return check_url(value, name + suffix)
     # Sent in a header or a form: a newline would be refused by httpx with the value in
     # the message. Surrogate-escaped bytes of a non-UTF-8 environment are not ASCII.
     if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
-        raise ConfigError(f"{name} contains whitespace, control or non-ASCII characters")
+        raise ConfigError(f"{name + suffix} contains whitespace, control or non-ASCII characters")
     return value
 
 

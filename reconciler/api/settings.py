@@ -17,6 +17,7 @@ from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
     from reconciler.api.auth import Credential
+    from reconciler.environments import Environment
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_TIMEOUT_S = 600.0
@@ -122,20 +123,75 @@ def env_value(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def environment_url(
+    environment: Environment, file_url: str | None, flag_url: str | None, env: Mapping[str, str]
+) -> str | None:
+    """Where the chosen environment's credential goes; never the wrong tenant.
+
+    An environment with its own variables (suffix ``_PROD``) sends its credential only
+    to its own host variable (NX1_HOST_PROD): ``--api-url`` and ``api_url`` in the file
+    must agree with it. Otherwise ``--api-url`` or NX1_HOST name the URL and ``api_url``
+    must agree with them, or name a loopback host when neither is given. None: use
+    NX1_HOST as without environments.
+    """
+    name = environment.name
+    host_var = environment.variable("NX1_HOST")
+    if environment.suffix:
+        host = env_value(env, host_var)
+        if host is None:
+            raise ConfigError(
+                f"environment {name} reads its credential from {environment.variable('NX1_*')} "
+                f"variables, so its API URL comes from {host_var}, which is not set"
+            )
+        for what, url in (("--api-url", flag_url), (f"api_url of environment {name}", file_url)):
+            if url and url.strip().rstrip("/") != host.rstrip("/"):
+                raise ConfigError(
+                    f"{what} ({url}) is not {host_var} ({host}): never the wrong tenant; "
+                    "make them agree"
+                )
+        return host
+    host = (flag_url or "").strip() or env_value(env, "NX1_HOST")
+    where = "--api-url" if (flag_url or "").strip() else "NX1_HOST"
+    if file_url is None:
+        return flag_url
+    if host:
+        if host.rstrip("/") != file_url.rstrip("/"):
+            raise ConfigError(
+                f"environment {name} has api_url {file_url}, but {where} is {host}: "
+                f"never the wrong tenant; make them agree, or set {where} for {name}"
+            )
+        return host
+    try:
+        hostname = urlsplit(file_url).hostname or ""
+    except ValueError:
+        hostname = ""
+    if not is_loopback(hostname):
+        raise ConfigError(
+            f"environment {name} has api_url {file_url}, but the credential is sent only where "
+            "NX1_HOST or --api-url says (a pull request can change reconciler.yaml): set NX1_HOST"
+        )
+    return file_url
+
+
 def api_settings_from_env(
     env: Mapping[str, str],
     api_url: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     *,
     retry: RetryPolicy | None = None,
+    suffix: str = "",
 ) -> ApiSettings:
-    """Build ApiSettings from environment variables; ``api_url`` overrides NX1_HOST."""
+    """Build ApiSettings from environment variables; ``api_url`` overrides NX1_HOST.
+
+    ``suffix`` reads an environment's own variables (NX1_HOST_PROD, NX1_API_KEY_PROD...).
+    """
     from reconciler.api.auth import credential_from_env  # auth builds on these settings
 
-    url = (api_url or "").strip() or env_value(env, "NX1_HOST")
+    host_var = "NX1_HOST" + suffix
+    url = (api_url or "").strip() or env_value(env, host_var)
     if url is None:
-        raise ConfigError("no API URL: set NX1_HOST or pass --api-url")
-    what = "--api-url" if (api_url or "").strip() else "NX1_HOST"
+        raise ConfigError(f"no API URL: set {host_var} or pass --api-url")
+    what = "--api-url" if (api_url or "").strip() else host_var
     base_url = check_url(url, what)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise ConfigError(f"the API timeout must be a number of seconds, got {timeout!r}")
@@ -150,7 +206,7 @@ def api_settings_from_env(
         raise ConfigError("the run's deadline must be above 0 s")
     return ApiSettings(
         base_url=base_url,
-        credential=credential_from_env(env),
+        credential=credential_from_env(env, suffix),
         timeout_s=float(timeout),
         retry=policy,
     )

@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 paths_arg = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 
 
+def env_option(
+    help: str = "The environment of reconciler.yaml to use [default: RECONCILER_ENV].",
+) -> Callable[[Any], Any]:
+    """``--env NAME``: one of the environments of reconciler.yaml (RECONCILER_ENV too)."""
+    return click.option("--env", "env", default=None, metavar="NAME", help=help)
+
+
 def format_option(formats: Formats, help: str | None = None) -> Callable[[Any], Any]:
     """``--format``, its choices and default from a command's format registry."""
     choice = click.Choice(formats.names)
@@ -52,7 +59,7 @@ def _option(setting: Setting) -> Callable[[Callable[..., Any]], Callable[..., An
 def policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by plan and apply: one per flagged row of the settings table,
     plus how to talk to the API."""
-    options = [_option(s) for s in SETTINGS if s.flag]
+    options = [env_option(), *(_option(s) for s in SETTINGS if s.flag)]
     options += [
         click.option(
             "--timeout",
@@ -107,8 +114,12 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
     from reconciler.api.settings import RetryPolicy
 
     retry = RetryPolicy(run_deadline_s=opts.pop("run_timeout", None))
-    api = api_settings_from_env(os.environ, settings.api_url, opts["timeout"], retry=retry)
+    suffix = settings.environment.suffix if settings.environment else ""
+    api = api_settings_from_env(
+        os.environ, settings.api_url, opts["timeout"], retry=retry, suffix=suffix
+    )
     from reconciler.plan.saved import plan_key
+    from reconciler.specs.environment import target_of
 
     key = fingerprint_key(os.environ)
     return PlanRequest(
@@ -118,6 +129,7 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
         Sensitivity(settings.sensitive_patterns, key=key),
         settings.parallelism,
         plan_key(key, list(api.credential.secrets())),
+        target_of(settings),
     )
 
 

@@ -17,6 +17,7 @@ from reconciler.cli import (
     say,
 )
 from reconciler.cli.options import (
+    env_option,
     file_option,
     format_option,
     paths_arg,
@@ -207,6 +208,10 @@ class _Stdout:
     help="Skip jobs whose marker names another owner [default: RECONCILER_OWNER, reconciler.yaml, reconciler].",
 )
 @click.option("--api-url", default=None, help="API base URL (overrides NX1_HOST).")
+@env_option(
+    "Import from this environment of reconciler.yaml: its prefix is stripped and its vars "
+    "written as ${var.NAME} [default: RECONCILER_ENV]."
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(0.1, 300),
@@ -221,6 +226,7 @@ def import_(
     force: bool,
     owner: str | None,
     api_url: str | None,
+    env: str | None,
     timeout: float,
 ) -> int:
     """Write YAML specs from the jobs that exist on the API."""
@@ -232,8 +238,9 @@ def import_(
     from reconciler.importer import build_import, write_import
     from reconciler.settings import resolve
 
-    run = resolve({"api_url": api_url, "owner": owner})
-    settings = api_settings_from_env(os.environ, run.api_url, timeout)
+    run = resolve({"api_url": api_url, "owner": owner, "env": env})
+    suffix = run.environment.suffix if run.environment else ""
+    settings = api_settings_from_env(os.environ, run.api_url, timeout, suffix=suffix)
     with NX1Client(settings) as client:
         remote = client.list_jobs()
     from reconciler.sensitive import Sensitivity
@@ -244,6 +251,8 @@ def import_(
         name_prefix=name_prefix,
         owner=run.policy.owner,
         sensitivity=Sensitivity(run.sensitive_patterns),
+        strip_prefix=run.name_prefix,
+        vars=run.environment.vars if run.environment else {},
     )
     for line in result.skipped:
         say(f"warning: {line}")

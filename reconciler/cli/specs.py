@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.cli import EXIT_ERROR, EXIT_OK, cli
-from reconciler.cli.options import format_option
+from reconciler.cli.options import env_option, format_option
 from reconciler.render import SCHEDULE_FORMATS, VALIDATE_FORMATS
 
 
@@ -25,25 +25,46 @@ from reconciler.render import SCHEDULE_FORMATS, VALIDATE_FORMATS
     is_flag=True,
     help="Also check the job names of PATHs against every spec of the tree (the paths of reconciler.yaml, else ./jobs): for pre-commit, which passes only the staged files.",
 )
-def validate(paths: tuple[str, ...], fmt: str, require_env: bool, names_in_tree: bool) -> int:
+@env_option("Check only this environment [default: RECONCILER_ENV, else every environment].")
+def validate(
+    paths: tuple[str, ...], fmt: str, require_env: bool, names_in_tree: bool, env: str | None
+) -> int:
     """Check job spec files offline: YAML, schema, cron, unique names.
 
     PATH is a file or a directory searched recursively for *.yaml and *.yml
     (default: the paths of reconciler.yaml, else ./jobs). Exit 0 when every file is
     valid, 1 otherwise.
     """
+    import os
+
+    from reconciler.environments import KEY, chosen_name, select
     from reconciler.render.problems import summary
     from reconciler.settings import load_config
     from reconciler.specs.discover import DEFAULT_PATH
+    from reconciler.specs.environment import check_environments
     from reconciler.specs.validate import check_paths
 
     config = load_config()  # checked even when PATHs are given: a broken file is an error
-    tree = tuple(str(p) for p in config.get("paths", ())) or (DEFAULT_PATH,)
-    if not paths:
-        paths = tuple(str(p) for p in config.get("paths", ()))
-    report = check_paths(
-        paths, placeholders=not require_env, names_from=tree if names_in_tree else ()
-    )
+    environments = config.get(KEY) or {}
+    name = chosen_name(env, os.environ)
+    if environments or name:
+        select(environments, name, required=False)  # an unknown name: one line
+        names = [name] if name else sorted(environments)
+        report = check_environments(
+            paths,
+            os.environ,
+            config,
+            names,
+            placeholders=not require_env,
+            names_in_tree=names_in_tree,
+        )
+    else:
+        tree = tuple(str(p) for p in config.get("paths", ())) or (DEFAULT_PATH,)
+        if not paths:
+            paths = tuple(str(p) for p in config.get("paths", ()))
+        report = check_paths(
+            paths, placeholders=not require_env, names_from=tree if names_in_tree else ()
+        )
     rendered = VALIDATE_FORMATS.renderer(fmt)(report.problems)
     if fmt == "text":
         click.echo(rendered, err=True, nl=False)
@@ -63,7 +84,8 @@ def validate(paths: tuple[str, ...], fmt: str, require_env: bool, names_in_tree:
     show_default=True,
     help="Busiest minutes to list (0: none).",
 )
-def schedule(paths: tuple[str, ...], fmt: str, top: int) -> int:
+@env_option()
+def schedule(paths: tuple[str, ...], fmt: str, top: int, env: str | None) -> int:
     """Show when jobs start: per hour, per weekday, busiest minutes.
 
     Offline, from the specs alone (UTC, as NX1 reads schedules). PATH as for validate
@@ -73,17 +95,16 @@ def schedule(paths: tuple[str, ...], fmt: str, top: int) -> int:
     from reconciler.errors import SpecError
     from reconciler.plan.timetable import Scheduled, load_of
     from reconciler.sensitive import Sensitivity
-    from reconciler.settings import load_config
+    from reconciler.settings import resolve
+    from reconciler.specs.environment import target_of
     from reconciler.specs.validate import check_paths
 
-    config = load_config()
-    if not paths:
-        paths = tuple(str(p) for p in config.get("paths", ()))
+    settings = resolve({"env": env, "paths": paths or None}, offline=True)
     # Offline: an unset ${VAR} is a placeholder, and a value from the environment is secret.
-    report = check_paths(paths, build=True, placeholders=True)
+    report = check_paths(settings.paths, build=True, placeholders=True, target=target_of(settings))
     if report.problems:
         raise SpecError(report.problems)
-    sensitivity = Sensitivity(tuple(config.get("sensitive_patterns", ())))
+    sensitivity = Sensitivity(settings.sensitive_patterns)
     jobs = [
         Scheduled(
             spec.job_name,

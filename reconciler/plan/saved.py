@@ -11,7 +11,8 @@ The file is signed: an HMAC-SHA256 over its canonical JSON with the plan key, wh
 ``RECONCILER_FINGERPRINT_KEY`` when set, else derived from the API credential of the
 run (plan and apply read the same API with the same secret; a reader of the file has
 neither). An edited file (a lifted budget, a removed blocker, another API URL) is
-refused, and so is a file without an ``api_url``. The fingerprints of secrets and of
+refused, and so is a file without an ``api_url``. The file records the environment it
+was planned for (``--env``); ``apply --plan`` with another one is refused. The fingerprints of secrets and of
 remote objects in it are keyed the same way, so they cannot be tested against guesses.
 """
 
@@ -93,6 +94,7 @@ class SavedPlan:
     paths: list[str]
     policy: Policy
     api_url: str
+    environment: str | None = None  # the --env it was planned with
 
 
 MAX_PLAN_BYTES = 256 * 1024 * 1024
@@ -140,6 +142,9 @@ def read_saved(path: Path, key: bytes) -> SavedPlan:
         api_url = doc["api_url"]
         if not isinstance(api_url, str) or not api_url:
             raise ValueError("api_url")
+        environment = doc.get("environment")
+        if environment is not None and (not isinstance(environment, str) or not environment):
+            raise ValueError("environment")
         seen: set[str] = set()
         for entry in doc["changes"]:
             _key(entry)
@@ -154,7 +159,7 @@ def read_saved(path: Path, key: bytes) -> SavedPlan:
             raise ValueError("changes: an entry appears twice")
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path} is not a valid saved plan (bad or missing {exc})") from exc
-    return SavedPlan(doc, paths, policy, api_url)
+    return SavedPlan(doc, paths, policy, api_url, environment)
 
 
 def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions, key: bytes) -> Plan:

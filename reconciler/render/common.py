@@ -29,6 +29,7 @@ class RenderOptions:
     api_url: str = ""
     now: datetime | None = None  # for next run times; None: no next runs shown
     show_unchanged: bool = False
+    environment: str | None = None  # the environment planned (--env), if any
 
 
 def dotted(path: FieldPath) -> str:

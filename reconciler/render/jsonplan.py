@@ -41,6 +41,7 @@ def plan_document(plan: Plan, options: RenderOptions) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "reconciler_version": __version__,
         "api_url": options.api_url,
+        "environment": options.environment,
         "summary": plan.summary(),
         "changes": [change_json(c, options) for c in plan.changes],
         "ignored": [{"job_name": i.job_name, "id": i.id, "reason": i.reason} for i in plan.ignored],

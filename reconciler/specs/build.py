@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.model import ALIASES, FIELDS, IDENTITY, FieldPath, JobSpec, Location
+from reconciler.model import ALIASES, FIELDS, IDENTITY, NAME_MAX_CHARS, FieldPath, JobSpec, Location
+from reconciler.specs import overrides
 from reconciler.specs.hints import format_path
+from reconciler.specs.interpolate import Target
 from reconciler.specs.locations import FileMarks, LazyLocations
 from reconciler.specs.rules import NAME_FROM_ENV, check_job, parse_properties_json
 from reconciler.specs.schema import fast_valid, schema_problems
@@ -94,14 +96,17 @@ def check_data(
     The fast reader goes first; any problem sends the file through the precise reader
     again, so every problem is reported at its exact place.
     """
+    target: Target | None = getattr(env, "target", None)
     stream = read_stream(data, env, precise=precise)
-    report = _check(name, data, stream, build)
+    report = _check(name, data, stream, build, target)
     if report.problems and not stream.precise:
-        report = _check(name, data, read_stream(data, env), build)
+        report = _check(name, data, read_stream(data, env), build, target)
     return report
 
 
-def _check(name: str, data: bytes, stream: Stream, build: bool) -> FileReport:
+def _check(
+    name: str, data: bytes, stream: Stream, build: bool, target: Target | None = None
+) -> FileReport:
     report = FileReport(name, precise=stream.precise)
     # A None path: a problem of the file, not of a value in it.
     found: list[tuple[Mark, Path | None, str]] = []
@@ -121,13 +126,25 @@ def _check(name: str, data: bytes, stream: Stream, build: bool) -> FileReport:
                 if type(job) is not dict:
                     continue
                 check_job(job, ("jobs", i), doc, doc_found)
+                if overrides.KEY in job:
+                    names = target.names if target is not None else None
+                    overrides.check_overrides(job, ("jobs", i), doc, names, doc_found)
                 job_name = job.get("job_name")
                 if type(job_name) is str:
                     line, column = doc.mark_at(("jobs", i, "job_name"))
                     report.names.append((job_name, line, column, f"$.jobs[{i}]"))
+                    if target is not None and target.name_prefix:
+                        _prefixed(target.name_prefix + job_name, ("jobs", i), doc, doc_found)
             if build and not doc_found and not found:
                 report.specs.extend(
-                    _spec(name, doc, i, job, LazyLocations(marks, doc_index, i) if marks else None)
+                    _spec(
+                        name,
+                        doc,
+                        i,
+                        job,
+                        LazyLocations(marks, doc_index, i) if marks else None,
+                        target,
+                    )
                     for i, job in enumerate(jobs)
                 )
         if doc.sensitive and doc_found:
@@ -152,8 +169,20 @@ def _redact(doc: Document, path: Path | None, message: str) -> str:
     return "a value from the environment does not pass this check (the details would show it)"
 
 
+def _prefixed(name: str, path: Path, doc: Document, out: list[tuple[Any, Path, str]]) -> None:
+    if len(name) > NAME_MAX_CHARS:
+        where = (*path, "job_name")
+        message = f"job_name with the name_prefix is {len(name)} characters long; the API takes at most {NAME_MAX_CHARS}"
+        out.append((doc.mark_at(where), where, message))
+
+
 def _spec(
-    file: str, doc: Document, index: int, job: dict[str, Any], lazy: LazyLocations | None
+    file: str,
+    doc: Document,
+    index: int,
+    job: dict[str, Any],
+    lazy: LazyLocations | None,
+    target: Target | None = None,
 ) -> JobSpec:
     base = ("jobs", index)
     locations: dict[FieldPath, Location] | LazyLocations
@@ -171,13 +200,29 @@ def _spec(
     fields: dict[str, Any] = {f.name: job.get(f.name) for f in FIELDS}
     for alias, name in ALIASES.items():  # properties_json: the same field, as JSON text
         text = job.get(alias)
-        if text is not None:
+        if text is not None and (*base, alias) in doc.placeholders:
+            fields[name] = None  # an unset variable (render offline): shown masked
+            sensitive.add((name,))
+        elif text is not None:
             fields[name] = parse_properties_json(text)
             if (alias,) in sensitive:
                 sensitive.add((name,))
+    job_name = job[IDENTITY]
+    if target is not None:
+        # The environment: its override, then the prefix and the paused schedules.
+        override = (job.get(overrides.KEY) or {}).get(target.name)
+        if override is not None:
+            overrides.apply_override(fields, override)
+            sensitive |= set(overrides.moved(sensitive, target.name))
+            if isinstance(locations, dict):
+                locations.update(overrides.moved(locations, target.name))
+        job_name = target.name_prefix + job_name
+        if target.pause_schedules:
+            fields["schedule"] = None
+    sensitive = {p for p in sensitive if p[0] != overrides.KEY}
     line, column = doc.mark_at(base)
     return JobSpec(
-        job_name=job[IDENTITY],
+        job_name=job_name,
         **fields,
         location=Location(file, line, column),
         json_path=format_path(base),

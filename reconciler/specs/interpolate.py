@@ -9,12 +9,18 @@ comments and the API.
 unset variable is a placeholder (its reference is kept as the text, and the value rules
 that depend on it are skipped), so specs validate without production secrets. Plan and
 apply read the environment strictly.
+
+``${var.NAME}`` is a var of the chosen environment (``SpecEnv.target``, from
+``environments:`` in reconciler.yaml). Vars are not secret: plans show them, unless the
+var's name is sensitive by key pattern (``Target.secret_vars``). Values from the
+environment (``${NAME}``) stay secret whatever they are.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 from reconciler.sensitive import KEY_ENV
 
@@ -30,12 +36,32 @@ class InterpolationError(ValueError):
     """A reference that cannot be expanded; the message says which and why."""
 
 
-class SpecEnv(Mapping[str, str]):
-    """The environment as a spec may read it."""
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What the chosen environment changes in the specs (``specs.environment`` makes it).
 
-    def __init__(self, env: Mapping[str, str], *, placeholders: bool = False) -> None:
+    ``name`` is the environment; ``names`` every environment of reconciler.yaml (the keys
+    ``overrides:`` may use); ``secret_vars`` the vars whose names are sensitive.
+    """
+
+    name: str
+    names: tuple[str, ...]
+    vars: Mapping[str, str] = field(default_factory=dict)
+    secret_vars: frozenset[str] = frozenset()
+    name_prefix: str = ""
+    pause_schedules: bool = False
+
+
+class SpecEnv(Mapping[str, str]):
+    """The environment as a spec may read it, and the chosen environment's vars
+    (``target``; None when reconciler.yaml has no environments)."""
+
+    def __init__(
+        self, env: Mapping[str, str], *, placeholders: bool = False, target: Target | None = None
+    ) -> None:
         self._env = env
         self.placeholders = placeholders
+        self.target = target
         self._credentials = {
             value
             for name, value in env.items()
@@ -89,6 +115,12 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, bool, bool, boo
         body = match.group(1)
         if body is None:
             raise InterpolationError("unterminated ${ (write $${ for a literal ${)")
+        if body.startswith(VAR_PREFIX):
+            var_value, secret = _var(body, spec_env.target)
+            out.append(var_value)
+            from_env = from_env or secret
+            referenced = referenced or secret  # a secret var may not name a job either
+            continue
         referenced = True
         name, sep, default = body.partition(":-")
         if not _NAME.match(name):
@@ -114,3 +146,25 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, bool, bool, boo
             from_env = True
     out.append(text[pos:])
     return "".join(out), from_env, placeholder, referenced
+
+
+VAR_PREFIX = "var."
+
+
+def _var(body: str, target: Target | None) -> tuple[str, bool]:
+    """The value of ``${var.NAME}`` and whether it is secret."""
+    name = body[len(VAR_PREFIX) :]
+    if not _NAME.match(name):
+        raise InterpolationError(f"bad var reference ${{{body}}}: want ${{var.NAME}}")
+    if target is None:
+        raise InterpolationError(
+            f"${{var.{name}}} needs environments: reconciler.yaml defines none "
+            "(add an environments: mapping with vars)"
+        )
+    value = target.vars.get(name)
+    if value is None:
+        from reconciler.specs.hints import did_you_mean
+
+        hint = did_you_mean(name, target.vars)
+        raise InterpolationError(f"environment {target.name} has no var {name!r}{hint}")
+    return value, name in target.secret_vars

@@ -26,8 +26,9 @@ from reconciler.model import ALIASES, IDENTITY, JOB_TYPES, MANAGED_FIELDS
 from reconciler.specs.hints import did_you_mean, format_path, kind, quote_hint
 from reconciler.specs.yamlread import Document, Mark, Path
 
-# The keys a job may have: the identity, the managed fields, and their other spellings.
-JOB_KEYS = frozenset((IDENTITY, *MANAGED_FIELDS, *ALIASES))
+# The keys a job may have: the identity, the managed fields, their other spellings, and
+# the fields that differ per environment.
+JOB_KEYS = frozenset((IDENTITY, *MANAGED_FIELDS, *ALIASES, "overrides"))
 _TYPES = {"string": "a string", "object": "a mapping", "array": "a list", "null": "nothing"}
 
 
@@ -174,7 +175,12 @@ def _explain(error: Any, doc: Document) -> list[tuple[Mark, Path, str]]:
     instance = error.instance
     validator = error.validator
     if validator == "additionalProperties":
-        allowed = ("jobs",) if not path else tuple(sorted(JOB_KEYS))
+        if not path:
+            allowed: tuple[str, ...] = ("jobs",)
+        elif len(path) == 4 and path[2] == "overrides":
+            allowed = MANAGED_FIELDS
+        else:
+            allowed = tuple(sorted(JOB_KEYS))
         extras = [k for k in instance if k not in allowed and not (not path and k.startswith("x-"))]
         known = _known_properties(doc.value) if path else frozenset()
         return [

@@ -20,7 +20,7 @@ from reconciler.errors import Problem, SpecError
 from reconciler.model import JobSpec
 from reconciler.specs.build import FileReport, check_data
 from reconciler.specs.discover import discover, read_bytes
-from reconciler.specs.interpolate import SpecEnv
+from reconciler.specs.interpolate import SpecEnv, Target
 from reconciler.specs.parallel import share
 
 # Below this much YAML one process is faster than starting workers.
@@ -46,10 +46,21 @@ def load_specs(
     env: Mapping[str, str] | None = None,
     *,
     allow_empty: bool = False,
+    target: Target | None = None,
+    placeholders: bool = False,
 ) -> list[JobSpec]:
     """Every job in ``paths``, loaded and validated; SpecError lists all problems.
-    ``allow_empty``: a directory without spec files is no problem (``--allow-empty``)."""
-    report = check_paths(paths, env, build=True, allow_empty=allow_empty)
+    ``allow_empty``: a directory without spec files is no problem (``--allow-empty``).
+    ``target`` is the chosen environment (its vars, overrides, prefix); None when
+    reconciler.yaml has no environments."""
+    report = check_paths(
+        paths,
+        env,
+        build=True,
+        allow_empty=allow_empty,
+        target=target,
+        placeholders=placeholders,
+    )
     if report.problems:
         raise SpecError(report.problems)
     return report.specs
@@ -64,6 +75,7 @@ def check_paths(
     placeholders: bool = False,
     names_from: Sequence[str | Path] = (),
     allow_empty: bool = False,
+    target: Target | None = None,
 ) -> Report:
     """Validate every file under ``paths``; with ``build`` also return the JobSpecs.
 
@@ -84,7 +96,9 @@ def check_paths(
         seen = {os.path.normpath(n) for n in names}
         names += [n for n in discover(names_from)[0] if os.path.normpath(n) not in seen]
     # Read once: which values are credentials is decided over the whole environment.
-    environ = SpecEnv(dict(os.environ if env is None else env), placeholders=placeholders)
+    environ = SpecEnv(
+        dict(os.environ if env is None else env), placeholders=placeholders, target=target
+    )
     children = _children(names, workers)
     done = share(lambda i: check_file(names[i], environ, build), len(names), children)
     reports = _precise_where_names_repeat([done[i] for i in range(len(names))], environ, build)

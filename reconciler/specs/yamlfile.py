@@ -12,12 +12,15 @@ from typing import Any
 from reconciler.errors import Problem, SpecError
 from reconciler.specs.discover import read_bytes
 from reconciler.specs.hints import format_path
-from reconciler.specs.yamlread import Mark, read_stream
+from reconciler.specs.yamlread import Document, Mark, read_stream
 
 
-def read_settings_file(name: str) -> tuple[dict[str, Any], dict[str, tuple[Mark, Mark]]]:
-    """The top-level mapping of a settings file, and per key the places of the key and
-    of its value; SpecError with every problem found."""
+def read_settings_file(
+    name: str,
+) -> tuple[dict[str, Any], dict[str, tuple[Mark, Mark]], Document | None]:
+    """The top-level mapping of a settings file, per key the places of the key and of
+    its value, and the document (for places deeper down); SpecError with every problem
+    found."""
     data, problem = read_bytes(name)
     if data is None:
         assert problem is not None
@@ -34,7 +37,7 @@ def read_settings_file(name: str) -> tuple[dict[str, Any], dict[str, tuple[Mark,
     if problems:
         raise SpecError(problems)
     if value is None:
-        return {}, {}
+        return {}, {}, None
     doc = docs[0]
     if type(value) is not dict:
         raise SpecError(
@@ -51,4 +54,4 @@ def read_settings_file(name: str) -> tuple[dict[str, Any], dict[str, tuple[Mark,
         places[key] = (doc.key_mark_at((key,)), doc.mark_at((key,)))
     if problems:
         raise SpecError(problems)
-    return {k: v for k, v in value.items() if isinstance(k, str)}, places
+    return {k: v for k, v in value.items() if isinstance(k, str)}, places, doc

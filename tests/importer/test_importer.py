@@ -97,3 +97,24 @@ def test_import_writes_references_never_values(tmp_path: Path) -> None:
         "note": "n0te",
     }
     assert specs["pinned"].properties == {"api_key": 12345}
+
+
+def test_an_environments_import_strips_its_prefix_and_writes_its_vars() -> None:
+    vars = {"bucket": "s3://dev-raw", "lake": "s3://dev-raw/lake", "region": "eu"}
+    result = build_import(
+        [
+            job("dev-a", source="s3://dev-raw/lake/x", destination="s3://dev-rawish"),
+            job("dev-b", source="eu", properties_json='{"where": "s3://dev-raw", "n": "${x}"}'),
+            job("prod-c", source="s3://dev-raw"),
+            job("dev-", source="s3://dev-raw"),
+        ],
+        strip_prefix="dev-",
+        vars=vars,
+    )
+    text = result.files["mirror.yaml"]
+    assert result.jobs == 2
+    assert "job_name: a\n" in text and "job_name: b\n" in text and "prod-c" not in text
+    assert "source: ${var.lake}/x\n" in text  # the longest var that fits
+    assert "destination: s3://dev-rawish\n" in text  # a var ends at a /
+    assert "source: ${var.region}\n" in text
+    assert "where: ${var.bucket}\n" in text and "n: $${x}\n" in text
