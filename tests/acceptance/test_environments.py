@@ -267,3 +267,12 @@ def test_a_bad_spec_is_one_line_at_its_place_in_plan(
     assert len(lines) == 1, got.err
     assert lines[0].startswith(f"jobs/bad.yaml:{place}: "), lines[0]
     assert wanted in lines[0]
+
+
+def test_schedule_reads_the_environments_specs(envs: Run) -> None:
+    prod = envs("schedule", "--env", "prod")
+    assert prod.code == 0, prod.err
+    assert "sales-load" in prod.out
+    dev = envs("schedule", "--env", "dev")  # paused: nothing starts
+    assert dev.code == 0, dev.err
+    assert "sales-load" not in dev.out
