@@ -117,6 +117,6 @@ def _escape_what_the_streams_cannot_encode() -> None:
 
 
 # The commands register themselves on ``cli`` when imported.
-from reconciler.cli import remote, serve, specs  # noqa: E402
+from reconciler.cli import remote, render, serve, specs  # noqa: E402
 
-__all__ = ["cli", "main", "remote", "serve", "specs"]
+__all__ = ["cli", "main", "remote", "render", "serve", "specs"]

@@ -69,4 +69,31 @@ SCHEDULE_FORMATS = Formats(
     },
     "text",
 )
-FORMATS = {f.command: f for f in (PLAN_FORMATS, APPLY_FORMATS, VALIDATE_FORMATS, SCHEDULE_FORMATS)}
+RENDER_FORMATS = Formats(
+    "render",
+    {
+        "yaml": "reconciler.render.resolved:render_yaml",
+        "json": "reconciler.render.resolved:render_json",
+    },
+    "yaml",
+)
+COMPARE_FORMATS = Formats(
+    "compare",  # render --compare
+    {
+        "text": "reconciler.render.compare:render_text",
+        "markdown": "reconciler.render.compare:render_markdown",
+        "json": "reconciler.render.compare:render_json",
+    },
+    "text",
+)
+FORMATS = {
+    f.command: f
+    for f in (
+        PLAN_FORMATS,
+        APPLY_FORMATS,
+        VALIDATE_FORMATS,
+        SCHEDULE_FORMATS,
+        RENDER_FORMATS,
+        COMPARE_FORMATS,
+    )
+}

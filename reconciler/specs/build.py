@@ -133,7 +133,7 @@ def _check(
                 if type(job_name) is str:
                     line, column = doc.mark_at(("jobs", i, "job_name"))
                     report.names.append((job_name, line, column, f"$.jobs[{i}]"))
-                    if target is not None and target.name_prefix:
+                    if target is not None and target.name_prefix and not target.template:
                         _prefixed(target.name_prefix + job_name, ("jobs", i), doc, doc_found)
             if build and not doc_found and not found:
                 report.specs.extend(
@@ -208,7 +208,7 @@ def _spec(
             if (alias,) in sensitive:
                 sensitive.add((name,))
     job_name = job[IDENTITY]
-    if target is not None:
+    if target is not None and not target.template:
         # The environment: its override, then the prefix and the paused schedules.
         override = (job.get(overrides.KEY) or {}).get(target.name)
         if override is not None:

@@ -50,6 +50,8 @@ class Target:
     secret_vars: frozenset[str] = frozenset()
     name_prefix: str = ""
     pause_schedules: bool = False
+    # The specs as written (render --compare): ${var.NAME} kept, no override, no prefix.
+    template: bool = False
 
 
 class SpecEnv(Mapping[str, str]):
@@ -115,6 +117,10 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, bool, bool, boo
         body = match.group(1)
         if body is None:
             raise InterpolationError("unterminated ${ (write $${ for a literal ${)")
+        if body.startswith(VAR_PREFIX) and spec_env.target and spec_env.target.template:
+            out.append(match.group(0))  # kept as written; the rules skip it like a placeholder
+            placeholder = True
+            continue
         if body.startswith(VAR_PREFIX):
             var_value, secret = _var(body, spec_env.target)
             out.append(var_value)
