@@ -13,6 +13,7 @@ wins as the merge-key spec says (PyYAML 6.0.4 decides by string object identity)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,8 +25,10 @@ from reconciler.specs.yamlprecise import build_precise
 
 try:
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
+    from yaml.cyaml import CSafeLoader as _Scanner
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _Parser  # type: ignore[assignment]
+    from yaml import SafeLoader as _Scanner  # type: ignore[assignment]
 
 __all__ = ["Document", "Mark", "Path", "Stream", "YamlSyntaxError", "read_stream", "to_mark"]
 
@@ -70,7 +73,10 @@ def syntax_error(exc: yaml.YAMLError, data: bytes) -> YamlSyntaxError:
             (opened.line + 1, opened.column + 1),
             "invalid YAML: the quote opened here is never closed",
         )
-    if gave_up is not None and ("tab" in problem or "'\\t'" in problem):
+    if gave_up is not None and (
+        "tab" in problem or "'\\t'" in problem or "cannot start any token" in problem
+    ):
+        # A tab that opens a block reads to libyaml as a character no token starts with.
         line = _line(data, gave_up.line)
         lead = line[: len(line) - len(line.lstrip(" \t"))]
         if "\t" in lead:
@@ -94,23 +100,41 @@ def _line(data: bytes, number: int) -> str:
     return lines[number] if number < len(lines) else ""
 
 
+# A line inside a quoted value that reads like YAML structure (``key: `` or ``- ``): the
+# quote swallowed the lines after it, rather than holding text that spans lines.
+_SWALLOWED = re.compile(r"\n\s*(?:[\w.-]+:(?:\s|$)|- )")
+
+
 def _quote_running_into(data: bytes, line: int) -> Any:
-    """The start of a quoted scalar that began on an earlier line and ended on ``line``
-    (its closing quote is most likely the opening quote of a later value)."""
+    """The start of a quoted scalar that began on an earlier line, ended on ``line`` and
+    swallowed YAML on its way (its closing quote is most likely the opening quote of a
+    later value). Only the text up to ``line`` is scanned, by the C scanner when there."""
+    end = -1
+    for _ in range(line + 1):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            break
+    text = (data if end < 0 else data[:end]).decode("utf-8", "replace")
     found = None
     try:
-        for token in yaml.scan(data.decode("utf-8", "replace"), Loader=yaml.SafeLoader):
+        for token in yaml.scan(text, Loader=_Scanner):
             if token.start_mark.line > line:
                 break
             if (
                 isinstance(token, yaml.ScalarToken)
                 and token.style in ('"', "'")
                 and token.start_mark.line < token.end_mark.line == line
+                and _SWALLOWED.search(_raw(text, token))
             ):
                 found = token.start_mark
     except yaml.YAMLError:
         pass
     return found
+
+
+def _raw(text: str, token: Any) -> str:
+    """The token as written (folded scalars lose their line breaks in ``value``)."""
+    return text[token.start_mark.index : token.end_mark.index]
 
 
 def read_stream(data: bytes, env: Mapping[str, str], *, precise: bool = True) -> Stream:
