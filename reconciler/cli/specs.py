@@ -60,6 +60,8 @@ def validate(
         )
     else:
         tree = tuple(str(p) for p in config.get("paths", ())) or (DEFAULT_PATH,)
+        if names_in_tree:
+            _tree_exists(tree)
         if not paths:
             paths = tuple(str(p) for p in config.get("paths", ()))
         report = check_paths(
@@ -124,3 +126,18 @@ def schema() -> int:
 
     click.echo(schema_text(), nl=False)
     return EXIT_OK
+
+
+def _tree_exists(tree: tuple[str, ...]) -> None:
+    """--names-in-tree checks against the spec tree: a missing one would check no names
+    and pass what validate fails."""
+    from pathlib import Path
+
+    from reconciler.errors import ConfigError
+
+    missing = [p for p in tree if not Path(p).exists()]
+    if missing:
+        raise ConfigError(
+            f"--names-in-tree: the spec tree {', '.join(missing)} does not exist; "
+            "name the spec paths in reconciler.yaml (paths: [...])"
+        )

@@ -52,3 +52,22 @@ def test_spec_suffixes_match_in_any_case(reconcile: Runner, tmp_path: Path) -> N
 
     assert done.code == 1
     assert "jobs/A.YAML:2:15" in done.err and "jobs/b.Yml:4:15" in done.err
+
+
+def test_a_tree_that_does_not_exist_is_an_error_not_a_pass(
+    reconcile: Runner, tmp_path: Path
+) -> None:
+    """Nested jobs/ directories match the hook, but the tree defaults to ./jobs: a
+    missing tree would check no names and pass what validate fails."""
+    write_jobs(tmp_path / "platform" / "jobs" / "b.yaml", B)
+
+    missing = reconcile("validate", "--names-in-tree", "platform/jobs/b.yaml")
+    (tmp_path / "reconciler.yaml").write_text("paths: [nowhere]\n", encoding="utf-8")
+    named = reconcile("validate", "--names-in-tree", "platform/jobs/b.yaml")
+
+    assert missing.code == 1
+    assert missing.err == (
+        "error: --names-in-tree: the spec tree jobs does not exist; "
+        "name the spec paths in reconciler.yaml (paths: [...])\n"
+    )
+    assert named.code == 1 and "the spec tree nowhere does not exist" in named.err
