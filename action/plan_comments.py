@@ -7,9 +7,13 @@ ours to update only when it was written by the token's own identity and starts w
 marker: a reviewer who quotes the marker in a comment of their own never has it
 overwritten.
 
-Who the token is: ``GET /user`` names the user of a personal or fine-grained token. The
-workflow's ``GITHUB_TOKEN`` (an app installation token) gets 403 "Resource not
-accessible by integration" there; its comments are written by ``github-actions[bot]``.
+Who the token is: ``GET /user`` names the user of a personal or fine-grained token. An
+app installation token (the workflow's ``GITHUB_TOKEN``, or one made for a GitHub App)
+gets 403 "Resource not accessible by integration" there; its comments are written by
+``<app>[bot]`` (``github-actions[bot]`` for ``GITHUB_TOKEN``), and which app it is cannot
+be asked. Then a comment by any bot account (no person's login ends in ``[bot]``) that
+starts with our marker is a candidate, and the first one this token may edit is ours;
+when it may edit none, a new comment is made.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from reconciler.render.markdown import MARKER
 
 # The author of every comment made with a workflow's GITHUB_TOKEN.
 ACTIONS_BOT = "github-actions[bot]"
+# token_login() of an app installation token: some bot, which one is not known.
+SOME_APP = "[bot]"
 
 
 def comment_marker(environment: str = "", paths: Sequence[str] = ()) -> str:
@@ -69,7 +75,7 @@ def token_login(client: httpx.Client) -> str:
     """The login of the token's own identity (see the module docstring)."""
     response = client.get("/user")
     if response.status_code == 403:
-        return ACTIONS_BOT
+        return SOME_APP
     response.raise_for_status()
     login = response.json().get("login")
     if not isinstance(login, str) or not login:
@@ -83,7 +89,12 @@ def is_ours(comment: dict[str, Any], login: str, marker: str) -> bool:
     """Written by us for this marker: our identity, and the marker as its first line."""
     user = comment.get("user") or {}
     body = comment.get("body") or ""
-    return user.get("login") == login and body.partition("\n")[0].strip() == marker
+    author = user.get("login")
+    if login == SOME_APP:
+        by_us = isinstance(author, str) and author.endswith(SOME_APP) and user.get("type") == "Bot"
+    else:
+        by_us = author == login
+    return by_us and body.partition("\n")[0].strip() == marker
 
 
 class CommentsApi:
@@ -93,27 +104,29 @@ class CommentsApi:
         self._client = client
         self._repo = repository
 
-    def find(self, number: int, login: str, marker: str) -> int | None:
-        """The id of the first comment on the pull request that is ours for ``marker``."""
+    def find(self, number: int, login: str, marker: str) -> list[int]:
+        """The ids of the comments on the pull request that are ours for ``marker``,
+        oldest first (for an app token: every bot's, see the module docstring)."""
         url: str | None = f"/repos/{self._repo}/issues/{number}/comments"
         params: dict[str, Any] | None = {"per_page": 100}
+        found = []
         while url:
             response = self._client.get(url, params=params)
             response.raise_for_status()
-            for comment in response.json():
-                if is_ours(comment, login, marker):
-                    return int(comment["id"])
+            found += [int(c["id"]) for c in response.json() if is_ours(c, login, marker)]
             url = response.links.get("next", {}).get("url")
             params = None  # the next link carries its own query
-        return None
+        return found
 
     def upsert(self, number: int, body: str, marker: str) -> tuple[str, int]:
         """Update our comment for ``marker``, or create it; ("updated"|"created", id)."""
-        existing = self.find(number, token_login(self._client), marker)
-        if existing is not None:
+        login = token_login(self._client)
+        for existing in self.find(number, login, marker):
             response = self._client.patch(
                 f"/repos/{self._repo}/issues/comments/{existing}", json={"body": body}
             )
+            if login == SOME_APP and response.status_code == 403:
+                continue  # another app's comment: not ours to edit
             response.raise_for_status()
             return "updated", existing
         response = self._client.post(

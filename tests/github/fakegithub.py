@@ -47,6 +47,7 @@ class FakeGitHub:
     page_size: int = 2
     read_only: bool = False
     app_token: bool = True  # the token is a GITHUB_TOKEN; else a user's token of ``login``
+    app: str = "github-actions"  # the app of an app token (a GitHub App of one's own)
     login: str = "octo-user"
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
@@ -56,12 +57,13 @@ class FakeGitHub:
     @property
     def identity(self) -> str:
         """Who the token's comments are written by."""
-        return "github-actions[bot]" if self.app_token else self.login
+        return f"{self.app}[bot]" if self.app_token else self.login
 
     def add(self, number: int, body: str, author: str = "someone") -> dict[str, Any]:
         with self.lock:
             self.next_id += 1
-            comment = {"id": self.next_id, "body": body, "user": {"login": author}}
+            kind = "Bot" if author.endswith("[bot]") else "User"
+            comment = {"id": self.next_id, "body": body, "user": {"login": author, "type": kind}}
             self.comments.setdefault(number, []).append(comment)
             return comment
 
@@ -150,7 +152,8 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if not found:
                 self._send(404, {"message": "Not Found"})
 
-            elif state.read_only:
+            elif state.read_only or found[0]["user"]["login"] != state.identity:
+                # GitHub lets no app edit another's comment
                 self._send(403, {"message": "Resource not accessible by integration"})
             else:
                 found[0]["body"] = self._body()["body"]

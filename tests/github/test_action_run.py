@@ -489,6 +489,25 @@ def test_a_user_token_finds_the_comment_by_that_users_login(
     assert bots["body"].endswith("by the workflow token")
 
 
+def test_an_app_token_updates_its_own_comment_beside_another_apps(
+    workdir: Path, clean_emulator: EmulatorHandle, fake_github: FakeGitHub
+) -> None:
+    """A GitHub App's installation token cannot ask who it is (GET /user is 403): it
+    edits the first bot comment with the marker that it may edit, never a person's."""
+    fake_github.app = "acme-deployer"
+    workflows = fake_github.add(PR, f"{MARKER}\nan old plan by GITHUB_TOKEN", "github-actions[bot]")
+    person = fake_github.add(PR, f"{MARKER}\nmy notes", "mallory")
+
+    first = run_action(workdir, {}, github=fake_github, emulator=clean_emulator)
+    second = run_action(workdir, {}, github=fake_github, emulator=clean_emulator)
+
+    assert first.returncode == second.returncode == 0, first.log + second.log
+    ours = [c for c in fake_github.comments[PR] if c["user"]["login"] == "acme-deployer[bot]"]
+    assert len(ours) == 1 and "Plan: 2 to create" in ours[0]["body"]
+    assert "Updated the plan comment" in second.stdout
+    assert workflows["body"].endswith("by GITHUB_TOKEN") and person["body"].endswith("my notes")
+
+
 def test_each_path_set_keeps_its_own_comment(
     workdir: Path, clean_emulator: EmulatorHandle, fake_github: FakeGitHub
 ) -> None:
