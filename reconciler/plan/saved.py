@@ -202,22 +202,31 @@ def stale_cause(saved: dict[str, Any], fresh: dict[str, Any] | None) -> str:
     spec = [saved.get(f) for f in ("job_type", "desired")]
     now = [fresh.get(f) for f in ("job_type", "desired")]
     if not same_json(spec, now):
-        causes.append("a secret changed" if _only_secrets_differ(spec, now) else "its spec changed")
+        kinds = _differences(spec, now)
+        causes += [text for kind, text in _CAUSES if kind in kinds]
     live = ("remote_ids", "remote_fingerprints")
     if not all(same_json(saved.get(f), fresh.get(f)) for f in live):
         causes.append("the live job changed")
     return ", ".join(causes) or "the live job changed"
 
 
-def _only_secrets_differ(a: Any, b: Any) -> bool:
-    """Whether ``a`` and ``b`` differ only where both show a masked secret."""
+_CAUSES = (("spec", "its spec changed"), ("secret", "a secret changed"))
+
+
+def _differences(a: Any, b: Any) -> set[str]:
+    """Where ``a`` and ``b`` differ: "secret" where both show a masked secret, "spec"
+    anywhere else."""
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_only_secrets_differ(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(map(_only_secrets_differ, a, b))
+        found = {"spec"} if a.keys() != b.keys() else set()
+        for key in a.keys() & b.keys():
+            found |= _differences(a[key], b[key])
+        return found
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return set().union(*map(_differences, a, b)) if a else set()
     if same_json(a, b):
-        return True
-    return isinstance(a, str) and isinstance(b, str) and _masked(a) and _masked(b)
+        return set()
+    masked = isinstance(a, str) and isinstance(b, str) and _masked(a) and _masked(b)
+    return {"secret"} if masked else {"spec"}
 
 
 def _masked(value: str) -> bool:

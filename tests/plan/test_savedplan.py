@@ -188,6 +188,7 @@ def test_a_stale_plan_names_the_cause_per_job(tmp_path: Path) -> None:
         JobSpec("a", "mirror", schedule="@hourly"),
         JobSpec("b", "mirror", schedule="@hourly"),
         JobSpec("c", "mirror", properties={"conn": "s1"}, sensitive=secret),
+        JobSpec("d", "mirror", properties={"conn": "s1", "n": 1}, sensitive=secret),
     ]
     saved = read_saved(_save(tmp_path, specs, api), KEY)
     api.jobs[b_id]["schedule"] = "@weekly"  # the live job, in the portal
@@ -195,6 +196,7 @@ def test_a_stale_plan_names_the_cause_per_job(tmp_path: Path) -> None:
         JobSpec("a", "mirror", schedule="@daily"),  # the spec
         specs[1],
         JobSpec("c", "mirror", properties={"conn": "s2"}, sensitive=secret),  # the secret
+        JobSpec("d", "mirror", properties={"conn": "s2", "n": 2}, sensitive=secret),  # both
     ]
 
     with pytest.raises(StalePlanError) as err:
@@ -204,10 +206,12 @@ def test_a_stale_plan_names_the_cause_per_job(tmp_path: Path) -> None:
         "a": "its spec changed",
         "b": "the live job changed",
         "c": "a secret changed",
+        "d": "its spec changed, a secret changed",
     }
     assert str(err.value) == (
-        "the saved plan is stale: 3 job(s) changed since it was made: a (its spec changed), "
-        "b (the live job changed), c (a secret changed); run plan again"
+        "the saved plan is stale: 4 job(s) changed since it was made: a (its spec changed), "
+        "b (the live job changed), c (a secret changed), "
+        "d (its spec changed, a secret changed); run plan again"
     )
     assert "s1" not in str(err.value) and "s2" not in str(err.value)
 
