@@ -54,8 +54,13 @@ def check_tls(settings: EmulatorSettings) -> None:
         if name is not None and not Path(name).is_file():
             raise TlsError(f"{name}: no such file")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    key = settings.keyfile or settings.certfile
+
+    def no_passphrase() -> str:  # else OpenSSL asks for one on the terminal
+        raise TlsError(f"{key}: the key is encrypted; give an unencrypted PEM key")
+
     try:
-        context.load_cert_chain(settings.certfile, settings.keyfile)
+        context.load_cert_chain(settings.certfile, settings.keyfile, password=no_passphrase)
     except (ssl.SSLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
         if reason == "KEY_VALUES_MISMATCH":

@@ -133,3 +133,29 @@ def test_a_bad_certificate_or_key_is_one_line(
     assert done.returncode == 1
     [line] = done.stderr.splitlines()
     assert line.startswith(message), line
+
+
+def test_an_encrypted_key_is_one_line_and_never_a_passphrase_prompt(
+    tls: Tls, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(tls.key.read_bytes(), password=None)
+    encrypted = tmp_path / "encrypted.pem"
+    encrypted.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+
+    done = _reconcile(
+        "emulator", "--port", "0", "--certfile", str(tls.cert), "--keyfile", str(encrypted),
+        cwd=tmp_path, env=_env(),
+    )  # fmt: skip
+
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"error: {encrypted}: the key is encrypted; give an unencrypted PEM key\n"
+    )
