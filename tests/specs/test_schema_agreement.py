@@ -109,6 +109,8 @@ def test_the_schedule_pattern_knows_the_presets_validate_knows() -> None:
         ("job_name", "sa\u0007les", False),
         ("job_name", "sa\u200bles", False),
         ("job_name", "x" * 256, False),
+        ("job_name", "sales-${ENV_NAME}", False),
+        ("job_name", "price-$${list}", True),
         ("source", "s3://raw/\u0000", False),
     ],
 )
