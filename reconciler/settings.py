@@ -371,7 +371,9 @@ def _api_url(value: str | None, flag: bool, env: Mapping[str, str]) -> str | Non
             "only where NX1_HOST or --api-url says (a pull request can change reconciler.yaml): "
             "set NX1_HOST"
         )
-    return value
+    from reconciler.api.settings import check_url
+
+    return check_url(value, "api_url in reconciler.yaml")
 
 
 def _escapes(path: str) -> bool:

@@ -99,11 +99,13 @@ def check_url(url: str, what: str) -> str:
         raise ConfigError(f"{what} must not carry a user name or password")
     if parts.query or parts.fragment:
         raise ConfigError(f"{what} must not carry a query or fragment")
-    if parts.path.rstrip("/").endswith("/api"):
-        raise ConfigError(
-            f"{what} is the base URL, without /api (reconciler adds /api/jobs itself): "
-            f"use {_shown(url.rstrip('/').removesuffix('/api'))}"
-        )
+    base = parts.path.rstrip("/")
+    for suffix in ("/api", "/api/jobs"):
+        if base.endswith(suffix):
+            raise ConfigError(
+                f"{what} is the base URL, without {suffix} (reconciler adds /api/jobs "
+                f"itself): use {_shown(url.rstrip('/').removesuffix(suffix))}"
+            )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"{what} uses plain http:// to {parts.hostname}, which is refused except for "

@@ -108,3 +108,22 @@ def test_plan_without_a_path_gives_validates_hint(api: Runner) -> None:
 
     assert done.code == 1
     assert done.err == "jobs: no such file or directory (give a PATH, or create ./jobs)\n"
+
+
+def test_a_base_url_with_api_names_where_it_came_from(reconcile: Runner, tmp_path: Path) -> None:
+    """The /api hint names the setting the URL came from, and /api/jobs gets it too."""
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "a.yaml").write_text("jobs:\n  - {job_name: a, job_type: mirror}\n")
+    (tmp_path / "reconciler.yaml").write_text("api_url: http://127.0.0.1:9/api\n")
+    from_file = reconcile("plan", env={"NX1_API_KEY": "k"})
+    (tmp_path / "reconciler.yaml").unlink()
+    jobs = reconcile("plan", env={"NX1_HOST": "http://127.0.0.1:9/api/jobs", "NX1_API_KEY": "k"})
+
+    assert from_file.code == jobs.code == 1
+    assert from_file.err.startswith(
+        "error: api_url in reconciler.yaml is the base URL, without /api "
+    )
+    assert jobs.err == (
+        "error: NX1_HOST is the base URL, without /api/jobs (reconciler adds /api/jobs itself): "
+        "use http://127.0.0.1:9\n"
+    )
