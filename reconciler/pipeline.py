@@ -163,12 +163,7 @@ def plan_from_saved(saved: SavedPlan, request: PlanRequest, env: Mapping[str, st
     """Plan again from the saved paths and policy; keep only what was reviewed."""
     from reconciler.plan.saved import reviewed_plan
 
-    environment = request.target.name if request.target else None
-    if saved.environment != environment:
-        raise ConfigError(
-            f"the saved plan was made for {_env_words(saved.environment)}, not for "
-            f"{_env_words(environment)}: apply it with the --env it was planned with"
-        )
+    check_environment(saved.environment, request)
     if saved.api_url != request.api.base_url:
         raise ConfigError(
             f"the saved plan was made against {saved.api_url}, not {request.api.base_url}"
@@ -179,6 +174,18 @@ def plan_from_saved(saved: SavedPlan, request: PlanRequest, env: Mapping[str, st
     )
     reviewed = reviewed_plan(saved, fresh.plan, fresh.render, request.plan_key)
     return PlanOutcome(reviewed, fresh.specs, fresh.render)
+
+
+def check_environment(saved: str | None, request: PlanRequest) -> None:
+    """A saved plan is applied only to the environment it was planned for. Also called
+    before its signature is checked (the key may be the other environment's credential,
+    and a wrong --env is the likelier mistake than a changed file)."""
+    environment = request.target.name if request.target else None
+    if saved != environment:
+        raise ConfigError(
+            f"the saved plan was made for {_env_words(saved)}, not for "
+            f"{_env_words(environment)}: apply it with the --env it was planned with"
+        )
 
 
 def _env_words(name: str | None) -> str:

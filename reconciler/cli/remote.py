@@ -107,9 +107,12 @@ def apply(
             )
     request = plan_request(paths, opts)
     if plan_file is not None:
+        from reconciler.pipeline import check_environment
         from reconciler.plan.saved import read_saved
 
-        saved = read_saved(Path(plan_file), request.plan_key)
+        saved = read_saved(
+            Path(plan_file), request.plan_key, lambda named: check_environment(named, request)
+        )
         outcome = plan_from_saved(saved, request, os.environ)
         # The summary below counts only the reviewed changes: say what it stands for.
         click.echo(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -104,8 +105,13 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def read_saved(path: Path, key: bytes) -> SavedPlan:
-    """Load a saved plan and check its signature; any problem is one ConfigError line."""
+def read_saved(
+    path: Path, key: bytes, before_signature: Callable[[str | None], None] | None = None
+) -> SavedPlan:
+    """Load a saved plan and check its signature; any problem is one ConfigError line.
+
+    ``before_signature`` gets the environment the file names, unverified, before the
+    signature is checked: it may only refuse (pipeline.check_environment)."""
     from reconciler.specs.discover import read_bytes
 
     data, problem = read_bytes(str(path))
@@ -126,6 +132,9 @@ def read_saved(path: Path, key: bytes) -> SavedPlan:
             f"{path} has plan format {doc.get('format_version')!r}; this reconciler reads "
             f"format {FORMAT_VERSION}: make the plan again"
         )
+    named = doc.get("environment")
+    if before_signature is not None and (named is None or isinstance(named, str)):
+        before_signature(named)
     signature = doc.pop("signature", None)
     if not isinstance(signature, str) or not hmac.compare_digest(signature, _sign(key, doc)):
         raise ConfigError(

@@ -164,6 +164,11 @@ def test_a_saved_plan_is_applied_only_to_its_environment(envs: Run, tmp_path: Pa
     ]
     right = envs("apply", "--plan", "prod.plan", "--env", "prod", env=key)
     assert right.code == 0, right.err
+    # Signed with the prod credential: the wrong --env is named, not a bad signature.
+    assert envs("plan", "--env", "prod", "--out", "by-key.plan").code == 0
+    unkeyed = envs("apply", "--plan", "by-key.plan", "--env", "dev")
+    assert unkeyed.code == 1
+    assert unkeyed.err.startswith("error: the saved plan was made for environment prod, not")
 
 
 def test_prune_of_one_environment_never_touches_the_other(
