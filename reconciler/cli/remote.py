@@ -69,7 +69,8 @@ def plan(
         click.echo(
             f"Saved the plan to {out}; apply it with: reconcile apply --plan {out}", err=True
         )
-    if detailed_exitcode and outcome.plan.has_changes:
+    # A job of ours that no spec describes is drift too, even when prune is off.
+    if detailed_exitcode and (outcome.plan.has_changes or outcome.plan.leftovers):
         return EXIT_CHANGES
     return EXIT_OK
 
@@ -85,6 +86,14 @@ def plan(
 )
 @format_option(APPLY_FORMATS)
 @click.option("--fail-fast", is_flag=True, help="Start nothing new after the first failed action.")
+@click.option(
+    "--wait-running",
+    type=click.FloatRange(0, 86_400),
+    default=None,
+    metavar="SECONDS",
+    help="Wait up to SECONDS for a running job to finish before deleting or replacing it "
+    "[default: skip it at once, exit 1].",
+)
 @policy_options
 def apply(
     paths: tuple[str, ...], plan_file: str | None, yes: bool, fmt: str, fail_fast: bool, **opts: Any

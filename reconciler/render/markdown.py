@@ -12,9 +12,9 @@ from __future__ import annotations
 from reconciler.plan.diff import Action, Plan
 from reconciler.plan.timetable import plan_loads
 from reconciler.render.charts import plan_chart_markdown
-from reconciler.render.common import RenderOptions, summary_line
+from reconciler.render.common import RenderOptions, history_line, selection_line, summary_line
 from reconciler.render.escape import code_span, for_code_block, for_markdown, no_workflow_commands
-from reconciler.render.text import change_lines
+from reconciler.render.text import change_lines, no_changes
 
 MARKER = "<!-- reconciler-plan -->"
 LIMIT = 65_000
@@ -52,6 +52,9 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
         ]
     head += _banner(plan)
     head += [f"**{summary_line(plan)}**", ""]
+    head += [for_markdown(line) for line in (selection_line(plan), history_line(plan)) if line]
+    if head[-1] != "":
+        head.append("")
     if plan.blockers:
         head += [
             "**Apply will refuse to run:**",
@@ -63,10 +66,19 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     tail: list[str] = []
     if plan.ignored:
         tail += ["", f"{len(plan.ignored)} live job(s) left alone (not managed by this run)."]
+        if plan.leftovers:
+            tail += [
+                f"{plan.leftovers} of them ours but in no spec (drift; `--prune` deletes them)."
+            ]
+    hid = [c for c in plan.changes if c.ignored and c.action is Action.UNCHANGED]
+    if hid:
+        shown = "; ".join(f"{c.job_name}: {', '.join(c.ignored)}" for c in hid[:20])
+        more = f"; and {len(hid) - 20} more" if len(hid) > 20 else ""
+        tail += ["", f"Ignored (ignore_changes), unchanged: {for_markdown(shown + more)}."]
 
     changes = [c for c in plan.changes if c.action is not Action.UNCHANGED]
     if not changes:
-        return _done([*head, "No changes. The API matches the specs.", *tail])
+        return _done([*head, no_changes(plan), *tail])
 
     opening = [f"<details><summary>{len(changes)} change(s)</summary>", "", "```diff"]
     closing = ["```", "", "</details>"]
