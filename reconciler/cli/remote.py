@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when nothing would change, 2 when something would.",
+    help="Exit 0 when nothing would change, 2 when something would (or a job of ours is in "
+    "no spec).",
 )
 @click.option("--show-unchanged", is_flag=True, help="List unchanged jobs too (text format).")
 @policy_options
