@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from reconciler.errors import PlanError, ReconcilerError
 from reconciler.model import RemoteJob, create_body
 from reconciler.plan.diff import Action, Change, Plan
+from reconciler.running import still_running
 
 
 class JobsApi(Protocol):
@@ -32,6 +33,8 @@ class JobsApi(Protocol):
     ) -> RemoteJob: ...
 
     def delete_job(self, job_id: str) -> None: ...
+
+    def get_job(self, job_id: str) -> RemoteJob | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ class ActionResult:
     seconds: float = 0.0
     # Why an action not in the plan was taken (settle.py: a concurrent run's copy).
     note: str = ""
+    # Not attempted: a job it would delete was running (reconciler.running).
+    skipped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +80,27 @@ def check_allowed(plan: Plan) -> None:
         raise PlanError("; ".join(plan.blockers))
 
 
-def _run_one(change: Change, api: JobsApi, owner: str) -> ActionResult:
+def _run_one(
+    change: Change, api: JobsApi, owner: str, wait_running: float, stop: threading.Event
+) -> ActionResult:
     started = time.monotonic()
     deleted: list[str] = []
     created: str | None = None
     try:
         old = tuple(job.id for job in change.remote)
+        if change.loses_history:
+            busy = still_running(api, old, wait_running, stop=stop)
+            if busy is not None:
+                waited = f" after waiting {wait_running:g} s" if wait_running else ""
+                return ActionResult(
+                    change.job_name,
+                    change.action,
+                    ok=False,
+                    error=f"job {busy} is running{waited}; not deleted under it "
+                    "(wait for it with --wait-running SECONDS)",
+                    seconds=time.monotonic() - started,
+                    skipped=True,
+                )
         if change.action in (Action.CREATE, Action.REPLACE):
             assert change.desired is not None
             # The old copies are not what a lost create made, whatever they hold.
@@ -139,8 +159,11 @@ def apply_plan(
     parallelism: int = 8,
     fail_fast: bool = False,
     on_result: Callable[[ActionResult], None] | None = None,
+    wait_running: float = 0.0,
 ) -> ApplyResult:
-    """Run every actionable change; returns one result per change started."""
+    """Run every actionable change; returns one result per change started. A change
+    that would delete a running job waits up to ``wait_running`` seconds, then is
+    skipped (a failed result)."""
     check_allowed(plan)
     todo = list(plan.actionable)
     results: list[ActionResult] = []
@@ -156,7 +179,7 @@ def apply_plan(
             change = next(queue, None)
             if change is None:
                 return
-            pending[pool.submit(_run_one, change, api, owner)] = change
+            pending[pool.submit(_run_one, change, api, owner, wait_running, stop)] = change
 
     # An API client that can be told to stop retrying lets Ctrl-C end an outage's wait:
     # the calls in flight finish their current attempt and report, none starts again.

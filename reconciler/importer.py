@@ -166,6 +166,8 @@ def _spec(
             spec["properties_json"] = "${" + var + "}"
             continue
         spec[key] = written
+    if job.protected:  # the marker's protection, kept by the spec that now describes it
+        spec["protect"] = True
     return spec
 
 

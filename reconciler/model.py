@@ -22,13 +22,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 # The reserved keys inside properties_json that reconciler writes on every job it
 # creates (the marker): who owns the job, and which of its paths held secrets.
 OWNER_KEY = "_managed_by"
 SENSITIVE_KEY = "_sensitive"
-MARKER_KEYS = (OWNER_KEY, SENSITIVE_KEY)
+# Written as true on a job whose spec says ``protect: true``: the protection outlives
+# the spec (plan/protect.py).
+PROTECT_KEY = "_protected"
+MARKER_KEYS = (OWNER_KEY, SENSITIVE_KEY, PROTECT_KEY)
 
 JOB_TYPES = ("airflow.dataeng", "airflow.nlp", "airflow.ingest", "airflow.airbyte", "mirror")
 
@@ -82,6 +85,23 @@ MANAGED_FIELDS = tuple(f.name for f in FIELDS)
 # Spec keys that are not fields of their own: the identity, and another way to write one.
 IDENTITY = "job_name"
 ALIASES = {"properties_json": "properties"}
+# Spec keys that steer the plan and are never sent to the API (attributes of JobSpec;
+# what each does: plan/protect.py, plan/ignore.py, plan/rename.py).
+CONTROLS = ("protect", "ignore_changes", "previous_names")
+# What ``ignore_changes`` may name: a field, or a path inside properties. The type is
+# what the job is, never something another tool tunes.
+IGNORABLE = tuple(f.name for f in FIELDS if f.name != "job_type")
+
+
+def ignore_path(text: str) -> FieldPath | None:
+    """``"properties.spark.executors"`` -> ``("properties", "spark", "executors")``;
+    None when it names no field ``ignore_changes`` may ignore."""
+    path = tuple(text.split("."))
+    if path[0] not in IGNORABLE or not all(path):
+        return None
+    if len(path) > 1 and next(f.kind for f in FIELDS if f.name == path[0]) != "json":
+        return None
+    return path
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +136,9 @@ class JobSpec:
     json_path: str = "$"
     locations: Mapping[FieldPath, Location] = field(default_factory=dict)
     sensitive: frozenset[FieldPath] = frozenset()
+    protect: bool | None = None
+    ignore_changes: tuple[FieldPath, ...] = ()
+    previous_names: tuple[str, ...] = ()
 
     def where(self, path: FieldPath = ()) -> Location:
         """The best known location of a field, falling back to the job itself."""
@@ -208,6 +231,10 @@ class RemoteJob:
     created_at: str | None = None
     # Paths the marker recorded as secret when we wrote the job (sensitive.py).
     sensitive: frozenset[FieldPath] = frozenset()
+    # The marker records ``protect: true`` (plan/protect.py).
+    protected: bool = False
+    # The latest of the API's last_started_at, last_completed_at and last_failed_at.
+    last_run: str | None = None
 
 
 def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
@@ -220,6 +247,8 @@ def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
             if spec.sensitive:
                 # Keys and list indexes mix in a path: ordered by their JSON text.
                 marker[SENSITIVE_KEY] = sorted((list(p) for p in spec.sensitive), key=json.dumps)
+            if spec.protect:
+                marker[PROTECT_KEY] = True
             value = json.dumps(
                 {**(value or {}), **marker}, ensure_ascii=False, separators=(",", ":")
             )
@@ -227,11 +256,20 @@ def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
     return body
 
 
-def split_marker(props: dict[str, Any] | None) -> tuple[str | None, frozenset[FieldPath]]:
-    """Take the marker out of parsed properties (in place): the owner, and the paths it
-    records as sensitive. A malformed list of paths marks the whole properties."""
+class Marker(NamedTuple):
+    """What the marker of a live job records."""
+
+    owner: str | None
+    sensitive: frozenset[FieldPath]
+    protected: bool
+
+
+def split_marker(props: dict[str, Any] | None) -> Marker:
+    """Take the marker out of parsed properties (in place): the owner, the paths it
+    records as sensitive, and whether the job is protected. A malformed list of paths
+    marks the whole properties; any protection value but false counts as protected."""
     if props is None:
-        return None, frozenset()
+        return Marker(None, frozenset(), False)
     owner: str | None = None
     if OWNER_KEY in props:
         raw = props.pop(OWNER_KEY)
@@ -244,7 +282,8 @@ def split_marker(props: dict[str, Any] | None) -> tuple[str | None, frozenset[Fi
                 paths.add(tuple(item))
             else:
                 paths.add(("properties",))
-    return owner, frozenset(paths)
+    protected = PROTECT_KEY in props and props.pop(PROTECT_KEY) is not False
+    return Marker(owner, frozenset(paths), protected)
 
 
 def spec_document(job: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from reconciler.api.auth import ApiSettings
 from reconciler.errors import ConfigError
 from reconciler.model import JobSpec
 from reconciler.plan.diff import Plan, make_plan
+from reconciler.plan.select import Selection
 from reconciler.render.common import RenderOptions
 from reconciler.sensitive import Sensitivity
 from reconciler.settings import Policy
@@ -44,6 +45,12 @@ class PlanRequest:
     plan_key: bytes = field(default=b"", repr=False)
     # The chosen environment (its vars, overrides, prefix); None without environments.
     target: Target | None = None
+    selection: Selection = field(default_factory=Selection)
+    # The spec paths of reconciler.yaml (or the default): a prune of other paths must
+    # be confined with a selection. None: not checked (a caller that chose its paths).
+    configured_paths: tuple[str, ...] | None = None
+    # Seconds apply waits for a running job before deleting it (0: skip it at once).
+    wait_running: float = 0.0
 
 
 DEFAULT_PARALLELISM = 8
@@ -123,8 +130,19 @@ class _Fetch:
 def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Specs and the live jobs (one list request) into a Plan."""
     from reconciler.plan.crowding import crowded_minutes
+    from reconciler.plan.select import check_patterns, confined
     from reconciler.specs.validate import load_specs
 
+    check_patterns(request.selection)
+    configured = request.configured_paths
+    scoped = configured is not None and not confined(request.paths, configured)
+    if request.policy.prune and not request.selection and scoped:
+        raise ConfigError(
+            f"--prune with the paths {' '.join(request.paths)} (not the configured "
+            f"{' '.join(configured or ())}) would delete the jobs of every spec file left "
+            "out: confine it with --select (a job_name glob or type:GLOB; prune deletes only "
+            "the jobs of ours it matches), or plan the configured paths"
+        )
     fetch = _Fetch(request.api)
     try:
         specs = load_specs(
@@ -142,7 +160,8 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
         remote = fetch.result()
     finally:
         fetch.close()
-    plan = replace(make_plan(specs, remote, request.policy), warnings=warnings)
+    plan = make_plan(specs, remote, request.policy, request.selection)
+    plan = replace(plan, warnings=warnings)
     environment = request.target.name if request.target else None
     options = RenderOptions(
         sensitivity=request.sensitivity,
@@ -168,8 +187,20 @@ def plan_from_saved(saved: SavedPlan, request: PlanRequest, env: Mapping[str, st
         raise ConfigError(
             f"the saved plan was made against {saved.api_url}, not {request.api.base_url}"
         )
+    if request.selection and request.selection != saved.selection:
+        raise ConfigError(
+            "--select/--exclude differ from the saved plan's selection "
+            f"({_shown(saved.selection)}): a saved plan applies the jobs it selected; make "
+            "a new plan instead"
+        )
     fresh = build_plan(
-        replace(request, paths=tuple(saved.paths), policy=saved.policy),
+        replace(
+            request,
+            paths=tuple(saved.paths),
+            policy=saved.policy,
+            selection=saved.selection,
+            configured_paths=None,  # judged when the plan was made
+        ),
         env,
     )
     reviewed = reviewed_plan(saved, fresh.plan, fresh.render, request.plan_key)
@@ -190,6 +221,12 @@ def check_environment(saved: str | None, request: PlanRequest) -> None:
 
 def _env_words(name: str | None) -> str:
     return f"environment {name}" if name else "no environment"
+
+
+def _shown(selection: Selection) -> str:
+    parts = [f"--select {p}" for p in selection.select]
+    parts += [f"--exclude {p}" for p in selection.exclude]
+    return " ".join(parts) or "everything"
 
 
 def run_apply(
@@ -216,6 +253,7 @@ def run_apply(
             client,
             parallelism=limiter.max_limit,
             fail_fast=fail_fast,
+            wait_running=request.wait_running,
             on_result=on_result,
         )
         # Runs started at the same moment may have created the same jobs: list again and

@@ -124,6 +124,16 @@ SETTINGS: tuple[Setting, ...] = (
         check=lambda v: 0 <= v <= 1,
     ),
     Setting(
+        "max_replaces",
+        int,
+        10,
+        "Replace budget per run: each replaced job loses its run history [default: 10].",
+        "a whole number from 0",
+        flag="--max-replaces",
+        policy=True,
+        check=lambda v: v >= 0,
+    ),
+    Setting(
         "sensitive_patterns",
         list,
         [],
@@ -173,6 +183,7 @@ class Policy:
     allow_empty: bool = False
     max_deletes: int = 10
     max_delete_share: float = 0.25  # of the live jobs we own, once we own 10 or more
+    max_replaces: int = 10
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -8,6 +8,7 @@ from pathlib import Path
 from reconciler.api.remote import read_body
 from reconciler.model import (
     ALIASES,
+    CONTROLS,
     FIELDS,
     IDENTITY,
     JOB_TYPES,
@@ -23,7 +24,7 @@ JOB = SCHEMA["$defs"]["job"]
 
 
 def test_every_schema_field_of_a_job_is_in_the_table() -> None:
-    managed = {f.name for f in FIELDS} | {IDENTITY} | set(ALIASES)
+    managed = {f.name for f in FIELDS} | {IDENTITY} | set(ALIASES) | set(CONTROLS)
     assert set(JOB["properties"]) == managed | {"overrides"}
 
 
@@ -32,6 +33,15 @@ def test_an_override_may_set_every_managed_field_and_nothing_else() -> None:
     assert set(override["properties"]) == {f.name for f in FIELDS}
     assert override["additionalProperties"] is False
     assert JOB["properties"]["overrides"]["additionalProperties"] == {"$ref": "#/$defs/override"}
+
+
+def test_controls_are_attributes_of_a_spec_and_never_sent() -> None:
+    spec = JobSpec("a", "mirror", protect=True, ignore_changes=(("schedule",),))
+    assert all(hasattr(spec, name) for name in CONTROLS)
+    body = create_body(spec, "team")
+    assert not set(CONTROLS) & set(body)
+    assert read_body(body).protected
+    assert not read_body(create_body(JobSpec("a", "mirror", protect=False), "team")).protected
 
 
 def test_text_fields_are_strings_in_the_schema_and_json_fields_mappings() -> None:

@@ -189,6 +189,29 @@ class NX1Client:
             return found
 
     @_scrubbed
+    def get_job(self, job_id: str) -> RemoteJob | None:
+        """One live job as it is now (its status, to see whether it runs); None once it
+        is gone (404, or deleted)."""
+        path = f"{JOBS}/{quote(job_id, safe='')}"
+        response = self._session.retry(
+            "GET", path, lambda n, d: self._session.send("GET", path, n, d, accept=(404,))
+        )
+        if response.status_code == 404:
+            return None
+        data = json_body(response, "GET", path)
+        try:
+            if not isinstance(data, dict):
+                raise ValueError(f"it is a JSON {json_kind(data)}, not an object")
+            return remote_job_from_api(data) if is_live(data) else None
+        except ValueError as exc:
+            raise ApiError(
+                f"the job cannot be read: {self._scrub(str(exc))}",
+                method="GET",
+                path=path,
+                status=response.status_code,
+            ) from None
+
+    @_scrubbed
     def delete_job(self, job_id: str) -> None:
         """Delete one job; an already deleted job (404) counts as done."""
         path = f"{JOBS}/{quote(job_id, safe='')}"

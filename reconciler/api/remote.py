@@ -81,8 +81,9 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
     values = {f.name: wire[f.wire] for f in _TEXT}
     raw_props = wire[_JSON.wire]
     props, error = parse_properties(raw_props)
-    owner, sensitive = split_marker(props)
+    owner, sensitive, protected = split_marker(props)
     status, owner_id, created_at = get("status"), get("owner_id"), get("created_at")
+    runs = [t for t in map(get, _RUN_STAMPS) if type(t) is str and t]
     return RemoteJob(
         job_id,
         name,
@@ -95,9 +96,13 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
         owner_id=owner_id if type(owner_id) is str else None,
         created_at=created_at if type(created_at) is str else None,
         sensitive=sensitive,
+        protected=protected,
+        last_run=max(runs) if runs else None,
     )
 
 
+# When the job last ran: the latest of these (ISO 8601 UTC text sorts as time does).
+_RUN_STAMPS = ("last_started_at", "last_completed_at", "last_failed_at")
 _TEXT = tuple(f for f in FIELDS if f.kind == "text")
 (_JSON,) = (f for f in FIELDS if f.kind == "json")
 
@@ -108,16 +113,23 @@ def read_body(body: Mapping[str, Any]) -> RemoteJob:
     owner: str | None = None
     error: str | None = None
     sensitive: frozenset[FieldPath] = frozenset()
+    protected = False
     for f in FIELDS:
         value = body.get(f.wire)
         if f.kind == "json":
             value, error = parse_properties(value if isinstance(value, str) else None)
-            owner, sensitive = split_marker(value)
+            owner, sensitive, protected = split_marker(value)
         values[f.name] = value
     name = body.get(IDENTITY)
     job_name = name if isinstance(name, str) else ""
     return RemoteJob(
-        "", job_name, owner=owner, properties_error=error, sensitive=sensitive, **values
+        "",
+        job_name,
+        owner=owner,
+        properties_error=error,
+        sensitive=sensitive,
+        protected=protected,
+        **values,
     )
 
 

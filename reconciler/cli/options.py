@@ -42,6 +42,7 @@ def file_option(flag: str, dest: str, help: str) -> Callable[[Any], Any]:
 _TYPES: dict[str, Any] = {
     "max_deletes": click.IntRange(0),
     "max_delete_share": click.FloatRange(0, 1),
+    "max_replaces": click.IntRange(0),
     "parallelism": click.IntRange(1, 64),
 }
 
@@ -60,6 +61,23 @@ def policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by plan and apply: one per flagged row of the settings table,
     plus how to talk to the API."""
     options = [env_option(), *(_option(s) for s in SETTINGS if s.flag)]
+    options += [
+        click.option(
+            "--select",
+            "select",
+            multiple=True,
+            metavar="PATTERN",
+            help="Plan only these jobs (prune looks only among them): a job_name glob, "
+            "type:GLOB or file:GLOB; repeatable.",
+        ),
+        click.option(
+            "--exclude",
+            "exclude",
+            multiple=True,
+            metavar="PATTERN",
+            help="Leave these jobs out (patterns as --select); repeatable.",
+        ),
+    ]
     options += [
         click.option(
             "--timeout",
@@ -108,9 +126,14 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
             level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr
         )
         logging.getLogger("reconciler").setLevel(logging.DEBUG)
-    from reconciler.settings import resolve
+    from reconciler.plan.select import Selection
+    from reconciler.settings import load_config, resolve
 
-    settings = resolve({**opts, "paths": paths or None})
+    selection = Selection(tuple(opts.pop("select", ())), tuple(opts.pop("exclude", ())))
+    wait_running = opts.pop("wait_running", None) or 0.0
+    config = load_config(os.environ)
+    settings = resolve({**opts, "paths": paths or None}, config=config)
+    configured = resolve({**opts, "paths": None}, config=config).paths
     from reconciler.api.settings import RetryPolicy
 
     retry = RetryPolicy(run_deadline_s=opts.pop("run_timeout", None))
@@ -130,6 +153,9 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
         settings.parallelism,
         plan_key(key, list(api.credential.secrets())),
         target_of(settings),
+        selection=selection,
+        configured_paths=configured,
+        wait_running=wait_running,
     )
 
 

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when nothing would change, 2 when something would.",
+    help="Exit 0 when nothing would change, 2 when something would (or a job of ours is in "
+    "no spec).",
 )
 @click.option("--show-unchanged", is_flag=True, help="List unchanged jobs too (text format).")
 @policy_options
@@ -69,7 +70,8 @@ def plan(
         click.echo(
             f"Saved the plan to {out}; apply it with: reconcile apply --plan {out}", err=True
         )
-    if detailed_exitcode and outcome.plan.has_changes:
+    # A job of ours that no spec describes is drift too, even when prune is off.
+    if detailed_exitcode and (outcome.plan.has_changes or outcome.plan.leftovers):
         return EXIT_CHANGES
     return EXIT_OK
 
@@ -85,6 +87,14 @@ def plan(
 )
 @format_option(APPLY_FORMATS)
 @click.option("--fail-fast", is_flag=True, help="Start nothing new after the first failed action.")
+@click.option(
+    "--wait-running",
+    type=click.FloatRange(0, 86_400),
+    default=None,
+    metavar="SECONDS",
+    help="Wait up to SECONDS for a running job to finish before deleting or replacing it "
+    "[default: skip it at once, exit 1].",
+)
 @policy_options
 def apply(
     paths: tuple[str, ...], plan_file: str | None, yes: bool, fmt: str, fail_fast: bool, **opts: Any

@@ -5,113 +5,43 @@ job is deleted and created again: ``replace``), and ``job_name`` is not unique o
 server (several live jobs with one name are a ``conflict``, never resolved silently).
 Ownership needs no state file: every job we create carries our owner in a reserved key
 of its ``properties_json``.
+
+The fleet rules each live in their own module: the selection (``select``), protected
+jobs (``protect``), ignored fields (``ignore``), renames (``rename``) and the budgets
+apply is held to (``budget``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from reconciler.model import FieldPath, JobSpec, RemoteJob, managed_view, same_job
+from reconciler.model import JobSpec, RemoteJob, managed_view, same_job, same_json
+from reconciler.plan import budget, protect, rename
+from reconciler.plan.changes import (
+    SUMMARY_KEYS,
+    Action,
+    Change,
+    FieldChange,
+    Ignored,
+    Plan,
+    field_diff,
+)
+from reconciler.plan.ignore import effective, hidden
+from reconciler.plan.select import Selection, select
 from reconciler.settings import Policy
 
-
-class Action(StrEnum):
-    CREATE = "create"
-    REPLACE = "replace"
-    DELETE = "delete"
-    UNCHANGED = "unchanged"
-    CONFLICT = "conflict"
-
-
-SUMMARY_KEYS = tuple(a.value for a in Action)
-
-
-@dataclass(frozen=True, slots=True)
-class FieldChange:
-    """One field that differs; values are raw here and masked when rendered.
-
-    ``kind`` is "changed", "added" (no ``before``) or "removed" (no ``after``).
-    """
-
-    path: FieldPath
-    before: Any
-    after: Any
-    kind: str = "changed"
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What happens to one job name."""
-
-    action: Action
-    job_name: str
-    desired: JobSpec | None = None
-    remote: tuple[RemoteJob, ...] = ()
-    diff: tuple[FieldChange, ...] = ()
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Ignored:
-    """A live job the plan leaves alone, and why."""
-
-    job_name: str
-    id: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    changes: tuple[Change, ...]
-    policy: Policy
-    ignored: tuple[Ignored, ...] = ()
-    # Reasons apply must refuse to run (replace not allowed, budget exceeded...).
-    blockers: tuple[str, ...] = ()
-    # Findings worth a reviewer's eye that block nothing (crowded schedules...).
-    warnings: tuple[str, ...] = ()
-
-    def count(self, action: Action) -> int:
-        return sum(1 for c in self.changes if c.action is action)
-
-    def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(SUMMARY_KEYS, 0)
-        for change in self.changes:
-            counts[change.action.value] += 1
-        return counts
-
-    @property
-    def has_changes(self) -> bool:
-        return any(c.action not in (Action.UNCHANGED,) for c in self.changes)
-
-    @property
-    def actionable(self) -> tuple[Change, ...]:
-        """The changes apply acts on, in plan order."""
-        return tuple(c for c in self.changes if c.action in _WRITES)
-
-
-_WRITES = (Action.CREATE, Action.REPLACE, Action.DELETE)
-
-
-def field_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
-    """Field-level differences, e.g. ``properties.retries: 3 -> 5`` (deepdiff does the walk)."""
-    from deepdiff import DeepDiff  # imported only when something differs: it is slow to load
-
-    diff = DeepDiff(dict(before), dict(after), view="tree", verbose_level=2, ignore_order=False)
-    changes: list[FieldChange] = []
-    for kind in sorted(diff):
-        for level in diff[kind]:
-            path = tuple(level.path(output_format="list"))
-            if _absent(level.t1) or level.t1 is None:
-                changes.append(FieldChange(path, None, level.t2, "added"))
-            elif _absent(level.t2) or level.t2 is None:
-                changes.append(FieldChange(path, level.t1, None, "removed"))
-            else:
-                changes.append(FieldChange(path, level.t1, level.t2))
-    changes.sort(key=lambda c: tuple(str(p) for p in c.path))
-    return tuple(changes)
+__all__ = [
+    "SUMMARY_KEYS",
+    "Action",
+    "Change",
+    "FieldChange",
+    "Ignored",
+    "Plan",
+    "field_diff",
+    "make_plan",
+]
 
 
 def _shown_view(job: RemoteJob) -> dict[str, Any]:
@@ -123,22 +53,48 @@ def _shown_view(job: RemoteJob) -> dict[str, Any]:
     return view
 
 
-def _absent(value: Any) -> bool:
-    return type(value).__name__ == "NotPresent"
+def _compare(spec: JobSpec, job: RemoteJob) -> tuple[JobSpec, tuple[FieldChange, ...]]:
+    """The spec as compared with one live job (its ignored fields taken from the job),
+    and what differs."""
+    wanted = effective(spec, job)
+    if same_job(wanted, job):
+        return wanted, ()
+    before, after = _shown_view(job), managed_view(wanted)
+    diff = field_diff(before, after)
+    if not diff:  # equal to deepdiff, not to same_json (true and 1): still a difference
+        key = next(k for k in after if not same_json(before[k], after[k]))
+        diff = (FieldChange((key,), before[key], after[key]),)
+    return wanted, diff
 
 
-def make_plan(specs: Sequence[JobSpec], remote: Iterable[RemoteJob], policy: Policy) -> Plan:
-    """Compare the wanted jobs with the live ones; never touches the API."""
+_EVERYTHING = Selection()
+
+
+def make_plan(
+    specs: Sequence[JobSpec],
+    remote: Iterable[RemoteJob],
+    policy: Policy,
+    selection: Selection = _EVERYTHING,
+) -> Plan:
+    """Compare the wanted jobs with the live ones; never touches the API.
+
+    Only the jobs in ``selection`` are planned (ConfigError for a pattern that matches
+    no job)."""
+    chosen, live_jobs = select(selection, specs, remote)
     by_name: dict[str, list[RemoteJob]] = {}
-    for job in remote:
+    for job in live_jobs:
         by_name.setdefault(job.job_name, []).append(job)
 
-    changes = [
-        change
-        for spec in specs
-        for change in _changes_for(spec, by_name.get(spec.job_name, _NONE), policy)
-    ]
-    wanted = {spec.job_name for spec in specs}
+    changes: list[Change] = []
+    wanted = {spec.job_name for spec in chosen}
+    for spec in chosen:
+        live = by_name.get(spec.job_name, _NONE)
+        old = rename.sources(spec, by_name, policy.owner) if spec.previous_names else []
+        if old:
+            wanted.update(job.job_name for job in old)
+            changes.extend(rename.rename_changes(spec, bool(live), old, _compare))
+        if live or not old:
+            changes.extend(_changes_for(spec, live, policy))
     owner = policy.owner
     owned_total = sum(1 for jobs in by_name.values() for j in jobs if j.owner == owner)
 
@@ -153,15 +109,33 @@ def make_plan(specs: Sequence[JobSpec], remote: Iterable[RemoteJob], policy: Pol
                     Change(Action.DELETE, name, remote=(job,), reason="not in the specs")
                 )
             else:
-                ignored.append(Ignored(name, job.id, "ours but not in the specs (use --prune)"))
+                why = "ours but not in the specs (use --prune)"
+                if job.protected:
+                    why = "ours but not in the specs; protected, so --prune will not delete it"
+                ignored.append(Ignored(name, job.id, why, leftover=True))
 
-    plan_changes = tuple(changes)
+    originals = {spec.job_name: spec for spec in chosen}
+    plan_changes = tuple(_marked(c, originals) for c in changes)
     return Plan(
         changes=plan_changes,
         policy=policy,
         ignored=tuple(ignored),
-        blockers=_blockers(plan_changes, specs, owned_total, policy),
+        blockers=budget.blockers(plan_changes, len(specs), owned_total, policy),
+        selection=selection,
     )
+
+
+def _marked(change: Change, originals: dict[str, JobSpec]) -> Change:
+    """The change with its protection and the ignored fields that hid a difference
+    (judged with the spec as written: ``desired`` holds the live values there)."""
+    level = protect.protection(change.desired, change.remote)
+    hid: tuple[str, ...] = ()
+    if change.desired is not None and change.desired.ignore_changes:
+        spec = originals[change.desired.job_name]
+        hid = tuple(dict.fromkeys(p for job in change.remote for p in hidden(spec, job)))
+    if not level and not hid:
+        return change
+    return replace(change, protection=level, ignored=hid)
 
 
 _NONE: list[RemoteJob] = []
@@ -179,24 +153,30 @@ def _copies(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> list[Change
     copy matches the spec, the earliest of those (by created_at, then id, so every run
     picks the same one) stays and the others are deleted; otherwise it stays a conflict.
     Deleting a copy that differs finishes a replace, so it needs --allow-replace."""
-    matching = [job for job in live if same_job(spec, job)]
+    compared = {job.id: _compare(spec, job) for job in live}
+    matching = [job for job in live if not compared[job.id][1]]
     if not matching:
         return [_change_for(spec, live, policy)]
     keep = min(matching, key=_age)
-    out = [Change(Action.UNCHANGED, spec.job_name, spec, (keep,), (), "")]
+    out = [Change(Action.UNCHANGED, spec.job_name, compared[keep.id][0], (keep,), (), "")]
     for job in sorted((j for j in live if j is not keep), key=_age):
-        if same_job(spec, job):
+        wanted, diff = compared[job.id]
+        if not diff:
             reason = f"an identical copy of ours (two runs at once); keeping {keep.id}"
-            diff: tuple[FieldChange, ...] = ()
         else:
             reason = f"the old copy of an interrupted replace; keeping {keep.id}"
-            diff = field_diff(_shown_view(job), managed_view(spec))
-        out.append(Change(Action.DELETE, spec.job_name, spec, (job,), diff, reason))
+        out.append(Change(Action.DELETE, spec.job_name, wanted, (job,), diff, reason))
     return out
 
 
 def _age(job: RemoteJob) -> tuple[str, str]:
     return (job.created_at or "", job.id)
+
+
+ADOPTED = (
+    "adopted in place: it matches its spec, so nothing is written; it carries our marker "
+    "from its next replace"
+)
 
 
 def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:
@@ -213,12 +193,14 @@ def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:
             reason=f"{len(live)} live jobs share this name ({ids}); delete the extra ones",
         )
     job = live[0]
-    same = same_job(spec, job)
-    diff = () if same else field_diff(_shown_view(job), managed_view(spec))
+    wanted, diff = _compare(spec, job)
+    same = not diff
     if job.owner is not None and job.owner != policy.owner:
         action, reason = Action.CONFLICT, f"owned by {job.owner!r}, not by {policy.owner!r}"
     elif job.owner is None and policy.adopt:
-        action, reason = Action.REPLACE, "adopt: recreate it as ours"
+        action, reason = (
+            (Action.UNCHANGED, ADOPTED) if same else (Action.REPLACE, "adopt: recreate it as ours")
+        )
     elif job.owner is None and same:
         action, reason = Action.UNCHANGED, "unowned (use --adopt)"
     elif job.owner is None:
@@ -226,42 +208,4 @@ def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:
         reason = "exists without our owner marker and differs (use --adopt to replace it)"
     else:
         action, reason = (Action.UNCHANGED if same else Action.REPLACE), ""
-    return Change(action, name, spec, (job,), diff, reason)
-
-
-def _blockers(
-    changes: tuple[Change, ...], specs: Sequence[JobSpec], owned_total: int, policy: Policy
-) -> tuple[str, ...]:
-    blockers: list[str] = []
-    if not specs and not policy.allow_empty:
-        blockers.append(
-            "the specs hold no jobs; refusing to act on an empty set (use --allow-empty)"
-        )
-    # Adopting an unowned job that matches only adds our marker (--adopt says so); one
-    # whose fields differ loses its history like any replace, so it needs the flag too.
-    replaces = [
-        c
-        for c in changes
-        if c.diff and (c.action is Action.REPLACE or (c.action is Action.DELETE and c.desired))
-    ]
-    if replaces and not policy.allow_replace:
-        blockers.append(
-            f"{len(replaces)} job(s) differ and can only be replaced (the API cannot update a "
-            "job); allow it with --allow-replace"
-        )
-    # A surplus copy of a job that stays (it has a spec) is no loss to the fleet.
-    deletes = sum(1 for c in changes if c.action is Action.DELETE and c.desired is None)
-    if deletes > policy.max_deletes:
-        blockers.append(
-            f"{deletes} deletions exceed the budget of {policy.max_deletes} per run "
-            "(raise it with --max-deletes)"
-        )
-    # The share only means something for a fleet of some size; the count guards small ones.
-    share_applies = owned_total >= 10
-    if share_applies and deletes / owned_total > policy.max_delete_share:
-        blockers.append(
-            f"{deletes} of {owned_total} owned jobs ({deletes / owned_total:.0%}) would be deleted, "
-            f"more than the budget of {policy.max_delete_share:.0%} "
-            "(raise it with --max-delete-share)"
-        )
-    return tuple(blockers)
+    return Change(action, name, wanted, (job,), diff, reason)

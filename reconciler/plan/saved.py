@@ -21,14 +21,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError, StalePlanError
-from reconciler.model import FIELDS, IDENTITY, RemoteJob, same_json
+from reconciler.model import FIELDS, IDENTITY, FieldPath, RemoteJob, same_json
 from reconciler.plan.diff import Change, Plan
+from reconciler.plan.ignore import without
+from reconciler.plan.select import Selection
 from reconciler.render.common import RenderOptions
 from reconciler.render.jsonplan import FORMAT_VERSION, change_json, plan_document
 from reconciler.sensitive import MASK, Sensitivity
@@ -48,12 +50,21 @@ def plan_key(explicit: bytes | None, credential_secrets: list[str]) -> bytes:
     return hashlib.sha256(material.encode("utf-8", "surrogateescape")).digest()
 
 
-def remote_fingerprint(job: RemoteJob, key: bytes) -> str:
-    """A keyed digest of everything reconciler reads of a remote job."""
+def remote_fingerprint(job: RemoteJob, key: bytes, ignore: Sequence[FieldPath] = ()) -> str:
+    """A keyed digest of everything reconciler reads of a remote job, but the paths its
+    spec ignores (``ignore_changes``): a change there never makes a plan stale."""
     props: Any = job.properties if job.properties_error is None else job.properties_json
-    managed = [job.id, getattr(job, IDENTITY), job.owner]
-    managed += [props if f.kind == "json" else getattr(job, f.name) for f in FIELDS]
+    managed = [job.id, getattr(job, IDENTITY), job.owner, job.protected]
+    values = {f.name: props if f.kind == "json" else getattr(job, f.name) for f in FIELDS}
+    if ignore:
+        values = without(values, ignore)
+    managed += [values.get(f.name) for f in FIELDS]
     return _sign(key, managed)[:24]
+
+
+def _fingerprints(change: Change, key: bytes) -> list[str]:
+    ignore = change.desired.ignore_changes if change.desired is not None else ()
+    return [remote_fingerprint(r, key, ignore) for r in change.remote]
 
 
 def _sign(key: bytes, value: Any) -> str:
@@ -73,7 +84,7 @@ def saved_document(
     doc["kind"] = "reconciler-saved-plan"
     doc["paths"] = paths
     for entry, change in zip(doc["changes"], plan.changes, strict=True):
-        entry["remote_fingerprints"] = [remote_fingerprint(r, key) for r in change.remote]
+        entry["remote_fingerprints"] = _fingerprints(change, key)
     doc["signature"] = _sign(key, doc)
     return doc
 
@@ -96,6 +107,7 @@ class SavedPlan:
     policy: Policy
     api_url: str
     environment: str | None = None  # the --env it was planned with
+    selection: Selection = field(default_factory=Selection)
 
 
 MAX_PLAN_BYTES = 256 * 1024 * 1024
@@ -147,6 +159,7 @@ def read_saved(
         if not isinstance(raw, dict):
             raise TypeError("policy")
         policy = Policy.from_dict(raw)
+        selection = Selection.from_dict(doc["selection"])
         paths = [str(p) for p in doc["paths"]]
         api_url = doc["api_url"]
         if not isinstance(api_url, str) or not api_url:
@@ -166,9 +179,9 @@ def read_saved(
         keys = [_key(entry) for entry in doc["changes"]]
         if len(set(keys)) != len(keys):
             raise ValueError("changes: an entry appears twice")
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ConfigError) as exc:
         raise ConfigError(f"{path} is not a valid saved plan (bad or missing {exc})") from exc
-    return SavedPlan(doc, paths, policy, api_url, environment)
+    return SavedPlan(doc, paths, policy, api_url, environment, selection)
 
 
 def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions, key: bytes) -> Plan:
@@ -181,7 +194,7 @@ def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions, key: by
     keyed = _keyed(options, key)
     for change in fresh.changes:
         entry = change_json(change, keyed)
-        entry["remote_fingerprints"] = [remote_fingerprint(r, key) for r in change.remote]
+        entry["remote_fingerprints"] = _fingerprints(change, key)
         fresh_by_key[_key(entry)] = (change, entry)
         fresh_by_name.setdefault(entry["job_name"], entry)
     causes: dict[str, str] = {}
@@ -243,6 +256,19 @@ def _masked(value: str) -> bool:
 
 
 def _same(saved: dict[str, Any], fresh: dict[str, Any]) -> bool:
-    # As JSON values: an edit from true to 1 or from 1 to 1.0 is a change.
-    fields = ("desired", "remote_fingerprints", "diff", "job_type")
+    # As JSON values: an edit from true to 1 or from 1 to 1.0 is a change. What the
+    # spec ignores is left out of the desired fields: the live values stand there.
+    fields = (
+        "desired",
+        "remote_fingerprints",
+        "diff",
+        "job_type",
+        "protection",
+        "renamed_from",
+        "ignore_changes",
+    )
+    ignored = [tuple(p.split(".")) for p in fresh.get("ignore_changes", [])]
+    if ignored and isinstance(saved.get("desired"), dict) and "desired" in fresh:
+        saved = {**saved, "desired": without(saved["desired"], ignored)}
+        fresh = {**fresh, "desired": without(fresh["desired"], ignored)}
     return all(same_json(saved.get(f), fresh.get(f)) for f in fields)

@@ -29,8 +29,9 @@ def result_line(result: ActionResult, color: bool = False) -> str:
             text += f": {result.note}"
         text = no_workflow_commands(for_text(text))
         return f"\x1b[32m{text}\x1b[0m" if color else text
+    verb = "SKIPPED" if result.skipped else "FAILED to"
     text = no_workflow_commands(
-        for_text(f"FAILED to {result.action.value} {result.job_name}: {result.error}")
+        for_text(f"{verb} {result.action.value} {result.job_name}: {result.error}")
     )
     return f"\x1b[31m{text}\x1b[0m" if color else text
 
@@ -49,8 +50,11 @@ def result_summary(result: ApplyResult) -> str:
     )
     if copies:
         line += f", {copies} copies made by another run at the same time removed"
-    if result.failed:
-        line += f", {len(result.failed)} failed"
+    skipped = sum(1 for r in result.failed if r.skipped)
+    if len(result.failed) > skipped:
+        line += f", {len(result.failed) - skipped} failed"
+    if skipped:
+        line += f", {skipped} skipped (running)"
     if result.not_started:
         line += f", {len(result.not_started)} not started"
     line += "."
@@ -81,6 +85,7 @@ def render_result_json(plan: Plan, result: ApplyResult | None) -> str:
                 "created_id": r.created_id,
                 "deleted_ids": list(r.deleted_ids),
                 "error": r.error,
+                "skipped": r.skipped,
                 "seconds": round(r.seconds, 3),
                 **({"note": r.note} if r.note else {}),
             }

@@ -139,6 +139,62 @@ def _explain(schedule: str, now: datetime | None) -> str:
     return words
 
 
+def when(stamp: str) -> str:
+    """An API timestamp as it reads in a plan: ``2026-11-30 02:00 UTC``."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        from datetime import UTC
+
+        moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def fleet_notes(change: Change) -> list[str]:
+    """What a change means for the fleet: protection, lost history, a running job, and
+    the ignored fields that hid a difference. Plain text; callers escape it."""
+    notes = []
+    if change.protection == "protected" and change.loses_history:
+        notes.append(
+            "protected: never deleted nor replaced (lift it with `protect: false` in its spec)"
+            if change.desired is not None
+            else "protected: its marker outlives the spec, so prune never deletes it"
+        )
+    elif change.protection == "lifted":
+        notes.append("protection lifted: the spec says `protect: false`, the marker protected")
+    if change.loses_history:
+        for job in change.remote:
+            ran = f"last ran {when(job.last_run)}" if job.last_run else "never ran"
+            which = f"id {job.id}, " if len(change.remote) > 1 else ""
+            notes.append(f"loses its run history ({which}{ran})")
+            if job.status == "running":
+                notes.append(
+                    f"running now{f' (id {job.id})' if which else ''}: apply skips it, or "
+                    "waits with --wait-running"
+                )
+    return notes
+
+
+def selection_line(plan: Plan) -> str:
+    """Which jobs the plan covers, when a selection confines it; "" otherwise."""
+    if not plan.selection:
+        return ""
+    parts = [f"--select {p}" for p in plan.selection.select]
+    parts += [f"--exclude {p}" for p in plan.selection.exclude]
+    return (
+        f"Selection: {' '.join(parts)} (only these jobs are planned; prune looks only among them)"
+    )
+
+
+def history_line(plan: Plan) -> str:
+    lost = plan.history_lost
+    if not lost:
+        return ""
+    return f"{lost} live job(s) will be deleted, each with its run history (replaces included)."
+
+
 def where(change: Change) -> str:
     if change.desired is None:
         return ""

@@ -31,6 +31,15 @@ def change_json(change: Change, options: RenderOptions) -> dict[str, Any]:
     desired = masked_desired(change, options.sensitivity)
     if desired is not None:
         entry["desired"] = desired
+        if change.desired is not None and change.desired.ignore_changes:
+            entry["ignore_changes"] = [dotted(p) for p in change.desired.ignore_changes]
+    entry["protection"] = change.protection or None
+    entry["renamed_from"] = change.renamed_from or None
+    entry["ignored_changes"] = list(change.ignored)
+    # What a delete or a replace costs: the live job's run history, and whether it runs.
+    runs = [r.last_run for r in change.remote if r.last_run]
+    entry["last_run"] = max(runs) if runs else None
+    entry["running"] = any(r.status == "running" for r in change.remote)
     return entry
 
 
@@ -44,7 +53,13 @@ def plan_document(plan: Plan, options: RenderOptions) -> dict[str, Any]:
         "environment": options.environment,
         "summary": plan.summary(),
         "changes": [change_json(c, options) for c in plan.changes],
-        "ignored": [{"job_name": i.job_name, "id": i.id, "reason": i.reason} for i in plan.ignored],
+        "ignored": [
+            {"job_name": i.job_name, "id": i.id, "reason": i.reason, "leftover": i.leftover}
+            for i in plan.ignored
+        ],
+        "leftovers": plan.leftovers,
+        "history_lost": plan.history_lost,
+        "selection": plan.selection.as_dict(),
         "blockers": list(plan.blockers),
         "warnings": list(plan.warnings),
         "policy": policy.as_dict(),

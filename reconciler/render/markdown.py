@@ -9,12 +9,12 @@ URL, ``for_code_block`` inside the diff, so none of it can close the code block 
 
 from __future__ import annotations
 
-from reconciler.plan.diff import Action, Plan
+from reconciler.plan.diff import Action, Change, Plan
 from reconciler.plan.timetable import plan_loads
 from reconciler.render.charts import plan_chart_markdown
-from reconciler.render.common import RenderOptions, summary_line
+from reconciler.render.common import RenderOptions, history_line, selection_line, summary_line
 from reconciler.render.escape import code_span, for_code_block, for_markdown, no_workflow_commands
-from reconciler.render.text import change_lines
+from reconciler.render.text import change_lines, no_changes
 
 MARKER = "<!-- reconciler-plan -->"
 LIMIT = 65_000
@@ -52,6 +52,9 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
         ]
     head += _banner(plan)
     head += [f"**{summary_line(plan)}**", ""]
+    head += [for_markdown(line) for line in (selection_line(plan), history_line(plan)) if line]
+    if head[-1] != "":
+        head.append("")
     if plan.blockers:
         head += [
             "**Apply will refuse to run:**",
@@ -63,12 +66,25 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     tail: list[str] = []
     if plan.ignored:
         tail += ["", f"{len(plan.ignored)} live job(s) left alone (not managed by this run)."]
+        if plan.leftovers:
+            tail += [
+                f"{plan.leftovers} of them ours but in no spec (drift; `--prune` deletes them)."
+            ]
+    hid = [c for c in plan.changes if c.ignored and c.action is Action.UNCHANGED]
+    if hid:
+        shown = "; ".join(f"{c.job_name}: {', '.join(c.ignored)}" for c in hid[:20])
+        more = f"; and {len(hid) - 20} more" if len(hid) > 20 else ""
+        tail += ["", f"Ignored (ignore_changes), unchanged: {for_markdown(shown + more)}."]
 
+    # Unchanged jobs the reviewer should know of (adopted in place, protection lifted)
+    # are shown too, after the changes.
+    notes = [c for c in plan.changes if c.action is Action.UNCHANGED and _noted(c)]
     changes = [c for c in plan.changes if c.action is not Action.UNCHANGED]
-    if not changes:
-        return _done([*head, "No changes. The API matches the specs.", *tail])
+    if not changes and not notes:
+        return _done([*head, no_changes(plan), *tail])
 
-    opening = [f"<details><summary>{len(changes)} change(s)</summary>", "", "```diff"]
+    label = f"{len(changes)} change(s)" + (f", {len(notes)} note(s)" if notes else "")
+    opening = [f"<details><summary>{label}</summary>", "", "```diff"]
     closing = ["```", "", "</details>"]
     loads = plan_loads(plan, options.sensitivity)
     if loads:
@@ -77,6 +93,7 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     fixed = len("\n".join(head + opening + closing + tail)) + 400
     body: list[str] = []
     used = 0
+    changes += notes
     for shown_count, change in enumerate(changes):
         # Escaped before it is measured: escapes make a line longer.
         block = [
@@ -94,6 +111,10 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     return _done([*head, *opening, *body, *closing, *tail])
 
 
+def _noted(change: Change) -> bool:
+    return bool(change.reason) or change.protection == "lifted"
+
+
 def _done(lines: list[str]) -> str:
     # The comment is also printed to the CI log, where the runner reads commands.
     return no_workflow_commands("\n".join(lines) + "\n")
@@ -106,4 +127,6 @@ def _diff_prefix(line: str) -> str:
         return "! " + stripped
     if stripped[:1] in ("+", "-", "!"):
         return stripped
+    if stripped[:1] == "=":  # an unchanged job with a note: no colour
+        return "  " + stripped
     return "  " + stripped if line.startswith("      ") else "  " + line

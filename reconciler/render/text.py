@@ -14,9 +14,12 @@ from reconciler.render.common import (
     SYMBOLS,
     RenderOptions,
     change_line,
+    fleet_notes,
+    history_line,
     masked_desired,
     masked_diff,
     schedule_note,
+    selection_line,
     shown,
     summary_line,
     where,
@@ -40,7 +43,8 @@ def change_lines(change: Change, options: RenderOptions) -> list[str]:
     """The head line of one change and its indented details."""
     symbol = SYMBOLS[change.action]
     kind = change.desired.job_type if change.desired else (change.remote[0].job_type or "?")
-    head = f"{symbol:>3} {change.job_name} ({kind})"
+    name = f"{change.renamed_from} -> {change.job_name}" if change.renamed_from else change.job_name
+    head = f"{symbol:>3} {name} ({kind})"
     loc = where(change)
     if loc:
         head += f"  {loc}"
@@ -49,6 +53,7 @@ def change_lines(change: Change, options: RenderOptions) -> list[str]:
     lines = [head]
     if change.reason:
         lines.append(f"      {change.reason}")
+    lines.extend(f"      {note}" for note in fleet_notes(change))
     if change.action is Action.CREATE:
         wanted = masked_desired(change, options.sensitivity) or {}
         for key in MANAGED_FIELDS[1:]:  # the type stands in the head line
@@ -72,12 +77,30 @@ def change_lines(change: Change, options: RenderOptions) -> list[str]:
     return shown_lines
 
 
+def no_changes(plan: Plan) -> str:
+    if plan.leftovers:
+        return (
+            f"No changes planned, but {plan.leftovers} job(s) of ours are in no spec "
+            "(listed above; --prune deletes them)."
+        )
+    return "No changes. The API matches the specs."
+
+
 def render_text(plan: Plan, options: RenderOptions) -> str:
     out: list[str] = []
     for change in plan.changes:
-        if change.action is Action.UNCHANGED and not (options.show_unchanged or change.reason):
+        if change.action is Action.UNCHANGED and not (
+            options.show_unchanged or change.reason or change.protection == "lifted"
+        ):
             continue
         out.extend(change_lines(change, options))
+    hid = [c for c in plan.changes if c.ignored and c.action is Action.UNCHANGED]
+    if hid:
+        out.append("")
+        out.append(f"Ignored (ignore_changes): {len(hid)} unchanged job(s) differ only there:")
+        out.extend(for_text(f"    {c.job_name}: {', '.join(c.ignored)}") for c in hid[:20])
+        if len(hid) > 20:
+            out.append(f"    ... and {len(hid) - 20} more (see --format json)")
     loads = plan_loads(plan, options.sensitivity)
     if loads:
         out.append("")
@@ -97,8 +120,11 @@ def render_text(plan: Plan, options: RenderOptions) -> str:
         out.extend(for_text(f"  - {b}") for b in plan.blockers)
     if not plan.has_changes:
         out.append("")
-        out.append("No changes. The API matches the specs.")
+        out.append(no_changes(plan))
     out.append("")
+    for line in (selection_line(plan), history_line(plan)):
+        if line:
+            out.append(for_text(line))
     out.append(_paint(summary_line(plan), "1", options.color))
     while out and out[0] == "":
         out.pop(0)

@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.model import ALIASES, FIELDS, IDENTITY, NAME_MAX_CHARS, FieldPath, JobSpec, Location
+from reconciler.model import (
+    ALIASES,
+    CONTROLS,
+    FIELDS,
+    IDENTITY,
+    NAME_MAX_CHARS,
+    FieldPath,
+    JobSpec,
+    Location,
+    ignore_path,
+)
 from reconciler.specs import overrides
 from reconciler.specs.hints import format_path
 from reconciler.specs.interpolate import Target
@@ -31,6 +41,8 @@ class FileReport:
     names: list[tuple[str, int, int, str]] = field(
         default_factory=list
     )  # name, line, col, $.jobs[i]
+    # Each previous name: name, line, col, $.jobs[i].previous_names[k], the job's name.
+    previous: list[tuple[str, int, int, str, str]] = field(default_factory=list)
     specs: list[JobSpec] = field(default_factory=list)
     precise: bool = True
 
@@ -42,6 +54,7 @@ class FileReport:
             self.problems,
             self.jobs,
             self.names,
+            self.previous,
             self.precise,
             [_pack(spec) for spec in self.specs],
         )
@@ -55,8 +68,9 @@ def _pack(spec: JobSpec) -> tuple[Any, ...]:
     else:
         places = {path: (loc.line, loc.column) for path, loc in locations.items()}
     values = tuple(getattr(spec, f.name) for f in FIELDS)
+    controls = tuple(getattr(spec, name) for name in CONTROLS)
     where = (spec.location.line, spec.location.column, spec.json_path)
-    return (spec.job_name, values, where, places, tuple(spec.sensitive))
+    return (spec.job_name, values, controls, where, places, tuple(spec.sensitive))
 
 
 def _unpack(
@@ -64,12 +78,13 @@ def _unpack(
     problems: list[Problem],
     jobs: int,
     names: list[tuple[str, int, int, str]],
+    previous: list[tuple[str, int, int, str, str]],
     precise: bool,
     packed: list[tuple[Any, ...]],
 ) -> FileReport:
     marks = FileMarks(file)  # read again from the file only if a field's place is asked
     specs = []
-    for job_name, values, (line, column, json_path), places, sensitive in packed:
+    for job_name, values, controls, (line, column, json_path), places, sensitive in packed:
         locations: Mapping[FieldPath, Location]
         if type(places) is tuple:
             locations = LazyLocations(marks, *places)
@@ -79,13 +94,14 @@ def _unpack(
             JobSpec(
                 job_name=job_name,
                 **{f.name: value for f, value in zip(FIELDS, values, strict=True)},
+                **dict(zip(CONTROLS, controls, strict=True)),
                 location=Location(file, line, column),
                 json_path=json_path,
                 locations=locations,
                 sensitive=frozenset(sensitive),
             )
         )
-    return FileReport(file, problems, jobs, names, specs, precise)
+    return FileReport(file, problems, jobs, names, previous, specs, precise)
 
 
 def check_data(
@@ -135,6 +151,7 @@ def _check(
                     report.names.append((job_name, line, column, f"$.jobs[{i}]"))
                     if target is not None and target.name_prefix and not target.template:
                         _prefixed(target.name_prefix + job_name, ("jobs", i), doc, doc_found)
+                    _previous_names(report, doc, i, job)
             if build and not doc_found and not found:
                 report.specs.extend(
                     _spec(
@@ -157,6 +174,15 @@ def _check(
     if report.problems:
         report.specs = []
     return report
+
+
+def _previous_names(report: FileReport, doc: Document, i: int, job: dict[str, Any]) -> None:
+    names = job.get("previous_names")
+    for k, old in enumerate(names if type(names) is list else ()):
+        if type(old) is str and old:
+            line, column = doc.mark_at(("jobs", i, "previous_names", k))
+            where = f"$.jobs[{i}].previous_names[{k}]"
+            report.previous.append((old, line, column, where, job["job_name"]))
 
 
 def _redact(doc: Document, path: Path | None, message: str) -> str:
@@ -221,6 +247,7 @@ def _spec(
             fields["schedule"] = None
     sensitive = {p for p in sensitive if p[0] != overrides.KEY}
     line, column = doc.mark_at(base)
+    protect = job.get("protect")
     return JobSpec(
         job_name=job_name,
         **fields,
@@ -228,4 +255,10 @@ def _spec(
         json_path=format_path(base),
         locations=locations,
         sensitive=frozenset(sensitive),
+        protect=protect if type(protect) is bool else None,
+        # The checks passed: every entry names a field (rules.check_job).
+        ignore_changes=tuple(
+            dict.fromkeys(p for p in map(ignore_path, job.get("ignore_changes") or ()) if p)
+        ),
+        previous_names=tuple(dict.fromkeys(job.get("previous_names") or ())),
     )

@@ -8,9 +8,9 @@ import math
 import unicodedata
 from typing import Any
 
-from reconciler.model import FIELDS, MARKER_KEYS, NAME_MAX_CHARS
+from reconciler.model import FIELDS, IGNORABLE, MARKER_KEYS, NAME_MAX_CHARS, ignore_path
 from reconciler.specs import cron
-from reconciler.specs.hints import kind, quote_hint
+from reconciler.specs.hints import did_you_mean, kind, quote_hint
 from reconciler.specs.yamlread import Document, Mark, Path
 
 Found = list[tuple[Mark, Path, str]]
@@ -26,6 +26,7 @@ def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> Non
             problem = NAME_FROM_ENV
         if problem:
             out.append((doc.mark_at(name_at), name_at, problem))
+    _check_controls(job, path, doc, out)
     for f in FIELDS:
         value = job.get(f.name)
         if f.kind == "text" and type(value) is str:
@@ -60,6 +61,33 @@ def check_job(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> Non
             where = (*path, "properties")
             message = f"is {size} characters as JSON; the API takes at most {_PROPERTIES_MAX}"
             out.append((doc.mark_at(where), where, message))
+
+
+def _check_controls(job: dict[Any, Any], path: Path, doc: Document, out: Found) -> None:
+    """``ignore_changes`` names fields; ``previous_names`` are names a job may have."""
+    ignored = job.get("ignore_changes")
+    for i, entry in enumerate(ignored if type(ignored) is list else ()):
+        if type(entry) is str and ignore_path(entry) is None:
+            where = (*path, "ignore_changes", i)
+            head = entry.split(".")[0]
+            hint = did_you_mean(head, IGNORABLE) if head not in IGNORABLE else ""
+            message = (
+                f"unknown field {entry!r} under ignore_changes: want {', '.join(IGNORABLE)} "
+                f"or a path in properties (properties.KEY.KEY){hint}"
+            )
+            out.append((doc.mark_at(where), where, message))
+    names = job.get("previous_names")
+    for i, name in enumerate(names if type(names) is list else ()):
+        if type(name) is not str or not name:
+            continue
+        where = (*path, "previous_names", i)
+        problem = name_problem(name)
+        if problem is None and where in doc.referenced:
+            problem = NAME_FROM_ENV
+        if problem is None and name == job.get("job_name"):
+            problem = "a previous name cannot be the job's own name"
+        if problem:
+            out.append((doc.mark_at(where), where, problem.replace("job_name", "previous name")))
 
 
 _NOTHING: frozenset[Path] = frozenset()

@@ -22,13 +22,13 @@ from functools import cache
 from pathlib import Path as FilePath
 from typing import Any
 
-from reconciler.model import ALIASES, IDENTITY, JOB_TYPES, MANAGED_FIELDS
+from reconciler.model import ALIASES, CONTROLS, IDENTITY, JOB_TYPES, MANAGED_FIELDS
 from reconciler.specs.hints import did_you_mean, format_path, kind, quote_hint
 from reconciler.specs.yamlread import Document, Mark, Path
 
-# The keys a job may have: the identity, the managed fields, their other spellings, and
-# the fields that differ per environment.
-JOB_KEYS = frozenset((IDENTITY, *MANAGED_FIELDS, *ALIASES, "overrides"))
+# The keys a job may have: the identity, the managed fields, their other spellings, the
+# fields that differ per environment, and the controls that steer the plan.
+JOB_KEYS = frozenset((IDENTITY, *MANAGED_FIELDS, *ALIASES, "overrides", *CONTROLS))
 _TYPES = {"string": "a string", "object": "a mapping", "array": "a list", "null": "nothing"}
 
 

@@ -3,10 +3,11 @@
     load_specs(paths, env)  -> list[JobSpec], or SpecError with every problem
     check_paths(paths, env) -> Report (counts, problems, and JobSpecs when asked)
 
-Files are independent until the cross-file check (unique job names). Many files are
-shared out between this process and forked children, one per core, file by file; a
-child sends back its problems, names and (for a plan) JobSpecs as plain tuples
-(``FileReport.__reduce__``), which cost far less to send than to build.
+Files are independent until the cross-file checks (unique job names; a previous name
+is no other job's name and belongs to one job only). Many files are shared out between
+this process and forked children, one per core, file by file; a child sends back its
+problems, names and (for a plan) JobSpecs as plain tuples (``FileReport.__reduce__``),
+which cost far less to send than to build.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ def check_paths(
             first_seen.setdefault(name, []).append((report.file, line, column, json_path))
     ours = set(names[:given])
     problems.extend(p for p in _duplicate_names(first_seen) if p.file in ours)
+    problems.extend(p for p in _previous_names_taken(reports, first_seen) if p.file in ours)
     problems.sort(key=Problem.sort_key)
     if problems or not build:
         return Report(given, jobs, problems)
@@ -128,11 +130,18 @@ def _precise_where_names_repeat(
         for name, *_ in report.names:
             counts[name] = counts.get(name, 0) + 1
     repeated = {name for name, count in counts.items() if count > 1}
-    if not repeated:
+    # A previous name that is a name, or that two jobs give, is a problem at its place too.
+    previous: dict[str, int] = {}
+    for report in reports:
+        for old, *_ in report.previous:
+            previous[old] = previous.get(old, 0) + 1
+    taken = {old for old, count in previous.items() if count > 1 or old in counts}
+    if not repeated and not taken:
         return reports
     return [
         check_file(r.file, env, build, precise=True)
-        if not r.precise and any(n[0] in repeated for n in r.names)
+        if not r.precise
+        and (any(n[0] in repeated for n in r.names) or any(p[0] in taken for p in r.previous))
         else r
         for r in reports
     ]
@@ -153,6 +162,35 @@ def _duplicate_names(seen: dict[str, list[tuple[str, int, int, str]]]) -> list[P
         for place in places[1:]:
             message = f"duplicate job_name {name!r}: first used at {first[0]}:{first[1]}"
             out.append(Problem(*place[:3], f"{place[3]}.job_name", message))
+    return out
+
+
+def _previous_names_taken(
+    reports: list[FileReport], names: dict[str, list[tuple[str, int, int, str]]]
+) -> list[Problem]:
+    """A rename must say which live job becomes which: a previous name may not be
+    another job's name, nor a previous name of two jobs."""
+    out: list[Problem] = []
+    givers: dict[str, list[tuple[str, int, int, str, str]]] = {}
+    for report in reports:
+        for old, line, column, where, job in report.previous:
+            givers.setdefault(old, []).append((report.file, line, column, where, job))
+    for old, places in givers.items():
+        for file, line, column, where, job in places:
+            if old == job:
+                continue  # rules.check_job says so at its place
+            if old in names:
+                at = names[old][0]
+                message = (
+                    f"previous name {old!r} is the job_name of another spec ({at[0]}:{at[1]}); "
+                    "a live job of that name belongs to it"
+                )
+            elif len(places) > 1:
+                others = ", ".join(repr(p[4]) for p in places if p[4] != job) or repr(job)
+                message = f"previous name {old!r} is also a previous name of {others}"
+            else:
+                continue
+            out.append(Problem(file, line, column, where, message))
     return out
 
 

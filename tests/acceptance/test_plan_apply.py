@@ -173,14 +173,20 @@ def test_conflicts_are_never_resolved_silently(
 def test_unowned_job_is_adopted_only_when_asked(
     api: Run, clean_emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
-    _create(clean_emulator, "nlp-tagging", owner=None, job_type="airflow.nlp", schedule="@hourly")
+    job_id = _create(
+        clean_emulator, "nlp-tagging", owner=None, job_type="airflow.nlp", schedule="@hourly"
+    )
     write_jobs(tmp_path / "jobs" / "a.yaml", TWO_JOBS)
     plan = json.loads(api("plan", "--format", "json").out)
     assert {c["job_name"]: c["action"] for c in plan["changes"]}["nlp-tagging"] == "unchanged"
-    assert api("apply", "--adopt").code == 0
+    # It matches its spec: adopted in place, nothing written for it (only the create).
+    writes = _writes(clean_emulator)
+    adopted = api("apply", "--adopt")
+    assert adopted.code == 0, adopted.err
+    assert "adopted in place" in adopted.out
+    assert _writes(clean_emulator) == writes + 1
     live = [j for j in _jobs(clean_emulator) if j["job_name"] == "nlp-tagging"]
-    assert len(live) == 1
-    assert json.loads(str(live[0]["properties_json"]))["_managed_by"] == "team-a"
+    assert [j["id"] for j in live] == [job_id]
 
 
 def test_saved_plan_fresh_and_stale(

@@ -118,3 +118,11 @@ def test_an_environments_import_strips_its_prefix_and_writes_its_vars() -> None:
     assert "destination: s3://dev-rawish\n" in text  # a var ends at a /
     assert "source: ${var.region}\n" in text
     assert "where: ${var.bucket}\n" in text and "n: $${x}\n" in text
+
+
+def test_a_protected_job_is_imported_with_protect_true(tmp_path: Path) -> None:
+    marker = '{"_managed_by": "me", "_protected": true, "n": 1}'
+    result = build_import([job("keep", properties_json=marker)], owner="me")
+    written = write_import(result, tmp_path, force=False)
+    (spec,) = load_specs([str(p) for p in written if p.suffix == ".yaml"], {})
+    assert (spec.protect, spec.properties) == (True, {"n": 1})

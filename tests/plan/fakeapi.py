@@ -47,6 +47,10 @@ class FakeApi:
         job_id = self._store(dict(payload))
         return remote_job_from_api(self.jobs[job_id])
 
+    def get_job(self, job_id: str) -> RemoteJob | None:
+        job = self.jobs.get(job_id)
+        return remote_job_from_api(job) if job is not None and is_live(job) else None
+
     def delete_job(self, job_id: str) -> None:
         self.writes += 1
         self.jobs[job_id]["is_deleted"] = True

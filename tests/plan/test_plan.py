@@ -139,7 +139,9 @@ def test_other_owner_is_a_conflict_and_unowned_is_left_or_adopted() -> None:
         "differs": "conflict",
     }
     adopted = plan_for(specs, api, adopt=True)
-    assert actions(adopted) == {"theirs": "conflict", "same": "replace", "differs": "replace"}
+    # A matching job is adopted in place: nothing written, our marker at its next replace.
+    assert actions(adopted) == {"theirs": "conflict", "same": "unchanged", "differs": "replace"}
+    assert next(c for c in adopted.changes if c.job_name == "same").reason.startswith("adopted")
     assert [b.split(" job(s)")[0] for b in adopted.blockers] == ["1"]  # "differs" needs more
     assert plan_for(specs, api, adopt=True, allow_replace=True).blockers == ()
     assert plan_for(specs[1:2], api, adopt=True).blockers == ()  # a matching one: no flag

@@ -10,6 +10,7 @@ from reconciler.errors import ConfigError, StalePlanError
 from reconciler.model import JobSpec
 from reconciler.plan.diff import make_plan
 from reconciler.plan.saved import read_saved, reviewed_plan, saved_document, write_saved
+from reconciler.plan.select import Selection
 from reconciler.render.common import RenderOptions
 from reconciler.settings import Policy
 from tests.plan.fakeapi import FakeApi
@@ -226,3 +227,39 @@ def test_a_job_gone_from_specs_and_api_is_named_so(tmp_path: Path) -> None:
         reviewed_plan(saved, make_plan([], api.list_jobs(), saved.policy), OPTIONS, KEY)
 
     assert err.value.causes == {"a": "its spec is gone", "gone": "the live job is gone"}
+
+
+def test_a_change_of_an_ignored_field_never_makes_a_saved_plan_stale(tmp_path: Path) -> None:
+    api = FakeApi()
+    job_id = api.add("tuned", owner=OWNER, schedule="@daily", properties={"n": 1})
+    api.add("other", owner=OWNER)
+    spec = JobSpec("tuned", "mirror", properties={"n": 2}, ignore_changes=(("schedule",),))
+    out = _save(tmp_path, [spec, JobSpec("other", "mirror", schedule="@hourly")], api)
+    saved = read_saved(out, KEY)
+    assert saved.selection == Selection()
+    api.jobs[job_id]["schedule"] = "*/5 * * * *"  # another tool tuned it since
+    fresh = make_plan(
+        [spec, JobSpec("other", "mirror", schedule="@hourly")], api.list_jobs(), POLICY
+    )
+    kept = reviewed_plan(saved, fresh, OPTIONS, KEY)
+    assert sorted(c.job_name for c in kept.changes) == ["other", "tuned"]
+    (tuned,) = (c for c in kept.changes if c.job_name == "tuned")
+    assert tuned.desired is not None and tuned.desired.schedule == "*/5 * * * *"
+    api.jobs[job_id]["properties_json"] = json.dumps({"n": 3, "_managed_by": OWNER})
+    fresh = make_plan(
+        [spec, JobSpec("other", "mirror", schedule="@hourly")], api.list_jobs(), POLICY
+    )
+    with pytest.raises(StalePlanError):
+        reviewed_plan(saved, fresh, OPTIONS, KEY)
+
+
+def test_a_saved_plan_carries_its_selection(tmp_path: Path) -> None:
+    specs = [JobSpec("a", "mirror"), JobSpec("b", "mirror")]
+    plan = make_plan(specs, [], POLICY, Selection(select=("a",)))
+    out = tmp_path / "plan.json"
+    write_saved(out, saved_document(plan, OPTIONS, ["jobs"], KEY))
+    assert read_saved(out, KEY).selection == Selection(select=("a",))
+    doc = json.loads(out.read_text())
+    write_saved(out, _resigned({**doc, "selection": {"select": "a", "exclude": []}}))
+    with pytest.raises(ConfigError, match="selection"):
+        read_saved(out, KEY)

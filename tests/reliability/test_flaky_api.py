@@ -70,7 +70,8 @@ def test_replaces_and_deletes_under_faults_converge(
     text = jobs_yaml(50).replace('"0 2 * * *"', '"0 4 * * *"', 40)
     (specs / "jobs.yaml").write_text(text)
     emu.set_faults(seed=3, rate_503=0.2, rate_drop=0.05, rate_lost_create=0.05)
-    flags = ["--allow-replace", "--prune", "--max-deletes", "10", "--max-delete-share", "0.5"]
+    flags = ["--allow-replace", "--max-replaces", "40", "--prune", "--max-deletes", "10"]
+    flags += ["--max-delete-share", "0.5"]
     applied = cli("apply", "--yes", *flags, str(specs), env=env)
     faults = emu.stats()["faults"]
     emu.set_faults()

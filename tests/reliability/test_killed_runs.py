@@ -97,7 +97,8 @@ def test_sigkill_during_replaces_then_rerun_converges(
     )
     writes_before = int(emu.stats()["writes"])
     emu.set_faults(latency_ms=20)
-    args = ["apply", "--yes", "--allow-replace", "--parallelism", "8", str(specs)]
+    args = ["apply", "--yes", "--allow-replace", "--max-replaces", "100", "--parallelism", "8"]
+    args.append(str(specs))
     run = spawn(args, env, tmp_path, "replace-killed")
     # Half-way through: 50 replaces are 100 writes (a delete and a create each).
     assert wait_until(lambda: emu.stats()["writes"] - writes_before >= REPLACE_JOBS, 20)

@@ -131,3 +131,54 @@ def test_a_schedule_from_the_environment_is_not_explained() -> None:
     spec = JobSpec("j", "mirror", schedule="17 3 * * 2", sensitive=frozenset({("schedule",)}))
     out = render_text(make_plan([spec], [], Policy(owner=OWNER)), OPTIONS)
     assert "17 3" not in out and "03:17" not in out and "when:" not in out
+
+
+def _fleet_plan() -> Plan:
+    from reconciler.plan.select import Selection
+
+    api = FakeApi()
+    api.add("old", owner=OWNER, last_started_at="2026-11-30T02:00:00.000000Z", status="running")
+    api.add("same", owner=None)
+    api.add("tuned", owner=OWNER, schedule="@daily")
+    api.add("kept", owner=OWNER, properties={"_protected": True})
+    api.add("orphan", owner=OWNER)
+    specs = [
+        JobSpec("new", "mirror", previous_names=("old",)),
+        JobSpec("same", "mirror"),
+        JobSpec("tuned", "mirror", schedule="@hourly", ignore_changes=(("schedule",),)),
+        JobSpec("kept", "mirror", protect=False),
+    ]
+    policy = Policy(owner=OWNER, adopt=True, allow_replace=True)
+    return make_plan(specs, api.list_jobs(), policy, Selection(exclude=("orph*", "orphan")))
+
+
+def test_fleet_rules_show_in_every_format() -> None:
+    plan = _fleet_plan()
+    text = render_text(plan, OPTIONS)
+    assert "-/+ old -> new (mirror)" in text
+    assert "loses its run history (last ran 2026-11-30 02:00 UTC)" in text
+    assert "running now: apply skips it, or waits with --wait-running" in text
+    assert "adopted in place" in text and "protection lifted" in text
+    assert (
+        "Ignored (ignore_changes): 1 unchanged job(s) differ only there:\n    tuned: schedule"
+        in text
+    )
+    assert "Selection: --exclude orph* --exclude orphan" in text
+    assert "1 live job(s) will be deleted, each with its run history" in text
+
+    markdown = render_markdown(plan, OPTIONS)
+    assert "<summary>1 change(s), 2 note(s)</summary>" in markdown
+    assert "\n! -/+ old -> new (mirror)" in markdown
+    assert "\n  = same (mirror)" in markdown
+    assert "Ignored (ignore_changes), unchanged: tuned: schedule." in markdown
+
+    doc = json.loads(render_json(plan, OPTIONS))
+    by_name = {c["job_name"]: c for c in doc["changes"]}
+    assert by_name["new"]["renamed_from"] == "old"
+    assert by_name["new"]["running"] is True
+    assert by_name["new"]["last_run"] == "2026-11-30T02:00:00.000000Z"
+    assert by_name["kept"]["protection"] == "lifted"
+    assert by_name["tuned"]["ignored_changes"] == ["schedule"]
+    assert by_name["tuned"]["ignore_changes"] == ["schedule"]
+    assert doc["selection"] == {"select": [], "exclude": ["orph*", "orphan"]}
+    assert (doc["history_lost"], doc["leftovers"]) == (1, 0)
