@@ -55,6 +55,7 @@ def test_every_setting_may_be_set_per_environment(tmp_path: Path) -> None:
         "allow_empty": "true",
         "max_deletes": "2",
         "max_delete_share": "0.5",
+        "max_replaces": "3",
         "sensitive_patterns": "[dsn]",
         "name_prefix": "dev-",
         "pause_schedules": "true",
@@ -65,7 +66,7 @@ def test_every_setting_may_be_set_per_environment(tmp_path: Path) -> None:
     settings = resolve({"env": "e"}, {}, _config(tmp_path, f"environments:\n  e:\n{block}"))
     assert settings.api_url == LOOPBACK
     assert settings.paths == ("specs",)
-    assert settings.policy.max_delete_share == 0.5
+    assert settings.policy.max_delete_share == 0.5 and settings.policy.max_replaces == 3
     assert settings.policy.prune and settings.pause_schedules
     assert (settings.name_prefix, settings.parallelism) == ("dev-", 4)
 
