@@ -10,7 +10,6 @@ within bounded attempts and deadlines, and never on other 4xx.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -34,6 +33,7 @@ from reconciler.api.answers import (
 from reconciler.api.settings import ApiSettings, RetryPolicy
 from reconciler.api.throttle import AimdLimiter, Outcome
 from reconciler.api.transport import MAX_BYTES, AnswerRefused, AnswerTooLarge, Line, Watchdog
+from reconciler.api.wire import send_on_wire, wire_request
 from reconciler.errors import ApiError, ConfigError, TransportError
 
 log = logging.getLogger("reconciler.api.client")
@@ -261,38 +261,13 @@ class Session:
         extensions = {MAX_BYTES: max_bytes} if max_bytes else None
         if line.wire is None:
             return line.http.build_request(method, self.url(path), json=body, extensions=extensions)
-        headers = line.headers
-        content = None
-        if body is not None:
-            # As httpx encodes json=: compact, UTF-8, NaN refused (a ValueError).
-            text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-            content = text.encode("utf-8")
-            headers = {**headers, "Content-Type": "application/json"}
-        return httpx.Request(
-            method, self.url(path), headers=headers, content=content, extensions=extensions
-        )
+        return wire_request(line.headers, method, self.url(path), body, extensions)
 
     def _send(self, line: Line, request: httpx.Request, deadline: float) -> httpx.Response:
-        """The request through the credential's flow: on the line's wire when it has one
-        (a token request the flow makes takes the httpx path, bounded by the same line)."""
-        wire = line.wire
-        if wire is None:
+        if line.wire is None:
             return line.http.send(request)
-        flow = self.settings.credential.sync_auth_flow(request)
-        try:
-            out = next(flow)
-            while True:
-                if out is request:
-                    read_timeout = min(self.settings.timeout_s, deadline - time.monotonic())
-                    response = wire.send(request, read_timeout=read_timeout, bound=line.bound)
-                else:
-                    response = line.http.send(out, auth=None)
-                try:
-                    out = flow.send(response)
-                except StopIteration:
-                    return response
-        finally:
-            flow.close()
+        read_timeout = min(self.settings.timeout_s, deadline - time.monotonic())
+        return send_on_wire(line, self.settings.credential, request, read_timeout)
 
     def _failure(
         self,

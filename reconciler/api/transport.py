@@ -1,7 +1,9 @@
 """Bounded answers: a cap on what is read and a wall-clock deadline no server can stretch.
 
 Each thread of a client has a ``Line``: its own ``httpx.Client`` (and connection pool)
-with two event hooks. The request hook records the sockets httpcore opens (through the
+with two event hooks, and, unless a test gave a transport or a proxy is configured, a
+``Wire`` (``reconciler.api.wire``) that carries the API's own requests on one kept
+connection, its answers bounded by the same ``Line.bound``. The request hook records the sockets httpcore opens (through the
 ``trace`` extension); the response hook wraps every answer's stream, the credential's
 token answers included, so that reading it stops
 

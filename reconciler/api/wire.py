@@ -16,14 +16,18 @@ proxy is configured for the API's address, the httpx path is used instead.
 from __future__ import annotations
 
 import http.client
+import json
 import select
 import socket
 import ssl
 import urllib.request
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from reconciler.api.transport import Line
 
 _READ = 64 * 2**10
 
@@ -191,3 +195,39 @@ class Wire:
             response.close()
             raise
         return response
+
+
+def wire_request(
+    headers: dict[str, str], method: str, url: httpx.URL, body: Any, extensions: Any
+) -> httpx.Request:
+    """The request httpx's ``build_request(json=body)`` would make, without the client."""
+    content = None
+    if body is not None:
+        # As httpx encodes json=: compact, UTF-8, NaN refused (a ValueError).
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        content = text.encode("utf-8")
+        headers = {**headers, "Content-Type": "application/json"}
+    return httpx.Request(method, url, headers=headers, content=content, extensions=extensions)
+
+
+def send_on_wire(
+    line: Line, credential: httpx.Auth, request: httpx.Request, read_timeout: float
+) -> httpx.Response:
+    """``request`` through the credential's flow on the line's wire; a token request
+    the flow makes takes the line's httpx client (bounded by the same line)."""
+    wire = line.wire
+    assert wire is not None
+    flow = credential.sync_auth_flow(request)
+    try:  # closing the flow releases what it holds (a token lock) when a request fails
+        out = next(flow)
+        while True:
+            if out is request:
+                response = wire.send(request, read_timeout=read_timeout, bound=line.bound)
+            else:
+                response = line.http.send(out, auth=None)
+            try:
+                out = flow.send(response)
+            except StopIteration:
+                return response
+    finally:
+        flow.close()
