@@ -162,7 +162,7 @@ SETTINGS: tuple[Setting, ...] = (
         "parallelism",
         int,
         None,
-        "Fixed cap on API calls in flight [default: adaptive, 8 growing to 16 while the API keeps up].",
+        "Fixed cap on API calls in flight [default: adaptive, 8 growing to 64 while the API keeps up].",
         "a whole number from 1 to 64",
         flag="--parallelism",
         check=lambda v: 1 <= v <= 64,

@@ -25,9 +25,9 @@ COPY_NOTE = "an identical copy made by another run at the same time; kept {keep}
 
 
 class ListingApi(JobsApi, Protocol):
-    """What settling needs beyond apply: the job list."""
+    """What settling needs beyond apply: the live jobs of the names that have several."""
 
-    def list_jobs(self) -> list[RemoteJob]: ...
+    def copies(self, names: Collection[str]) -> list[RemoteJob]: ...
 
 
 def created_names(results: Iterable[ActionResult]) -> set[str]:
@@ -83,7 +83,7 @@ def settle(
     if not names or applied.interrupted:
         return applied
     try:
-        live = api.list_jobs()
+        live = api.copies(names)
     except ReconcilerError as exc:
         return replace(applied, settle_error=str(exc))
     except KeyboardInterrupt:

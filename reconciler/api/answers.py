@@ -287,8 +287,7 @@ def status_error(
     return ApiError(f"the API refused the request ({status}){more}", **where)
 
 
-def json_body(response: httpx.Response, method: str, path: str) -> Any:
-    where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
+def _json_content(response: httpx.Response, where: dict[str, Any]) -> bytes:
     content = response.content
     if (
         "html" in response.headers.get("content-type", "").lower()
@@ -297,6 +296,27 @@ def json_body(response: httpx.Response, method: str, path: str) -> Any:
         raise ApiError("the server answered an HTML page, not JSON; is the API URL right?", **where)
     if not content.strip():
         raise ApiError("the server answered an empty body, expected JSON", **where)
+    return content
+
+
+def json_text(response: httpx.Response, method: str, path: str) -> str:
+    """The body of an answer that should be JSON, as text, for a reader that decodes it
+    bit by bit; the same refusals as ``json_body``, and bytes that are not UTF-8 are
+    replaced as ``.text`` does."""
+    where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
+    content = _json_content(response, where)
+    utf8 = (response.charset_encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8")
+    if utf8:
+        try:
+            return content.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return response.text
+
+
+def json_body(response: httpx.Response, method: str, path: str) -> Any:
+    where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
+    content = _json_content(response, where)
     # Bytes straight to the reader when they are UTF-8 (JSON's own encoding); another
     # declared charset is decoded first, as before.
     utf8 = (response.charset_encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8")

@@ -23,7 +23,16 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.api.answers import RetryableFailure, Scrubber, escaped, json_body, json_kind
+from reconciler.api import jsonfast
+from reconciler.api.answers import (
+    RetryableFailure,
+    Scrubber,
+    escaped,
+    json_body,
+    json_kind,
+    json_text,
+    one_line,
+)
 from reconciler.api.auth import ApiSettings, RetryPolicy, api_settings_from_env, refused_hint
 from reconciler.api.remote import is_live, read_body, remote_job_from_api
 from reconciler.api.session import Session
@@ -149,6 +158,53 @@ class NX1Client:
                 raise ApiError(
                     f"item {index} of the job list cannot be read: {reason}", **where
                 ) from None
+        return jobs
+
+    @_scrubbed
+    def copies(self, names: Collection[str]) -> list[RemoteJob]:
+        """The live jobs of each name in ``names`` that has more than one, read with one
+        request.
+
+        The answer is decoded one job at a time and only where each job stands is kept;
+        just the jobs that share a name are decoded again. A list of 100,000 jobs never
+        lives decoded at once (settle.py lists after every apply that created jobs).
+        Items of other names are not checked further.
+        """
+        response = self._session.retry(
+            "GET",
+            JOBS,
+            lambda n, d: self._session.send("GET", JOBS, n, d, max_bytes=MAX_LIST_BYTES),
+        )
+        where: dict[str, Any] = {"method": "GET", "path": JOBS, "status": response.status_code}
+        text = json_text(response, "GET", JOBS)
+        del response  # its bytes: only the text is read from here on
+        spans: dict[str, list[tuple[int, int]]] = {}
+        jobs = []
+        try:
+            for index, (obj, start) in enumerate(jsonfast.array_items(text)):
+                if not isinstance(obj, dict):
+                    raise ApiError(
+                        f"item {index} of the job list cannot be read: it is a JSON "
+                        f"{json_kind(obj)}, not an object",
+                        **where,
+                    )
+                name = obj.get("job_name")
+                if isinstance(name, str) and name in names and is_live(obj):
+                    spans.setdefault(name, []).append((index, start))
+            for shared in spans.values():
+                for index, start in shared if len(shared) > 1 else ():
+                    obj, _ = jsonfast.raw_decode_at(text, start)
+                    try:
+                        jobs.append(remote_job_from_api(obj))
+                    except ValueError as exc:
+                        reason = self._scrub(str(exc))
+                        raise ApiError(
+                            f"item {index} of the job list cannot be read: {reason}", **where
+                        ) from None
+        except ValueError as exc:
+            raise ApiError(
+                f"the server answered invalid JSON ({one_line(str(exc))})", **where
+            ) from None
         return jobs
 
     @_scrubbed

@@ -33,6 +33,7 @@ from reconciler.api.answers import (
 from reconciler.api.settings import ApiSettings, RetryPolicy
 from reconciler.api.throttle import AimdLimiter, Outcome
 from reconciler.api.transport import MAX_BYTES, AnswerRefused, AnswerTooLarge, Line, Watchdog
+from reconciler.api.wire import send_on_wire, wire_request
 from reconciler.errors import ApiError, ConfigError, TransportError
 
 log = logging.getLogger("reconciler.api.client")
@@ -161,17 +162,27 @@ class Session:
                 wait += random.uniform(0, wait / 10)
             return wait if now + wait < min(until, deadline) else False
 
+        # The first attempt runs on its own: nearly every call succeeds at once, and
+        # setting up stamina's retry loop costs more CPU than a request on a kept connection.
+        number = 1
+        try:
+            return attempt(number, deadline)
+        except RetryableFailure as exc:
+            wait = retry_on(exc)
+            if wait is False or policy.attempts < 2:
+                raise exc.gave_up(number, started) from exc
+        time.sleep(float(wait))
         try:
             for context in stamina.retry_context(
                 on=retry_on,
-                attempts=policy.attempts,
-                timeout=deadline - started,
+                attempts=policy.attempts - 1,
+                timeout=max(0.001, deadline - time.monotonic()),
                 wait_initial=policy.wait_initial_s,
                 wait_max=policy.wait_max_s,
                 wait_jitter=policy.wait_jitter_s,
             ):
                 with context:
-                    number = context.num
+                    number = context.num + 1
                     return attempt(number, deadline)
         except RetryableFailure as exc:
             raise exc.gave_up(number, started) from exc
@@ -192,12 +203,7 @@ class Session:
         """One attempt, the credential's flow included, within the attempt's deadline."""
         line = self.line()
         try:
-            request = line.http.build_request(
-                method,
-                self.url(path),
-                json=body,
-                extensions={MAX_BYTES: max_bytes} if max_bytes else None,
-            )
+            request = self._request(line, method, path, body, max_bytes)
         except ValueError:  # text that is not Unicode, or NaN: refused before anything is sent
             raise ApiError(
                 "the request body cannot be sent as JSON", method=method, path=path
@@ -210,7 +216,7 @@ class Session:
                 with self._watchdog.guard(deadline, line.abort) as guard:
                     line.deadline = deadline
                     try:
-                        response = line.http.send(request)
+                        response = self._send(line, request, deadline)
                     except (httpx.RequestError, AnswerRefused) as exc:
                         outcome = type(exc).__name__
                         failure = self._failure(
@@ -248,6 +254,20 @@ class Session:
             accept=accept,
         )
         return response
+
+    def _request(
+        self, line: Line, method: str, path: str, body: Any, max_bytes: int | None
+    ) -> httpx.Request:
+        extensions = {MAX_BYTES: max_bytes} if max_bytes else None
+        if line.wire is None:
+            return line.http.build_request(method, self.url(path), json=body, extensions=extensions)
+        return wire_request(line.headers, method, self.url(path), body, extensions)
+
+    def _send(self, line: Line, request: httpx.Request, deadline: float) -> httpx.Response:
+        if line.wire is None:
+            return line.http.send(request)
+        read_timeout = min(self.settings.timeout_s, deadline - time.monotonic())
+        return send_on_wire(line, self.settings.credential, request, read_timeout)
 
     def _failure(
         self,

@@ -1,7 +1,9 @@
 """Bounded answers: a cap on what is read and a wall-clock deadline no server can stretch.
 
 Each thread of a client has a ``Line``: its own ``httpx.Client`` (and connection pool)
-with two event hooks. The request hook records the sockets httpcore opens (through the
+with two event hooks, and, unless a test gave a transport or a proxy is configured, a
+``Wire`` (``reconciler.api.wire``) that carries the API's own requests on one kept
+connection, its answers bounded by the same ``Line.bound``. The request hook records the sockets httpcore opens (through the
 ``trace`` extension); the response hook wraps every answer's stream, the credential's
 token answers included, so that reading it stops
 
@@ -37,6 +39,8 @@ from http.cookiejar import CookieJar
 from typing import Any
 
 import httpx
+
+from reconciler.api.wire import Wire, usable
 
 MAX_LIST_BYTES = 256 * 2**20  # 10,000 jobs are about 5 MiB
 MAX_ANSWER_BYTES = 2**20  # one job, a token, the health answer
@@ -151,6 +155,7 @@ class Line:
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self._sockets_lock = threading.Lock()
         headers = {**client_options.pop("headers", {}), "Accept-Encoding": ENCODING}
+        self.headers = headers
         self.http = httpx.Client(
             headers=headers,
             cookies=_NoCookies(),
@@ -158,6 +163,21 @@ class Line:
             **client_options,
         )
         self._timeout = self.http.timeout.as_dict()
+        # The API's own requests skip httpx's client where they can (wire.py); a test's
+        # transport, and the credential's token requests, always take the httpx path.
+        self.wire: Wire | None = None
+        if client_options.get("transport") is None and usable(self.http.base_url):
+            self.wire = Wire(
+                self.http.base_url,
+                verify=client_options["verify"],
+                timeout=self.http.timeout,
+                on_socket=self._watch,
+            )
+        self.bound = self._on_response
+
+    def _watch(self, sock: socket.socket) -> None:
+        with self._sockets_lock:
+            self._sockets.add(sock)
 
     def _on_request(self, request: httpx.Request) -> None:
         # Every request, those a credential's flow makes on its own included (they ask
@@ -172,8 +192,7 @@ class Line:
             stream = info.get("return_value")
             sock = stream.get_extra_info("socket") if stream is not None else None
             if isinstance(sock, socket.socket):
-                with self._sockets_lock:
-                    self._sockets.add(sock)
+                self._watch(sock)
 
     def _on_response(self, response: httpx.Response) -> None:
         request, ok = response.request, response.is_success
@@ -201,6 +220,8 @@ class Line:
 
     def abort(self) -> None:
         """Shut down every socket of this line, waking a read blocked on one."""
+        if self.wire is not None:
+            self.wire.aborted = True
         with self._sockets_lock:
             sockets = list(self._sockets)
         for sock in sockets:
@@ -210,6 +231,8 @@ class Line:
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
     def close(self) -> None:
+        if self.wire is not None:
+            self.wire.close()
         self.http.close()
 
 

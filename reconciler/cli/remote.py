@@ -152,11 +152,12 @@ def apply(
         click.echo("Nothing applied.", err=True)
         return EXIT_ERROR
     progress = ProgressLine(len(plan.actionable), enabled=text and sys.stderr.isatty())
+    color = use_color(sys.stdout)
 
     def on_result(result: ActionResult) -> None:
         progress.clear(sys.stderr)
         if text:
-            out.echo(result_line(result, color=use_color(sys.stdout)))
+            out.echo(result_line(result, color=color), flush=False)
         progress.advance(sys.stderr)
 
     result = run_apply(outcome, request, fail_fast=fail_fast, on_result=on_result)
@@ -188,10 +189,15 @@ class _Stdout:
     def __init__(self) -> None:
         self.lost = False
 
-    def echo(self, text: str, *, nl: bool = True, always: bool = False) -> None:
+    def echo(self, text: str, *, nl: bool = True, always: bool = False, flush: bool = True) -> None:
+        """``flush=False`` leaves the line in stdout's buffer (a line per result of a
+        100,000-job apply is a write each otherwise); the next flushed line takes it."""
         if not self.lost:
             try:
-                click.echo(text, nl=nl)
+                if flush:
+                    click.echo(text, nl=nl)
+                else:
+                    sys.stdout.write(f"{text}\n" if nl else text)
                 return
             except BrokenPipeError:
                 self.lost = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -376,3 +377,33 @@ def test_an_unreachable_api_is_given_up_on_early() -> None:
         client.list_jobs()
     assert time.monotonic() - started < 5.0
     assert "connection refused" in str(info.value) and "gave up after" in str(info.value)
+
+
+def test_copies_are_the_live_jobs_of_names_that_have_several() -> None:
+    api = FakeApi()
+    for name in ("a", "b", "a", "c"):
+        api.add(job_name=name, job_type="mirror")
+    api.add(job_name="a", job_type="mirror", is_deleted=True)
+    with make_client(api) as client:
+        jobs = client.copies({"a", "b", "c"})  # "a" twice live; "b", "c" once
+    assert sorted(j.job_name for j in jobs) == ["a", "a"]
+    assert api.count("GET") == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'{"jobs": []}', "expected a JSON array of jobs, got a JSON object"),
+        (b'[{"id": "1", "job_name": "a"} {"id": "2"}]', "expected ',' or ']'"),
+        (b'[{"id": "1", "job_name": "a"}, 3]', "item 1 of the job list cannot be read"),
+        (b'[{"id": "1", "job_name": "a"}, {"id": 7, "job_name": "a"}]', "item 1 of the job"),
+        (b'[{"id": "1", "job_name": "a"}] []', "extra data after the array"),
+        (b'[{"id": "1", "job_name": "a", "n": NaN}]', "invalid JSON"),
+        (b"<html>", "HTML page"),
+    ],
+)
+def test_copies_refuses_what_is_not_a_job_list(body: bytes, words: str) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    client = NX1Client(psk_settings(), transport=transport)
+    with client, pytest.raises(ApiError, match=re.escape(words)):
+        client.copies({"a"})

@@ -142,7 +142,7 @@ class _ListFails:
     def delete_job(self, job_id: str) -> None:
         raise AssertionError("nothing to delete")
 
-    def list_jobs(self) -> list[RemoteJob]:
+    def copies(self, names: Collection[str]) -> list[RemoteJob]:
         raise TransportError("connection refused", method="GET", path="/api/jobs")
 
 
