@@ -7,13 +7,17 @@ plus ``reconcile --help`` and ``reconcile validate examples/jobs``; and, run by 
 (pairs), ``reconcile validate`` against a bare PyYAML ``CSafeLoader`` load of the same
 files in a fresh process, printing the median of the paired ratios.
 
+``--environments N`` times only ``reconcile validate`` of N environments (reconciler.yaml
+with a var and a prefix each, ``${var.bucket}`` in every job's source) against
+``validate --env env0``, by turns, and prints the median of the paired ratios.
+
 ``--baseline DIR`` runs ``reconcile validate`` of this checkout and of the checkout in
 DIR (made with ``git worktree add DIR COMMIT``) by turns, pair by pair, and prints both
 medians and the median of the paired ratios; ``--plan`` does the same for
 ``reconcile plan`` of the same jobs, in sync, against the emulator.
 
     .venv/bin/python benches/bench_validate.py [--files 100] [--jobs-per-file 100] [--repeat 3]
-        [--baseline DIR] [--plan] [--skip-check-jsonschema]
+        [--baseline DIR] [--plan] [--skip-check-jsonschema] [--environments N]
 """
 
 from __future__ import annotations
@@ -156,6 +160,29 @@ def bench_plan(folder: Path, reconcile: str, baseline: Path | None, repeat: int)
             print_pairs("reconcile plan, in sync", ("this", "baseline"), times)
 
 
+def bench_environments(folder: Path, count: int, reconcile: str, repeat: int) -> None:
+    """``reconcile validate`` of every one of ``count`` environments against one
+    (``--env env0``), by turns, on the same jobs with ``${var.bucket}`` in every source."""
+    for path in folder.glob("*.yaml"):
+        text = path.read_text().replace("    source: s3://raw-", "    source: ${var.bucket}/raw-")
+        path.write_text(text)
+    config = folder.parent / f"{folder.name}-reconciler.yaml"
+    blocks = "".join(
+        f"  env{i}:\n    name_prefix: e{i}-\n    vars:\n      bucket: s3://tenant-{i}\n"
+        for i in range(count)
+    )
+    config.write_text(f"environments:\n{blocks}")
+    env = checkout_env(ROOT, {"RECONCILER_CONFIG": str(config)})
+    every = [reconcile, "validate", str(folder)]
+    one = [reconcile, "validate", "--env", "env0", str(folder)]
+    ratio = print_pairs(
+        f"reconcile validate, {count} environments against one",
+        (f"{count} envs", "1 env"),
+        by_turns((every, env), (one, env), repeat),
+    )
+    print(f"  {count} environments / one: {ratio:.2f}x (target <= 2.2x for two)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=100)
@@ -164,6 +191,13 @@ def main() -> None:
     ap.add_argument("--skip-check-jsonschema", action="store_true")
     ap.add_argument("--baseline", type=Path, help="another checkout, timed by turns with this one")
     ap.add_argument("--plan", action="store_true", help="also time reconcile plan (emulator)")
+    ap.add_argument(
+        "--environments",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only time validate of N environments (${var.bucket} in every job) against one",
+    )
     args = ap.parse_args()
     reconcile = str(BIN / "reconcile")
     here = checkout_env(ROOT)
@@ -177,6 +211,9 @@ def main() -> None:
         print(
             f"{jobs} jobs in {len(paths)} files, {size / jobs:.0f} bytes per job, {size / 1e6:.1f} MB"
         )
+        if args.environments:
+            bench_environments(Path(tmp), args.environments, reconcile, args.repeat)
+            return
         validate = [reconcile, "validate", tmp]
         csafe = [sys.executable, "-c", CSAFE_LOAD, *map(str, paths)]
         ratio = print_pairs(
