@@ -141,3 +141,10 @@ def test_a_reserved_property_is_refused_by_both_with_validates_message(tmp_path:
         "$.jobs[0].properties._managed_by",
     )
     assert problem.message.startswith("'_managed_by' is reserved")
+
+
+def test_a_job_name_may_use_a_var_in_editors_too() -> None:
+    """``${var.NAME}`` in a job_name is allowed (environments); only ``${ENV}`` is not."""
+    job = {"job_name": "${var.team}-load", "job_type": "mirror"}
+    assert VALIDATOR.is_valid({"jobs": [job]})
+
