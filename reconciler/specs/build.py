@@ -9,7 +9,6 @@ from typing import Any
 from reconciler.errors import Problem
 from reconciler.model import (
     ALIASES,
-    CONTROLS,
     FIELDS,
     IDENTITY,
     NAME_MAX_CHARS,
@@ -45,63 +44,6 @@ class FileReport:
     previous: list[tuple[str, int, int, str, str]] = field(default_factory=list)
     specs: list[JobSpec] = field(default_factory=list)
     precise: bool = True
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """Pickled as plain tuples: a report built in a forked child crosses a pipe
-        (specs.validate), and JobSpecs pickled field by field cost several times more."""
-        return _unpack, (
-            self.file,
-            self.problems,
-            self.jobs,
-            self.names,
-            self.previous,
-            self.precise,
-            [_pack(spec) for spec in self.specs],
-        )
-
-
-def _pack(spec: JobSpec) -> tuple[Any, ...]:
-    locations = spec.locations
-    places: tuple[int, int] | dict[FieldPath, tuple[int, int]]
-    if isinstance(locations, LazyLocations):
-        places = locations.job_at
-    else:
-        places = {path: (loc.line, loc.column) for path, loc in locations.items()}
-    values = tuple(getattr(spec, f.name) for f in FIELDS)
-    controls = tuple(getattr(spec, name) for name in CONTROLS)
-    where = (spec.location.line, spec.location.column, spec.json_path)
-    return (spec.job_name, values, controls, where, places, tuple(spec.sensitive))
-
-
-def _unpack(
-    file: str,
-    problems: list[Problem],
-    jobs: int,
-    names: list[tuple[str, int, int, str]],
-    previous: list[tuple[str, int, int, str, str]],
-    precise: bool,
-    packed: list[tuple[Any, ...]],
-) -> FileReport:
-    marks = FileMarks(file)  # read again from the file only if a field's place is asked
-    specs = []
-    for job_name, values, controls, (line, column, json_path), places, sensitive in packed:
-        locations: Mapping[FieldPath, Location]
-        if type(places) is tuple:
-            locations = LazyLocations(marks, *places)
-        else:
-            locations = {p: Location(file, *lc) for p, lc in places.items()}
-        specs.append(
-            JobSpec(
-                job_name=job_name,
-                **{f.name: value for f, value in zip(FIELDS, values, strict=True)},
-                **dict(zip(CONTROLS, controls, strict=True)),
-                location=Location(file, line, column),
-                json_path=json_path,
-                locations=locations,
-                sensitive=frozenset(sensitive),
-            )
-        )
-    return FileReport(file, problems, jobs, names, previous, specs, precise)
 
 
 def check_data(

@@ -9,19 +9,15 @@ what the precise reader gives at once (a test holds the two side by side).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from reconciler.model import FieldPath, Location
 
 
 class FileMarks:
-    """The places in one file, read again on first use and kept.
+    """The places in one file, read again on first use and kept."""
 
-    Without ``data`` (specs built in another process) the file is read from disk then.
-    """
-
-    def __init__(self, file: str, data: bytes | None = None) -> None:
+    def __init__(self, file: str, data: bytes) -> None:
         self.file = file
         self._data = data
         self._docs: list[Any] | None = None
@@ -30,15 +26,8 @@ class FileMarks:
         if self._docs is None:
             from reconciler.specs.yamlread import read_stream
 
-            if self._data is None:
-                try:
-                    self._data = Path(self.file).read_bytes()
-                except OSError:  # gone since: the job's own place stands for its fields
-                    self._data = b""
             # Places do not depend on the environment, so none is kept around for this.
             self._docs = read_stream(self._data, {}).documents
-        if doc_index >= len(self._docs):
-            return {}
         doc = self._docs[doc_index]
         marks = doc.marks_under(("jobs", job_index))
         if ("properties_json",) in marks:
@@ -70,11 +59,6 @@ class LazyLocations(Mapping[FieldPath, Location]):
 
     def __len__(self) -> int:
         return len(self._places())
-
-    @property
-    def job_at(self) -> tuple[int, int]:
-        """Which job of which document of the file these are the places of."""
-        return self._doc, self._job
 
     def __repr__(self) -> str:
         return f"LazyLocations({self._source.file!r}, document {self._doc}, job {self._job})"

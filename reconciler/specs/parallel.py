@@ -6,8 +6,8 @@ than checking a few thousand jobs, and a forked child needs no re-import.
 Every process pulls the next item number from one shared pipe until it runs dry, so a
 process that is slower (or busier) simply takes fewer items. A child sends its results
 back pickled, in one part. A child that fails is redone here, so an error shows up in
-this process like any other. Results must be cheap to pickle to be worth sending (see
-``FileReport.__reduce__`` in reconciler.specs.build).
+this process like any other. Results must be small to be worth sending: the caller
+shares only what is cheap to pickle (see reconciler.specs.validate).
 """
 
 from __future__ import annotations

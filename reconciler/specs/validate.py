@@ -4,10 +4,11 @@
     check_paths(paths, env) -> Report (counts, problems, and JobSpecs when asked)
 
 Files are independent until the cross-file checks (unique job names; a previous name
-is no other job's name and belongs to one job only). Many files are shared out between
-this process and forked children, one per core, file by file; a child sends back its
-problems, names and (for a plan) JobSpecs as plain tuples (``FileReport.__reduce__``),
-which cost far less to send than to build.
+is no other job's name and belongs to one job only). When only the verdict is wanted
+(``reconcile validate``), many files are shared out between this process and forked
+children, one per core, file by file; a child sends back problems and names, which are
+small. JobSpecs are built in this process only: sending them back across costs as much
+as the fork saves (BENCHMARKS.md: plan, paired runs on a quiet machine, 0.99x).
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def check_paths(
     files is no problem.
 
     ``env`` defaults to ``os.environ``; with ``placeholders`` an unset ``${VAR}`` is no
-    problem (an offline validate; see ``specs.interpolate``). Files are shared out over
-    ``workers`` processes (default: one per usable core, when there is enough YAML).
+    problem (an offline validate; see ``specs.interpolate``). Without ``build``, files are
+    shared out over ``workers`` processes (default: one per usable core, when there is enough YAML).
     """
     names, problems = discover(paths, allow_empty=allow_empty)
     given = len(names)
@@ -100,7 +101,7 @@ def check_paths(
     environ = SpecEnv(
         dict(os.environ if env is None else env), placeholders=placeholders, target=target
     )
-    children = _children(names, workers)
+    children = 0 if build else _children(names, workers)
     done = share(lambda i: check_file(names[i], environ, build), len(names), children)
     reports = _precise_where_names_repeat([done[i] for i in range(len(names))], environ, build)
     jobs = 0

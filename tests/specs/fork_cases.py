@@ -112,30 +112,3 @@ def test_validation_shared_with_a_child_agrees_with_one_process(tmp_path: Path) 
     assert two.problems == one.problems and len(one.problems) == 4
     assert two.jobs == one.jobs == 241 and two.files == one.files == 8
     assert _no_child_left()
-
-
-def test_specs_built_in_a_child_equal_those_built_here(tmp_path: Path) -> None:
-    """What a plan loads: the JobSpecs a child sends back equal the ones built here,
-    field places and secret paths included (the fast and the precise reader alike)."""
-    from reconciler.specs.validate import check_paths
-
-    for f in range(6):
-        jobs = "".join(
-            f"  - job_name: j{f}-{j}\n    job_type: mirror\n    schedule: '{j} 2 * * *'\n"
-            f"    properties: {{retries: {j}, tags: [a, b], enabled: true}}\n"
-            for j in range(20)
-        )
-        if f == 3:  # ${...} sends the file through the precise reader
-            jobs += "  - job_name: secret\n    job_type: mirror\n    source: ${SRC}\n"
-        (tmp_path / f"f{f}.yaml").write_text("jobs:\n" + jobs)
-    env = {"SRC": "s3://hidden"}
-    one = check_paths([tmp_path], env, build=True, workers=1)
-    two = check_paths([tmp_path], env, build=True, workers=2)
-    assert not one.problems and len(one.specs) == 121
-    assert two.specs == one.specs
-    assert [s.where(("schedule",)) for s in two.specs] == [
-        s.where(("schedule",)) for s in one.specs
-    ]
-    secret = next(s for s in two.specs if s.job_name == "secret")
-    assert secret.sensitive == frozenset({("source",)}) and secret.source == "s3://hidden"
-    assert _no_child_left()

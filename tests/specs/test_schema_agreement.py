@@ -147,4 +147,3 @@ def test_a_job_name_may_use_a_var_in_editors_too() -> None:
     """``${var.NAME}`` in a job_name is allowed (environments); only ``${ENV}`` is not."""
     job = {"job_name": "${var.team}-load", "job_type": "mirror"}
     assert VALIDATOR.is_valid({"jobs": [job]})
-
