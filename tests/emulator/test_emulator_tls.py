@@ -12,10 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import trustme
 
 from reconciler.emulator.testing import EmulatorHandle, run_emulator
-
-trustme = pytest.importorskip("trustme")
 
 JOBS = "jobs:\n  - job_name: tls-daily\n    job_type: mirror\n    schedule: '0 2 * * *'\n"
 
@@ -97,7 +96,6 @@ def test_a_requests_client_works_unmodified_with_requests_ca_bundle(
 ) -> None:
     # The vendor SDK is built on requests and always speaks https: REQUESTS_CA_BUNDLE is
     # all it needs to trust the emulator.
-    pytest.importorskip("requests")
     code = (
         "import sys, requests; "
         "r = requests.get(sys.argv[1] + '/api/jobs', headers={'Authorization-PSK': sys.argv[2]}); "

@@ -531,14 +531,6 @@ def test_each_path_set_keeps_its_own_comment(
     assert fake_github.methods().count("PATCH") == 1  # ./jobs/ is jobs: the same comment
 
 
-def _cli_takes_env() -> bool:
-    from reconciler.cli import cli
-
-    plan = cli.commands["plan"]
-    return any("--env" in getattr(p, "opts", ()) for p in plan.params)
-
-
-@pytest.mark.skipif(not _cli_takes_env(), reason="this reconciler has no --env")
 def test_each_environment_keeps_its_own_comment(
     workdir: Path, clean_emulator: EmulatorHandle, fake_github: FakeGitHub
 ) -> None:
