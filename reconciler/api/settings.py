@@ -163,16 +163,22 @@ def environment_url(
                 f"never the wrong tenant; make them agree, or set {where} for {name}"
             )
         return host
+    return file_url_alone(file_url, f"api_url of environment {name}")
+
+
+def file_url_alone(url: str, what: str) -> str:
+    """An API URL from reconciler.yaml with nothing else naming one: a pull request can
+    change the file, so it may name a loopback host (the emulator) only."""
     try:
-        hostname = urlsplit(file_url).hostname or ""
+        hostname = urlsplit(url).hostname or ""
     except ValueError:
         hostname = ""
     if not is_loopback(hostname):
         raise ConfigError(
-            f"environment {name} has api_url {file_url}, but the credential is sent only where "
+            f"{what} names {hostname or url}, but the credential is sent only where "
             "NX1_HOST or --api-url says (a pull request can change reconciler.yaml): set NX1_HOST"
         )
-    return file_url
+    return check_url(url, what)
 
 
 def api_settings_from_env(
