@@ -69,8 +69,20 @@ class _Body(httpx.SyncByteStream):
                 if self._wire.aborted:  # the watchdog's shutdown, not the answer's end
                     self._wire.drop()
                     raise httpx.ReadError("shut down at the deadline", request=self._request)
+                if answer.length:  # the server closed before the Content-Length it gave
+                    self._wire.drop()
+                    raise httpx.RemoteProtocolError(
+                        "the connection closed before the end of the answer",
+                        request=self._request,
+                    )
                 return
             yield piece
+            if answer.length == 0:
+                # The whole answer is read. read1 marks the response closed only on an
+                # empty read, which it never makes once nothing is left, so the
+                # connection would never count as free for the next request.
+                answer.close()
+                return
 
     def close(self) -> None:
         answer = self._answer

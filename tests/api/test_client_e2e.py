@@ -224,3 +224,24 @@ def test_no_secret_in_any_log_record_over_real_http(
     assert any(r.name.startswith("httpcore") for r in caplog.records)
     for secret in ("s3cret-ci", "hunter2", *issued, "Bearer ", "access_token"):
         assert secret not in text
+
+
+def test_one_thread_keeps_one_connection_for_its_calls(
+    clean_emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import http.client
+
+    opened: list[object] = []
+    connect = http.client.HTTPConnection.connect
+
+    def counted(self: http.client.HTTPConnection) -> None:
+        opened.append(self)
+        connect(self)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "connect", counted)
+    with client_for(clean_emulator, parallelism=1) as client:
+        jobs = [client.create_job(payload(f"kept-{n}")) for n in range(20)]
+        assert len(client.list_jobs()) == 20
+        for job in jobs[:5]:
+            client.delete_job(job.id)
+    assert len(opened) == 1

@@ -28,6 +28,7 @@ from tests.api.hostile import (
     echo,
     endless,
     gzip_bomb,
+    head,
     nested,
     route,
     trickle,
@@ -325,3 +326,15 @@ def test_deep_properties_json_is_a_property_error_not_a_crash() -> None:
     assert "NaN is not JSON" in (found["nan"].properties_error or "")
     assert "lone surrogate" in (found["surrogate"].properties_error or "")
     assert found["fine"].properties == {"a": [1]}
+
+
+# -- framing ---------------------------------------------------------------------------
+
+
+def test_an_answer_cut_short_of_its_content_length_is_an_error_not_a_short_list() -> None:
+    cut = [head(200, length=len(JOB) + 40), JOB]  # then the server closes
+    with HostileServer(lambda seen: cut) as server:
+        client = client_for(server.url)
+        with client, pytest.raises(TransportError) as info:
+            client.list_jobs()
+    assert "closed the connection" in str(info.value)
