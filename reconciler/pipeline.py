@@ -240,7 +240,7 @@ def run_apply(
     """Carry out a plan; refuses before any write when the plan breaks a safety rule."""
     from reconciler.api.client import NX1Client
     from reconciler.apply import apply_plan, check_allowed
-    from reconciler.settle import settle
+    from reconciler.apply.settle import settle
 
     check_allowed(outcome.plan)
     limiter = limiter_for(request.parallelism)
@@ -258,7 +258,7 @@ def run_apply(
             on_result=on_result,
         )
         # Runs started at the same moment may have created the same jobs: list again and
-        # keep the earliest copy of each (settle.py).
+        # keep the earliest copy of each (apply/settle.py).
         return settle(
             outcome.plan,
             outcome.specs,

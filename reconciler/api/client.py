@@ -167,7 +167,7 @@ class NX1Client:
 
         The answer is decoded one job at a time and only where each job stands is kept;
         just the jobs that share a name are decoded again. A list of 100,000 jobs never
-        lives decoded at once (settle.py lists after every apply that created jobs).
+        lives decoded at once (apply/settle.py lists after every apply that created jobs).
         Items of other names are not checked further.
         """
         response = self._session.retry(

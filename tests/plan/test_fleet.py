@@ -8,12 +8,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler.apply import apply_plan
+from reconciler.apply.running import still_running
 from reconciler.errors import ConfigError, PlanError
 from reconciler.model import JobSpec, Location, RemoteJob
 from reconciler.plan.diff import Action, make_plan
 from reconciler.plan.ignore import effective, without
 from reconciler.plan.select import Selection, confined, select
-from reconciler.running import still_running
 from reconciler.settings import Policy
 from tests.plan.fakeapi import FakeApi
 

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply import ActionResult, ApplyResult
+from reconciler.apply.settle import settle, surplus_copies
 from reconciler.errors import TransportError
 from reconciler.model import JobSpec, RemoteJob
 from reconciler.plan.diff import Action, Change, Plan
 from reconciler.render.applyresult import result_summary
 from reconciler.settings import Policy
-from reconciler.settle import settle, surplus_copies
 from tests.reliability.conftest import (
     Cli,
     base_env,

@@ -20,10 +20,10 @@ from queue import SimpleQueue
 from types import FrameType
 from typing import Any, Protocol
 
+from reconciler.apply.running import still_running
 from reconciler.errors import PlanError, ReconcilerError
 from reconciler.model import RemoteJob, create_body
 from reconciler.plan.diff import Action, Change, Plan
-from reconciler.running import still_running
 
 
 class JobsApi(Protocol):
@@ -47,9 +47,9 @@ class ActionResult:
     deleted_ids: tuple[str, ...] = ()
     error: str | None = None
     seconds: float = 0.0
-    # Why an action not in the plan was taken (settle.py: a concurrent run's copy).
+    # Why an action not in the plan was taken (apply/settle.py: a concurrent run's copy).
     note: str = ""
-    # Not attempted: a job it would delete was running (reconciler.running).
+    # Not attempted: a job it would delete was running (reconciler.apply.running).
     skipped: bool = False
 
 
