@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model import FieldPath, JobSpec, RemoteJob
+from reconciler.model import FIELDS, FieldPath, JobSpec, RemoteJob
 
 # Matched against whole words of a key and runs of them (see key_words): the first also
 # takes compounds such as ``dbpassword`` or ``accesstoken``; ``key`` stands alone or
@@ -72,10 +72,14 @@ class Sensitivity:
     key: bytes | None = field(default=None, repr=False)
     _regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _known: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
+    # The managed fields whose own name matches (``sensitive_patterns: [schedule]``).
+    _fields: frozenset[FieldPath] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "globs", tuple(g.lower() for g in self.globs))
         object.__setattr__(self, "_regex", _compile(DEFAULT_PATTERNS))
+        fields = frozenset((f.name,) for f in FIELDS if self.key_is_sensitive(f.name))
+        object.__setattr__(self, "_fields", fields)
 
     def key_is_sensitive(self, key: str | int) -> bool:
         if not isinstance(key, str) or self._regex is None:
@@ -145,14 +149,16 @@ class Sensitivity:
         return out
 
     def mark(self, spec: JobSpec) -> JobSpec:
-        """The spec with every sensitive path in ``sensitive``: from the environment and
-        from key patterns. A secret inside a list taints the whole list, since items
-        can move between runs."""
+        """The spec with every sensitive path in ``sensitive``: from the environment, from
+        key patterns, and whole fields whose name a pattern matches (a schedule made
+        secret is then neither shown nor told in words or counts anywhere). A secret
+        inside a list taints the whole list, since items can move between runs."""
         from dataclasses import replace
 
-        if not spec.properties and not spec.sensitive:
+        if not spec.properties and not spec.sensitive and not self._fields:
             return spec
-        found = set(spec.sensitive) | self.paths_in(spec.properties, ("properties",))
+        found = set(spec.sensitive) | self._fields
+        found |= self.paths_in(spec.properties, ("properties",))
         lists = {p[:i] for p in found for i, k in enumerate(p) if isinstance(k, int)}
         found = {p for p in found if not any(p[: len(x)] == x and p != x for x in lists)} | lists
         if found == spec.sensitive:

@@ -4,12 +4,13 @@ credentials, hide files from prune, hang or exhaust validate, or pass what the A
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from reconciler.specs.validate import check_paths
-from tests.acceptance.conftest import Runner, write_jobs
+from tests.acceptance.conftest import Result, Runner, write_jobs
 
 PSK = "psk-Specs-77e1c2"
 
@@ -199,3 +200,30 @@ def test_a_long_key_is_matched_in_linear_time() -> None:
     started = time.monotonic()
     assert not Sensitivity().key_is_sensitive(key)
     assert time.monotonic() - started < 1
+
+
+def test_a_schedule_made_secret_by_a_pattern_is_never_told(
+    api: Callable[..., Result], tmp_path: Path
+) -> None:
+    (tmp_path / "reconciler.yaml").write_text("sensitive_patterns: [schedule]\n")
+    jobs = "".join(
+        f"  - job_name: night-{i}\n    job_type: mirror\n    schedule: '17 3 * * *'\n"
+        for i in range(12)
+    )
+    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + jobs)
+    shown = []
+    for args in (["plan"], ["plan", "--format", "markdown"], ["plan", "--format", "json"]):
+        result = api(*args)
+        assert result.code == 0, result.err
+        shown.append(result.out + result.err)
+    applied = api("apply", "--yes")
+    assert applied.code == 0, applied.err
+    shown.append(applied.out + applied.err)
+    for text in shown:
+        assert "17 3" not in text and "03:17" not in text and "3:17" not in text
+    assert "(sensitive)" in shown[0]
+    # The live jobs record the schedule as secret: masked even after the pattern is gone.
+    (tmp_path / "reconciler.yaml").write_text("owner: team-a\n")
+    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + jobs.replace("17 3", "18 3"))
+    later = api("plan")
+    assert "17 3" not in later.out and "18 3" not in later.out, later.out
