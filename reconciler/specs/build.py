@@ -176,6 +176,7 @@ def _spec(
             if (alias,) in sensitive:
                 sensitive.add((name,))
     job_name = job[IDENTITY]
+    previous = tuple(dict.fromkeys(job.get("previous_names") or ()))
     if target is not None and not target.template:
         # The environment: its override, then the prefix and the paused schedules.
         override = (job.get(overrides.KEY) or {}).get(target.name)
@@ -184,7 +185,9 @@ def _spec(
             sensitive |= set(overrides.moved(sensitive, target.name))
             if isinstance(locations, dict):
                 locations.update(overrides.moved(locations, target.name))
+        # A name on the API carries the prefix, and so did the job's old names there.
         job_name = target.name_prefix + job_name
+        previous = tuple(target.name_prefix + name for name in previous)
         if target.pause_schedules:
             fields["schedule"] = None
     sensitive = {p for p in sensitive if p[0] != overrides.KEY}
@@ -202,5 +205,5 @@ def _spec(
         ignore_changes=tuple(
             dict.fromkeys(p for p in map(ignore_path, job.get("ignore_changes") or ()) if p)
         ),
-        previous_names=tuple(dict.fromkeys(job.get("previous_names") or ())),
+        previous_names=previous,
     )

@@ -281,3 +281,26 @@ def test_schedule_reads_the_environments_specs(envs: Run) -> None:
     dev = envs("schedule", "--env", "dev")  # paused: nothing starts
     assert dev.code == 0, dev.err
     assert "sales-load" not in dev.out
+
+
+def test_a_rename_under_a_name_prefix_finds_the_prefixed_old_job(
+    envs: Run, tenants: tuple[EmulatorHandle, EmulatorHandle], tmp_path: Path
+) -> None:
+    dev, _ = tenants
+    assert envs("apply", "--env", "dev").code == 0
+    renamed = SPECS.replace(
+        "job_name: crm-sync", "job_name: crm-mirror\n    previous_names: [crm-sync]"
+    )
+    write_jobs(tmp_path / "jobs" / "sales.yaml", renamed)
+    plan = envs("plan", "--env", "dev", "--allow-replace", "--format", "json")
+    assert plan.code == 0, plan.err
+    (change,) = [c for c in json.loads(plan.out)["changes"] if c["action"] != "unchanged"]
+    assert (change["action"], change["job_name"], change["renamed_from"]) == (
+        "replace",
+        "dev-crm-mirror",
+        "dev-crm-sync",
+    )
+    applied = envs("apply", "--env", "dev", "--allow-replace")
+    assert applied.code == 0, applied.err
+    assert sorted(_live(dev)) == ["dev-crm-mirror", "dev-sales-load"]
+    assert envs("plan", "--env", "dev", "--detailed-exitcode").code == 0
