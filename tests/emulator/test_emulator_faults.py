@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -89,10 +90,15 @@ def test_lost_creates_follow_the_seed(clean_emulator: EmulatorHandle, api: httpx
 
 
 def test_cap_on_requests_in_flight(clean_emulator: EmulatorHandle) -> None:
-    clean_emulator.set_faults(max_in_flight=2, latency_ms=400)
+    # Two answers are held for 1.5 s while the other three arrive: all five are sent at
+    # once (a barrier), so a busy machine cannot spread them past the first two's answers.
+    clean_emulator.set_faults(max_in_flight=2, latency_ms=1500)
+    together = threading.Barrier(5)
 
     def call(_: int) -> int:
         with httpx.Client(base_url=clean_emulator.url, headers=clean_emulator.headers) as api:
+            api.get("/_emulator/stats")  # connected before the barrier
+            together.wait(timeout=30)
             return api.get("/api/jobs").status_code
 
     with ThreadPoolExecutor(5) as pool:
@@ -104,13 +110,14 @@ def test_cap_on_requests_in_flight(clean_emulator: EmulatorHandle) -> None:
 def test_latency_delays_api_requests_only(
     clean_emulator: EmulatorHandle, api: httpx.Client
 ) -> None:
-    clean_emulator.set_faults(latency_ms=200)
+    # A whole second, so that a busy machine's own delay cannot pass for the latency.
+    clean_emulator.set_faults(latency_ms=1000)
     start = time.perf_counter()
     assert api.get("/api/health/ping").status_code == 200
-    assert time.perf_counter() - start >= 0.2
+    assert time.perf_counter() - start >= 1.0
     start = time.perf_counter()
     assert api.get("/_emulator/stats").status_code == 200
-    assert time.perf_counter() - start < 0.2
+    assert time.perf_counter() - start < 1.0
 
 
 def test_inspection_is_neither_counted_nor_faulted(
