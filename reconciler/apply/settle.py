@@ -20,6 +20,7 @@ from reconciler.apply import ActionResult, ApplyResult, JobsApi, apply_plan
 from reconciler.errors import ReconcilerError
 from reconciler.model import JobSpec, RemoteJob, same_job
 from reconciler.plan.diff import Action, Change, Plan
+from reconciler.plan.ignore import effective
 
 COPY_NOTE = "an identical copy made by another run at the same time; kept {keep}"
 
@@ -45,8 +46,9 @@ def surplus_copies(
     specs: Sequence[JobSpec], live: Iterable[RemoteJob], owner: str, names: Collection[str]
 ) -> list[Change]:
     """A delete for every live copy of ours, identical to its spec, that is not the
-    earliest such copy; only for ``names``. Copies that differ, or are not ours, are
-    left to the next plan (a conflict, or the old half of a replace)."""
+    earliest such copy; only for ``names``. Identical as the plan judges it: fields the
+    spec ignores (``ignore_changes``) are the copy's own. Copies that differ, or are not
+    ours, are left to the next plan (a conflict, or the old half of a replace)."""
     wanted = {spec.job_name: spec for spec in specs if spec.job_name in names}
     by_name: dict[str, list[RemoteJob]] = {}
     for job in live:
@@ -57,7 +59,7 @@ def surplus_copies(
         if len(jobs) < 2:
             continue
         spec = wanted[name]
-        copies = sorted((job for job in jobs if same_job(spec, job)), key=age)
+        copies = sorted((job for job in jobs if same_job(effective(spec, job), job)), key=age)
         for job in copies[1:]:
             note = COPY_NOTE.format(keep=copies[0].id)
             changes.append(Change(Action.DELETE, name, spec, (job,), (), note))

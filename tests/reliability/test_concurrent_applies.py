@@ -8,6 +8,7 @@ import json
 import signal
 from collections import defaultdict
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,20 @@ def test_surplus_copies_keep_the_earliest_and_leave_what_differs() -> None:
     ]
     assert all("kept a" in c.reason for c in changes)
     assert surplus_copies([spec], live, "rel", set()) == []  # only names this run created
+
+
+def test_surplus_copies_judge_identical_as_the_plan_does_with_ignored_fields() -> None:
+    # A replace under ignore_changes sends the live job's schedule: every concurrent
+    # copy holds it, not the spec's, and is still identical to the spec.
+    spec = JobSpec("a", "mirror", schedule="0 2 * * *", properties={"n": 1})
+    spec = replace(spec, ignore_changes=(("schedule",),))
+    live = [
+        replace(_job("x", "2026-12-01T10:00:00Z"), schedule="5 5 * * *"),
+        replace(_job("y", "2026-12-01T10:00:01Z"), schedule="5 5 * * *"),
+        _job("z", "2026-12-01T10:00:02Z", n=2),  # differs where it counts
+    ]
+    changes = surplus_copies([spec], live, "rel", {"a"})
+    assert [(c.action, c.remote[0].id) for c in changes] == [(Action.DELETE, "y")]
 
 
 class _ListFails:
