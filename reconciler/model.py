@@ -37,6 +37,9 @@ JOB_TYPES = ("airflow.dataeng", "airflow.nlp", "airflow.ingest", "airflow.airbyt
 
 # A path inside one job, e.g. ("properties", "db", "password").
 FieldPath = tuple[str | int, ...]
+# The one empty set of paths: most jobs have no secret, and each empty frozenset costs
+# 216 bytes (20 MiB over 100,000 specs and as many live jobs).
+NO_PATHS: frozenset[FieldPath] = frozenset()
 
 
 def _text(value: Any) -> Any:
@@ -269,7 +272,7 @@ def split_marker(props: dict[str, Any] | None) -> Marker:
     records as sensitive, and whether the job is protected. A malformed list of paths
     marks the whole properties; any protection value but false counts as protected."""
     if props is None:
-        return Marker(None, frozenset(), False)
+        return Marker(None, NO_PATHS, False)
     owner: str | None = None
     if OWNER_KEY in props:
         raw = props.pop(OWNER_KEY)
@@ -283,7 +286,7 @@ def split_marker(props: dict[str, Any] | None) -> Marker:
             else:
                 paths.add(("properties",))
     protected = PROTECT_KEY in props and props.pop(PROTECT_KEY) is not False
-    return Marker(owner, frozenset(paths), protected)
+    return Marker(owner, frozenset(paths) if paths else NO_PATHS, protected)
 
 
 def spec_document(job: Any) -> dict[str, Any]:

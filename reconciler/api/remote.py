@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,6 +80,10 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
         if value is not None and type(value) is not str:
             _str_or_none(obj, key)  # names the field at fault
     values = {f.name: wire[f.wire] for f in _TEXT}
+    for key in _FEW:  # a handful of values shared by every job: kept once each
+        value = values[key]
+        if type(value) is str:
+            values[key] = sys.intern(value)
     raw_props = wire[_JSON.wire]
     props, error = parse_properties(raw_props)
     owner, sensitive, protected = split_marker(props)
@@ -89,11 +94,11 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
         name,
         **values,
         properties=props,
-        owner=owner,
+        owner=sys.intern(owner) if owner is not None else None,
         properties_json=raw_props,
         properties_error=error,
-        status=status if type(status) is str else None,
-        owner_id=owner_id if type(owner_id) is str else None,
+        status=sys.intern(status) if type(status) is str else None,
+        owner_id=sys.intern(owner_id) if type(owner_id) is str else None,
         created_at=created_at if type(created_at) is str else None,
         sensitive=sensitive,
         protected=protected,
@@ -105,6 +110,7 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
 _RUN_STAMPS = ("last_started_at", "last_completed_at", "last_failed_at")
 _TEXT = tuple(f for f in FIELDS if f.kind == "text")
 (_JSON,) = (f for f in FIELDS if f.kind == "json")
+_FEW = tuple(name for name in ("job_type", "schedule") if any(f.name == name for f in _TEXT))
 
 
 def read_body(body: Mapping[str, Any]) -> RemoteJob:

@@ -12,6 +12,7 @@ from reconciler.model import (
     FIELDS,
     IDENTITY,
     NAME_MAX_CHARS,
+    NO_PATHS,
     FieldPath,
     JobSpec,
     Location,
@@ -199,7 +200,7 @@ def _spec(
         location=Location(file, line, column),
         json_path=format_path(base),
         locations=locations,
-        sensitive=frozenset(sensitive),
+        sensitive=frozenset(sensitive) if sensitive else NO_PATHS,
         protect=protect if type(protect) is bool else None,
         # The checks passed: every entry names a field (rules.check_job).
         ignore_changes=tuple(
