@@ -53,6 +53,29 @@ class Setting:
     check: Callable[[Any], bool] = lambda value: True
 
 
+def _switch(name: str, help: str) -> Setting:
+    """A policy setting that is true or false, with a --NAME/--no-NAME flag."""
+    flag = name.replace("_", "-")
+    return Setting(
+        name, bool, False, help, "true or false", flag=f"--{flag}/--no-{flag}", policy=True
+    )
+
+
+def _budget(name: str, default: int, help: str) -> Setting:
+    """A policy limit on what one run may do: a whole number from 0, with a --NAME flag."""
+    flag = "--" + name.replace("_", "-")
+    return Setting(
+        name,
+        int,
+        default,
+        help,
+        "a whole number from 0",
+        flag=flag,
+        policy=True,
+        check=lambda v: v >= 0,
+    )
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("api_url", str, None, "API base URL (overrides NX1_HOST).", "a URL", flag="--api-url"),
     Setting(
@@ -67,52 +90,11 @@ SETTINGS: tuple[Setting, ...] = (
         check=lambda v: bool(v.strip()),
     ),
     Setting("paths", list, ["jobs"], "Spec paths.", "a list of paths inside the repository"),
-    Setting(
-        "allow_replace",
-        bool,
-        False,
-        "Allow deleting and re-creating jobs that differ.",
-        "true or false",
-        flag="--allow-replace/--no-allow-replace",
-        policy=True,
-    ),
-    Setting(
-        "prune",
-        bool,
-        False,
-        "Delete our jobs that are no longer in the specs.",
-        "true or false",
-        flag="--prune/--no-prune",
-        policy=True,
-    ),
-    Setting(
-        "adopt",
-        bool,
-        False,
-        "Replace same-named jobs without an owner with owned ones.",
-        "true or false",
-        flag="--adopt/--no-adopt",
-        policy=True,
-    ),
-    Setting(
-        "allow_empty",
-        bool,
-        False,
-        "Allow a run whose specs hold no jobs.",
-        "true or false",
-        flag="--allow-empty/--no-allow-empty",
-        policy=True,
-    ),
-    Setting(
-        "max_deletes",
-        int,
-        10,
-        "Deletion budget per run [default: 10].",
-        "a whole number from 0",
-        flag="--max-deletes",
-        policy=True,
-        check=lambda v: v >= 0,
-    ),
+    _switch("allow_replace", "Allow deleting and re-creating jobs that differ."),
+    _switch("prune", "Delete our jobs that are no longer in the specs."),
+    _switch("adopt", "Replace same-named jobs without an owner with owned ones."),
+    _switch("allow_empty", "Allow a run whose specs hold no jobs."),
+    _budget("max_deletes", 10, "Deletion budget per run [default: 10]."),
     Setting(
         "max_delete_share",
         float,
@@ -123,15 +105,10 @@ SETTINGS: tuple[Setting, ...] = (
         policy=True,
         check=lambda v: 0 <= v <= 1,
     ),
-    Setting(
+    _budget(
         "max_replaces",
-        int,
         10,
         "Replace budget per run: each replaced job loses its run history [default: 10].",
-        "a whole number from 0",
-        flag="--max-replaces",
-        policy=True,
-        check=lambda v: v >= 0,
     ),
     Setting(
         "sensitive_patterns",
@@ -356,21 +333,13 @@ def _api_url(value: str | None, flag: bool, env: Mapping[str, str]) -> str | Non
     reconciler.yaml, which a pull request can change, may name a loopback host only (the
     emulator), and otherwise must agree with NX1_HOST, so no spec change can send the
     credential to a host of its choosing."""
-    if flag:
+    if flag or value is None:
         return value
-    host = (env.get("NX1_HOST") or "").strip()
-    if value is None:
-        return None
-    if host:
-        if host.rstrip("/") != value.rstrip("/"):
-            raise ConfigError(
-                f"api_url in reconciler.yaml ({value}) is not NX1_HOST ({host}): "
-                "make them agree, or leave api_url out"
-            )
-        return None
-    from reconciler.api.settings import file_url_alone
+    from reconciler.api.settings import agreed_file_url, env_value
 
-    return file_url_alone(value, "api_url in reconciler.yaml")
+    host = env_value(env, "NX1_HOST")
+    url = agreed_file_url(value, host, "NX1_HOST", "api_url in reconciler.yaml", "leave it out")
+    return None if host else url  # it agrees with NX1_HOST, which names the URL then
 
 
 def _escapes(path: str) -> bool:

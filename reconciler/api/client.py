@@ -80,6 +80,17 @@ def _scrubbed(
     return wrapper
 
 
+def _listed_object(index: int, item: Any, where: dict[str, Any]) -> dict[str, Any]:
+    """Item ``index`` of the job list, which must be a JSON object."""
+    if not isinstance(item, dict):
+        raise ApiError(
+            f"item {index} of the job list cannot be read: it is a JSON "
+            f"{json_kind(item)}, not an object",
+            **where,
+        )
+    return item
+
+
 class NX1Client:
     """A thread-safe client of the NX1 jobs API; use it as a context manager.
 
@@ -147,17 +158,10 @@ class NX1Client:
         if not isinstance(data, list):
             raise ApiError(f"expected a JSON array of jobs, got a JSON {json_kind(data)}", **where)
         jobs = []
-        for index, obj in enumerate(data):
-            try:
-                if not isinstance(obj, dict):
-                    raise ValueError(f"it is a JSON {json_kind(obj)}, not an object")
-                if is_live(obj):
-                    jobs.append(remote_job_from_api(obj))
-            except ValueError as exc:
-                reason = self._scrub(str(exc))
-                raise ApiError(
-                    f"item {index} of the job list cannot be read: {reason}", **where
-                ) from None
+        for index, item in enumerate(data):
+            obj = _listed_object(index, item, where)
+            if is_live(obj):
+                jobs.append(self._listed(index, obj, where))
         return jobs
 
     @_scrubbed
@@ -181,26 +185,15 @@ class NX1Client:
         spans: dict[str, list[tuple[int, int]]] = {}
         jobs = []
         try:
-            for index, (obj, start) in enumerate(jsonfast.array_items(text)):
-                if not isinstance(obj, dict):
-                    raise ApiError(
-                        f"item {index} of the job list cannot be read: it is a JSON "
-                        f"{json_kind(obj)}, not an object",
-                        **where,
-                    )
+            for index, (item, start) in enumerate(jsonfast.array_items(text)):
+                obj = _listed_object(index, item, where)
                 name = obj.get("job_name")
                 if isinstance(name, str) and name in names and is_live(obj):
                     spans.setdefault(name, []).append((index, start))
             for shared in spans.values():
                 for index, start in shared if len(shared) > 1 else ():
                     obj, _ = jsonfast.raw_decode_at(text, start)
-                    try:
-                        jobs.append(remote_job_from_api(obj))
-                    except ValueError as exc:
-                        reason = self._scrub(str(exc))
-                        raise ApiError(
-                            f"item {index} of the job list cannot be read: {reason}", **where
-                        ) from None
+                    jobs.append(self._listed(index, obj, where))
         except ValueError as exc:
             raise ApiError(
                 f"the server answered invalid JSON ({one_line(str(exc))})", **where
@@ -301,6 +294,16 @@ class NX1Client:
         ]
         log.debug("POST %s: answer lost; %d committed match(es) found", JOBS, len(matches))
         return min(matches, key=lambda j: (j.created_at or "", j.id)) if matches else None
+
+    def _listed(self, index: int, obj: Any, where: dict[str, Any]) -> RemoteJob:
+        """Item ``index`` of the job list; an ApiError that names it when it cannot be read."""
+        try:
+            return remote_job_from_api(obj)
+        except ValueError as exc:
+            reason = self._scrub(str(exc))
+            raise ApiError(
+                f"item {index} of the job list cannot be read: {reason}", **where
+            ) from None
 
     def _job_from(self, response: httpx.Response) -> RemoteJob:
         data = json_body(response, "POST", JOBS)

@@ -156,14 +156,22 @@ def environment_url(
     where = "--api-url" if (flag_url or "").strip() else "NX1_HOST"
     if file_url is None:
         return flag_url
-    if host:
-        if host.rstrip("/") != file_url.rstrip("/"):
-            raise ConfigError(
-                f"environment {name} has api_url {file_url}, but {where} is {host}: "
-                f"never the wrong tenant; make them agree, or set {where} for {name}"
-            )
-        return host
-    return file_url_alone(file_url, f"api_url of environment {name}")
+    what = f"api_url of environment {name}"
+    return agreed_file_url(file_url, host, where, what, f"set {where} for {name}")
+
+
+def agreed_file_url(url: str, host: str | None, where: str, what: str, fix: str) -> str:
+    """``api_url`` from reconciler.yaml (``what``), which a pull request can change: it
+    must agree with ``host``, named by ``where`` (a flag or a host variable), when one is
+    given; else it may name a loopback host only (``file_url_alone``)."""
+    if not host:
+        return file_url_alone(url, what)
+    if host.rstrip("/") != url.rstrip("/"):
+        raise ConfigError(
+            f"{what} is {url}, but {where} is {host}: never the wrong tenant; make them "
+            f"agree, or {fix}"
+        )
+    return host
 
 
 def file_url_alone(url: str, what: str) -> str:

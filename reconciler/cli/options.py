@@ -57,6 +57,17 @@ def _option(setting: Setting) -> Callable[[Callable[..., Any]], Callable[..., An
     return click.option(setting.flag, setting.name, type=kind, default=None, help=setting.help)
 
 
+def timeout_option() -> Callable[[Any], Any]:
+    """``--timeout``: seconds per API call, for every command that calls the API."""
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(0.1, 300),
+        default=30.0,
+        show_default=True,
+        help="Seconds per API call.",
+    )
+
+
 def policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by plan and apply: one per flagged row of the settings table,
     plus how to talk to the API."""
@@ -79,13 +90,7 @@ def policy_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
     ]
     options += [
-        click.option(
-            "--timeout",
-            type=click.FloatRange(0.1, 300),
-            default=30.0,
-            show_default=True,
-            help="Seconds per API call.",
-        ),
+        timeout_option(),
         click.option(
             "--run-timeout",
             type=click.FloatRange(1, 86_400),

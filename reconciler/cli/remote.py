@@ -24,6 +24,7 @@ from reconciler.cli.options import (
     plan_request,
     policy_flags_given,
     policy_options,
+    timeout_option,
     use_color,
 )
 from reconciler.render import APPLY_FORMATS, PLAN_FORMATS
@@ -231,13 +232,7 @@ class _Stdout:
     "Import from this environment of reconciler.yaml: its prefix is stripped and its vars "
     "written as ${var.NAME} [default: RECONCILER_ENV]."
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(0.1, 300),
-    default=30.0,
-    show_default=True,
-    help="Seconds per API call.",
-)
+@timeout_option()
 def import_(
     out_dir: str,
     job_types: tuple[str, ...],
