@@ -55,18 +55,30 @@ _MARKDOWN = str.maketrans(
         "[": "&#91;",  # links and images: text that hides where it points
         "]": "&#93;",
         "$": "&#36;",  # math, which can restyle and resize text
+        "*": "&#42;",  # emphasis, anywhere in a word
+        "~": "&#126;",  # strikethrough
     }
 )
 _AT = re.compile(r"@+")
+_UNDERSCORES = re.compile(r"_+")
+
+
+def _underscores(match: re.Match[str]) -> str:
+    # Between two letters or digits a run of "_" can neither open nor close emphasis
+    # (CommonMark's flanking rules), so snake_case names stay as written.
+    text, start, end = match.string, match.start(), match.end()
+    if start > 0 and end < len(text) and text[start - 1].isalnum() and text[end].isalnum():
+        return match.group()
+    return "&#95;" * (end - start)
 
 
 def for_markdown(text: str) -> str:
-    """``text`` for running Markdown on GitHub: one line, no HTML, links, code, tables or
-    math, and no ``@mention`` (each ``@`` stands alone in a code span, which GitHub
+    """``text`` for running Markdown on GitHub: one line, no HTML, links, code, tables,
+    math, emphasis or strikethrough, and no ``@mention`` (each ``@`` stands alone in a code span, which GitHub
     shows as ``@`` and never reads as a mention; entities and backslashes do not stop
     mentions). For text after some prefix of ours: a marker at the start of a line
     (``#``, ``-``, ``1.``) is not escaped. Not for a code span or code block."""
-    escaped = for_text(text).translate(_MARKDOWN)
+    escaped = _UNDERSCORES.sub(_underscores, for_text(text).translate(_MARKDOWN))
     return _AT.sub(lambda m: f"`{m.group()}`", escaped)
 
 

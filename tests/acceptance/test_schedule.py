@@ -75,6 +75,35 @@ def test_schedule_without_the_secret_set_still_answers(reconcile: Runner, tmp_pa
     assert "Busiest minutes" not in done.out
 
 
+MARKUP_NAMES = ("*bold*", "_em_", "a|b", "[x](y)", "<b>", "`c`", "~~s~~", "snake_case")
+
+
+def test_schedule_markdown_shows_job_names_as_written(reconcile: Runner, tmp_path: Path) -> None:
+    """No name renders as emphasis, code, a link, HTML or a cell of its own."""
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n"
+        + "".join(
+            f"  - job_name: {json.dumps(name)}\n    job_type: mirror\n"
+            f'    schedule: "{minute} 2 * * *"\n'
+            for minute, name in enumerate(MARKUP_NAMES)
+        ),
+    )
+    done = reconcile("schedule", "--format", "markdown", "--top", str(len(MARKUP_NAMES)))
+    assert done.code == 0, done.err
+    rows = [line for line in done.out.splitlines() if line.startswith("| 02:0")]
+    assert rows == [
+        "| 02:00 | 1 | &#42;bold&#42; |",
+        "| 02:01 | 1 | &#95;em&#95; |",
+        "| 02:02 | 1 | a&#124;b |",
+        "| 02:03 | 1 | &#91;x&#93;(y) |",
+        "| 02:04 | 1 | &lt;b&gt; |",
+        "| 02:05 | 1 | &#96;c&#96; |",
+        "| 02:06 | 1 | &#126;&#126;s&#126;&#126; |",
+        "| 02:07 | 1 | snake_case |",
+    ]
+
+
 def test_schedule_of_bad_specs_fails_in_one_line_each(reconcile: Runner, tmp_path: Path) -> None:
     write_jobs(
         tmp_path / "jobs" / "a.yaml",

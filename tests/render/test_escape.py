@@ -86,7 +86,9 @@ def test_for_text_is_undone_exactly_when_there_was_no_backslash(text: str) -> No
 
 def _markdown_tokens(source: str) -> list[Any]:
     markdown_it = pytest.importorskip("markdown_it")
-    tokens: list[Any] = markdown_it.MarkdownIt("commonmark").parse(source)
+    # GitHub's Markdown is CommonMark with extensions; strikethrough is one that marks up.
+    parser = markdown_it.MarkdownIt("commonmark").enable("strikethrough")
+    tokens: list[Any] = parser.parse(source)
     return tokens
 
 
@@ -102,12 +104,14 @@ def _inline_children(source: str) -> list[Any]:
 @example("</details><img src=x onerror=alert(1)> @everyone @org/team")
 @example("[approved](https://evil.example) ![x](https://evil.example/p.png) `code` | $x$")
 @example("\\@user \\`@` &lt;b&gt; <!-- hidden -->")
+@example("*bold* _em_ __strong__ a*b*c ~~gone~~ x_ _y _a_b_")
+@example("sales_daily a__b")
 def test_for_markdown_renders_as_the_plain_text_with_no_markup(text: str) -> None:
     children = _inline_children(f"- x{for_markdown(text)}x")
     kinds = {c.type for c in children}
-    # Emphasis may show; nothing that holds HTML, links, images or line breaks.
-    assert kinds <= {"text", "code_inline", "em_open", "em_close", "strong_open", "strong_close"}
-    read = "".join(c.content if c.type in ("text", "code_inline") else c.markup for c in children)
+    # Nothing that holds HTML, links, images, emphasis, strikethrough or line breaks.
+    assert kinds <= {"text", "code_inline"}
+    read = "".join(c.content for c in children)
     assert read == f"x{for_text(text)}x"
     # GitHub mentions only outside code: every @ stands in a code span of its own.
     assert all(re.fullmatch("@+", c.content) for c in children if c.type == "code_inline")
@@ -119,6 +123,8 @@ def test_for_markdown_keeps_ordinary_words() -> None:
         for_markdown("nightly-sync (use --allow-replace)") == "nightly-sync (use --allow-replace)"
     )
     assert for_markdown("mail a@b") == "mail a`@`b"
+    assert for_markdown("sales_daily_v2") == "sales_daily_v2"  # snake_case cannot emphasise
+    assert for_markdown("_x *y*") == "&#95;x &#42;y&#42;"
     assert for_markdown("@@x") == "`@@`x"
 
 

@@ -84,7 +84,9 @@ def test_colour_codes_are_only_ours() -> None:
 
 def _tokens(source: str) -> list[Any]:
     markdown_it = pytest.importorskip("markdown_it")
-    tokens: list[Any] = markdown_it.MarkdownIt("commonmark").parse(source)
+    # GitHub's Markdown is CommonMark with extensions; strikethrough is one that marks up.
+    parser = markdown_it.MarkdownIt("commonmark").enable("strikethrough")
+    tokens: list[Any] = parser.parse(source)
     return tokens
 
 
@@ -122,6 +124,20 @@ def test_markdown_blockers_and_warnings_read_as_plain_text() -> None:
     ]
     forged = "x\\nPlan: 0 to create, 0 to replace, 0 to delete, 0 unchanged."
     assert items[-4:] == [HTML, forged, f":warning: {forged}", f":warning: {HTML}"]
+
+
+EMPHASIS = "*bold* _em_ __strong__ ~~gone~~ a*b*c sales_daily"
+
+
+def test_markdown_blockers_and_warnings_show_names_without_emphasis() -> None:
+    plan = replace(hostile_plan(), blockers=(EMPHASIS,), warnings=(EMPHASIS,))
+    tokens = _tokens(render_markdown(plan, OPTIONS))
+    items = [t for t in tokens if t.type == "inline" and t.level == 3]
+    assert ["".join(c.content for c in t.children or []) for t in items] == [
+        EMPHASIS,
+        f":warning: {EMPHASIS}",
+    ]
+    assert {c.type for t in items for c in t.children or []} == {"text"}
 
 
 @pytest.mark.parametrize(
