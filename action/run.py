@@ -58,7 +58,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -461,6 +461,8 @@ def _plan_outcome(inputs: Inputs, done: Completed, doc: Any) -> Outcome:
         return Outcome(EXIT_ERROR, code, report, "The plan failed.", "error", comment=True)
     if inputs.fmt == "markdown":
         report = with_marker(done.stdout, marker)
+        # The markdown plan names its environment in its own heading.
+        heading = _heading(replace(inputs, environment=""))
         if heading:
             report = report.replace("\n", f"\n{heading}\n", 1)
     else:

@@ -93,10 +93,12 @@ def masked_desired(change: Change, sensitivity: Sensitivity) -> dict[str, Any] |
     return {key: sensitivity.mask(value, (key,), marked) for key, value in view.items()}
 
 
-def summary_line(plan: Plan) -> str:
+def summary_line(plan: Plan, environment: str | None = None) -> str:
+    """``Plan: 1 to create, ...``; ``Plan for environment prod: ...`` with an environment."""
     s = plan.summary()
+    head = f"Plan for environment {environment}" if environment else "Plan"
     line = (
-        f"Plan: {s['create']} to create, {s['replace']} to replace, {s['delete']} to delete, "
+        f"{head}: {s['create']} to create, {s['replace']} to replace, {s['delete']} to delete, "
         f"{s['unchanged']} unchanged"
     )
     if s["conflict"]:

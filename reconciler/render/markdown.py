@@ -44,7 +44,10 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
         now=options.now,
         show_unchanged=False,
     )
-    head = [MARKER, "### reconciler plan", ""]
+    title = "### reconciler plan"
+    if options.environment:
+        title += f" for environment {code_span(options.environment)}"
+    head = [MARKER, title, ""]
     if options.api_url:
         head += [
             f"Against {code_span(options.api_url)}, owner {code_span(plan.policy.owner)}.",

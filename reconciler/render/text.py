@@ -125,7 +125,7 @@ def render_text(plan: Plan, options: RenderOptions) -> str:
     for line in (selection_line(plan), history_line(plan)):
         if line:
             out.append(for_text(line))
-    out.append(_paint(summary_line(plan), "1", options.color))
+    out.append(_paint(for_text(summary_line(plan, options.environment)), "1", options.color))
     while out and out[0] == "":
         out.pop(0)
     return no_workflow_commands("\n".join(out) + "\n")

@@ -304,3 +304,20 @@ def test_a_rename_under_a_name_prefix_finds_the_prefixed_old_job(
     assert applied.code == 0, applied.err
     assert sorted(_live(dev)) == ["dev-crm-mirror", "dev-sales-load"]
     assert envs("plan", "--env", "dev", "--detailed-exitcode").code == 0
+
+
+def test_text_and_markdown_plans_name_their_environment(envs: Run) -> None:
+    text = envs("plan", "--env", "prod")
+    assert text.code == 0, text.err
+    assert text.out.splitlines()[-1] == (
+        "Plan for environment prod: 2 to create, 0 to replace, 0 to delete, 0 unchanged."
+    )
+    by_variable = envs("plan", env={"RECONCILER_ENV": "dev"})
+    assert by_variable.out.splitlines()[-1].startswith("Plan for environment dev: 2 to create")
+    markdown = envs("plan", "--env", "dev", "--format", "markdown")
+    assert markdown.code == 0, markdown.err
+    assert markdown.out.splitlines()[:2] == [
+        "<!-- reconciler-plan -->",
+        "### reconciler plan for environment `dev`",
+    ]
+    assert "**Plan: 2 to create, 0 to replace, 0 to delete, 0 unchanged.**" in markdown.out

@@ -558,5 +558,9 @@ def test_each_environment_keeps_its_own_comment(
     }
     assert "dev-sales-daily" in by_marker["<!-- reconciler-plan env=dev paths=jobs -->"]
     assert "dev-sales-daily" not in by_marker["<!-- reconciler-plan env=prod paths=jobs -->"]
-    assert "environment `prod`" in by_marker["<!-- reconciler-plan env=prod paths=jobs -->"]
+    prod_body = by_marker["<!-- reconciler-plan env=prod paths=jobs -->"]
+    # Named once, by the plan's own heading; the paths by the action's line above it.
+    assert "### reconciler plan for environment `prod`\n" in prod_body
+    assert prod_body.count("environment `prod`") == 1
+    assert "Plan of paths `jobs`." in prod_body
     assert fake_github.methods().count("POST") == 2  # the second dev plan updated its own
