@@ -47,6 +47,7 @@ def validate(
     config = load_config()  # checked even when PATHs are given: a broken file is an error
     environments = config.get(KEY) or {}
     name = chosen_name(env, os.environ)
+    names: list[str] = []
     if environments or name:
         select(environments, name, required=False)  # an unknown name: one line
         names = [name] if name else sorted(environments)
@@ -70,7 +71,7 @@ def validate(
     rendered = VALIDATE_FORMATS.renderer(fmt)(report.problems)
     if fmt == "text":
         click.echo(rendered, err=True, nl=False)
-        click.echo(summary(report.problems, report.files, report.jobs))
+        click.echo(summary(report.problems, report.files, report.jobs, names))
     else:
         click.echo(rendered, nl=False)
     return EXIT_OK if report.ok else EXIT_ERROR

@@ -23,15 +23,26 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def summary(problems: Sequence[Problem], files: int, jobs: int) -> str:
-    """One line for people: what was checked and whether it passed."""
+def summary(
+    problems: Sequence[Problem], files: int, jobs: int, environments: Sequence[str] = ()
+) -> str:
+    """One line for people: what was checked and whether it passed, and in which
+    environments of reconciler.yaml (none: the file has none)."""
+    checked = f"{_plural(jobs, 'job')} in {_plural(files, 'file')}"
+    shown = [for_text(name) for name in environments]
     if not problems:
         verb = "is" if jobs == 1 else "are"
-        return f"{_plural(jobs, 'job')} in {_plural(files, 'file')} {verb} valid."
+        if len(shown) > 1:
+            return f"{checked} {verb} valid in {len(shown)} environments ({', '.join(shown)})."
+        return f"{checked} {verb} valid" + (f" in environment {shown[0]}." if shown else ".")
+    if len(shown) > 1:
+        checked += f" checked in {len(shown)} environments: {', '.join(shown)}"
+    else:
+        checked += f" checked in environment {shown[0]}" if shown else " checked"
     # A path that is missing or empty is no file with a problem in it.
     bad_files = len({p.file for p in problems if p.line})
     where = f" in {_plural(bad_files, 'file')}" if bad_files else ""
-    return f"{_plural(len(problems), 'problem')}{where} ({_plural(jobs, 'job')} in {_plural(files, 'file')} checked)."
+    return f"{_plural(len(problems), 'problem')}{where} ({checked})."
 
 
 def render_text(problems: Sequence[Problem]) -> str:

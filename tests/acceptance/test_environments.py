@@ -321,3 +321,17 @@ def test_text_and_markdown_plans_name_their_environment(envs: Run) -> None:
         "### reconciler plan for environment `dev`",
     ]
     assert "**Plan: 2 to create, 0 to replace, 0 to delete, 0 unchanged.**" in markdown.out
+
+
+def test_validate_says_which_environments_it_checked(envs: Run, tmp_path: Path) -> None:
+    every = envs("validate")
+    assert every.code == 0, every.err
+    assert every.out == "2 jobs in 1 file are valid in 2 environments (dev, prod).\n"
+    one = envs("validate", "--env", "prod")
+    assert one.out == "2 jobs in 1 file are valid in environment prod.\n"
+    write_jobs(tmp_path / "jobs" / "bad.yaml", "jobs:\n  - job_name: b\n    job_type: nope\n")
+    bad = envs("validate")
+    assert bad.code == 1
+    assert (
+        bad.out == "1 problem in 1 file (3 jobs in 2 files checked in 2 environments: dev, prod).\n"
+    )

@@ -48,3 +48,10 @@ def test_summary() -> None:
     assert summary([], 3, 12) == "12 jobs in 3 files are valid."
     assert summary([], 1, 1) == "1 job in 1 file is valid."
     assert summary(PROBLEMS, 4, 9) == "2 problems in 2 files (9 jobs in 4 files checked)."
+    assert summary([], 1, 2, ["prod"]) == "2 jobs in 1 file are valid in environment prod."
+    assert summary([], 1, 1, ["dev", "prod"]) == (
+        "1 job in 1 file is valid in 2 environments (dev, prod)."
+    )
+    assert summary(PROBLEMS, 4, 9, ["dev", "prod"]) == (
+        "2 problems in 2 files (9 jobs in 4 files checked in 2 environments: dev, prod)."
+    )

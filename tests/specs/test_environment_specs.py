@@ -168,7 +168,10 @@ def test_validate_checks_every_environment_and_names_it(tmp_path: Path) -> None:
         "jobs/a.yaml:5:15: $.jobs[0].schedule: minute: 61 is out of range 0-59"
     ]
     fine = _validate(tmp_path, spec.replace("only_prod", "bucket").replace("61", "1"))
-    assert (fine.returncode, fine.stdout) == (0, "1 job in 1 file is valid.\n")
+    assert (fine.returncode, fine.stdout) == (
+        0,
+        "1 job in 1 file is valid in 2 environments (dev, prod).\n",
+    )
 
 
 def test_a_problem_of_some_environments_says_which(tmp_path: Path) -> None:
