@@ -89,6 +89,17 @@ class SpecEnv(Mapping[str, str]):
         return None
 
 
+NOT_EXPANDED = "is not expanded in reconciler.yaml"
+
+
+class Literal(SpecEnv):
+    """No environment: the text of reconciler.yaml, where nothing is expanded, so a
+    ``${...}`` there is an error saying so (``$${`` still writes a literal ``${``)."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+
 def _is_credential_name(name: str) -> bool:
     return name.startswith(CREDENTIAL_PREFIX) or name == KEY_ENV
 
@@ -117,6 +128,8 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, bool, bool, boo
         body = match.group(1)
         if body is None:
             raise InterpolationError("unterminated ${ (write $${ for a literal ${)")
+        if isinstance(spec_env, Literal):
+            raise InterpolationError(f"{token} {NOT_EXPANDED}")
         if body.startswith(VAR_PREFIX) and spec_env.target and spec_env.target.template:
             out.append(match.group(0))  # kept as written; the rules skip it like a placeholder
             placeholder = True

@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.errors import Problem, SpecError
 from reconciler.specs.discover import read_bytes
 from reconciler.specs.hints import format_path
+from reconciler.specs.interpolate import NOT_EXPANDED, Literal
 from reconciler.specs.yamlread import Document, Mark, read_stream
 
 
@@ -25,7 +26,7 @@ def read_settings_file(
     if data is None:
         assert problem is not None
         raise SpecError([problem])
-    stream = read_stream(data, {})
+    stream = read_stream(data, Literal())
     problems: list[Problem] = []
     if stream.error is not None:
         problems.append(Problem(name, *stream.error.mark, "", stream.error.message))
@@ -43,7 +44,9 @@ def read_settings_file(
         raise SpecError(
             [Problem(name, *doc.mark_at(()), "$", "the config must be a mapping of settings")]
         )
-    problems.extend(Problem(name, *m, format_path(p), msg) for m, p, msg in doc.problems)
+    problems.extend(
+        Problem(name, *m, format_path(p), _worded(p, msg)) for m, p, msg in doc.problems
+    )
     places: dict[str, tuple[Mark, Mark]] = {}
     for key in value:
         if not isinstance(key, str):
@@ -55,3 +58,16 @@ def read_settings_file(
     if problems:
         raise SpecError(problems)
     return {k: v for k, v in value.items() if isinstance(k, str)}, places, doc
+
+
+def _worded(path: tuple[Any, ...], message: str) -> str:
+    """A ``${...}`` refused where it was written: in a var, say what a var is and what
+    to write instead."""
+    if NOT_EXPANDED not in message:
+        return message
+    if len(path) == 4 and path[0] == "environments" and path[2] == "vars":
+        return (
+            f"var {path[3]} of environment {path[1]} is a literal value: {message} "
+            "(write the reference in the spec instead)"
+        )
+    return f"{message}: its values are literal"

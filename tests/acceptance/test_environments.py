@@ -335,3 +335,17 @@ def test_validate_says_which_environments_it_checked(envs: Run, tmp_path: Path) 
     assert (
         bad.out == "1 problem in 1 file (3 jobs in 2 files checked in 2 environments: dev, prod).\n"
     )
+
+
+def test_a_reference_in_a_var_is_refused_for_what_it_is(envs: Run, tmp_path: Path) -> None:
+    """Set or not, ${MY_SECRET} in reconciler.yaml is no lookup: vars are literal."""
+    config = tmp_path / "reconciler.yaml"
+    config.write_text(config.read_text().replace("s3://prod-raw", "${MY_SECRET}"))
+    for args in (["validate"], ["plan", "--env", "prod"]):
+        got = envs(*args, env={"MY_SECRET": "s3://from-env"})
+        assert got.code == 1, got.out
+        assert got.err.splitlines() == [
+            "reconciler.yaml:16:15: $.environments.prod.vars.bucket: var bucket of environment "
+            "prod is a literal value: ${MY_SECRET} is not expanded in reconciler.yaml (write "
+            "the reference in the spec instead)"
+        ]

@@ -21,7 +21,7 @@ def _config(tmp_path: Path, text: str) -> dict[str, Any]:
 def _problems(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(SpecError) as info:
         _config(tmp_path, text)
-    return [str(p).split("reconciler.yaml:")[1] for p in info.value.problems]
+    return [str(p).split("reconciler.yaml:", 1)[1] for p in info.value.problems]
 
 
 LOOPBACK = "http://127.0.0.1:8080"
@@ -110,6 +110,31 @@ def test_bad_environment_blocks_are_problems_at_their_place(tmp_path: Path) -> N
         "1:15: $.environments: want a mapping of environment names to their settings"
     ]
     assert _problems(tmp_path, "enviroments: {}\n")[0].endswith("did you mean 'environments'?")
+
+
+def test_a_reference_in_reconciler_yaml_is_refused_as_not_expanded(tmp_path: Path) -> None:
+    problems = _problems(
+        tmp_path,
+        "owner: ${OWNER:-team}\n"
+        "environments:\n"
+        "  prod:\n"
+        "    vars:\n"
+        '      bucket: "${MY_SECRET}"\n'
+        '      path: "s3://${var.bucket}/x"\n'
+        '      literal: "$${kept}"\n',
+    )
+    assert problems == [
+        "1:8: $.owner: ${OWNER:-team} is not expanded in reconciler.yaml: its values are literal",
+        "5:15: $.environments.prod.vars.bucket: var bucket of environment prod is a literal "
+        "value: ${MY_SECRET} is not expanded in reconciler.yaml (write the reference in the "
+        "spec instead)",
+        "6:13: $.environments.prod.vars.path: var path of environment prod is a literal value: "
+        "${var.bucket} is not expanded in reconciler.yaml (write the reference in the spec "
+        "instead)",
+    ]
+    assert _config(tmp_path, 'environments:\n  prod:\n    vars:\n      v: "$${x}"\n')[
+        "environments"
+    ]["prod"].vars == {"v": "${x}"}
 
 
 def test_choosing_an_environment(tmp_path: Path) -> None:
