@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.model import MANAGED_FIELDS, FieldPath
+from reconciler.model import ALIASES, CONTROLS, IDENTITY, MANAGED_FIELDS, FieldPath
 from reconciler.specs.hints import did_you_mean
 from reconciler.specs.yamlread import Document, Mark, Path
 
@@ -19,6 +19,21 @@ KEY = "overrides"
 FIELDS = MANAGED_FIELDS  # what an override may set: every managed field, never the name
 
 Found = list[tuple[Mark, Path, str]]
+
+# Keys of a job that an override may not set, and why: a plain reason beats the
+# "did you mean" of a near spelling (job_name is one letter from job_type).
+_NOT_PER_ENVIRONMENT = {
+    IDENTITY: " (it is the job's identity): use name_prefix in the environment's block "
+    "of reconciler.yaml",
+    **{alias: f": override {field} instead" for alias, field in ALIASES.items()},
+    **dict.fromkeys((*CONTROLS, KEY), ": it holds in every environment"),
+}
+
+
+def not_overridable(key: str) -> str | None:
+    """Why the job key ``key`` cannot stand in an override; None when it is no job key."""
+    why = _NOT_PER_ENVIRONMENT.get(key)
+    return f"{key} cannot be overridden per environment{why}" if why else None
 
 
 def check_overrides(

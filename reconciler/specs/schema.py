@@ -24,6 +24,7 @@ from typing import Any
 
 from reconciler.model import ALIASES, CONTROLS, IDENTITY, JOB_TYPES, MANAGED_FIELDS
 from reconciler.specs.hints import did_you_mean, format_path, kind, quote_hint
+from reconciler.specs.overrides import not_overridable
 from reconciler.specs.yamlread import Document, Mark, Path
 
 # The keys a job may have: the identity, the managed fields, their other spellings, the
@@ -183,13 +184,17 @@ def _explain(error: Any, doc: Document) -> list[tuple[Mark, Path, str]]:
             allowed = tuple(sorted(JOB_KEYS))
         extras = [k for k in instance if k not in allowed and not (not path and k.startswith("x-"))]
         known = _known_properties(doc.value) if path else frozenset()
+        in_override = len(path) == 4 and path[2] == "overrides"
         return [
             (
                 doc.key_mark_at((*path, key)),
                 (*path, key),
-                f"unknown key {key!r}: not a job field; put it under `properties:`"
-                if key in known
-                else f"unknown key {key!r}{did_you_mean(key, allowed)}",
+                (in_override and not_overridable(key))
+                or (
+                    f"unknown key {key!r}: not a job field; put it under `properties:`"
+                    if key in known
+                    else f"unknown key {key!r}{did_you_mean(key, allowed)}"
+                ),
             )
             for key in extras
         ]

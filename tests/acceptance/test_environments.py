@@ -258,6 +258,12 @@ def test_bad_environment_input_is_one_line_and_exit_1(
             "unknown environment 'prd'; did",
         ),
         ("    overrides:\n      dev:\n        schedul: x\n", "6:9", "unknown key 'schedul'; did"),
+        (
+            "    overrides:\n      dev:\n        job_name: x\n",
+            "6:9",
+            "job_name cannot be overridden per environment (it is the job's identity): use "
+            "name_prefix",
+        ),
     ],
 )
 def test_a_bad_spec_is_one_line_at_its_place_in_plan(

@@ -107,14 +107,24 @@ def test_bad_overrides_are_problems_at_their_place(tmp_path: Path) -> None:
         "jobs:\n  - job_name: a\n    job_type: mirror\n    overrides:\n"
         "      stagin:\n        source: x\n"
         "      dev:\n        job_name: b\n        schedule: '61 * * * *'\n        job_type: null\n"
+        "        properties_json: '{}'\n        protect: true\n        destinaton: x\n"
     )
     assert _messages(tmp_path, text, DEV) == [
         "5:7: $.jobs[0].overrides.stagin: unknown environment 'stagin' (one of: dev, prod)",
-        "8:9: $.jobs[0].overrides.dev.job_name: unknown key 'job_name'; did you mean 'job_type'?",
+        # Not "did you mean 'job_type'": the name is the one field no override may set.
+        "8:9: $.jobs[0].overrides.dev.job_name: job_name cannot be overridden per environment "
+        "(it is the job's identity): use name_prefix in the environment's block of "
+        "reconciler.yaml",
         "9:19: $.jobs[0].overrides.dev.schedule: minute: 61 is out of range 0-59",
         "10:19: $.jobs[0].overrides.dev.job_type: None is not a known job type (one of: "
         "airflow.dataeng, airflow.nlp, airflow.ingest, airflow.airbyte, mirror); YAML reads "
         'unquoted null as nothing (null): quote it ("null") if you mean text',
+        "11:9: $.jobs[0].overrides.dev.properties_json: properties_json cannot be overridden "
+        "per environment: override properties instead",
+        "12:9: $.jobs[0].overrides.dev.protect: protect cannot be overridden per environment: "
+        "it holds in every environment",
+        "13:9: $.jobs[0].overrides.dev.destinaton: unknown key 'destinaton'; did you mean "
+        "'destination'?",
     ]
 
 
