@@ -14,13 +14,16 @@ gets 403 "Resource not accessible by integration" there; its comments are writte
 be asked. Then a comment by any bot account (no person's login ends in ``[bot]``) that
 starts with our marker is a candidate, and the first one this token may edit is ours;
 when it may edit none, a new comment is made.
+
+``post_comment`` does all of that with the run's token; a failure is a warning in the
+log, never the step's failure.
 """
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -30,6 +33,9 @@ import httpx
 # the action needs no limit of its own.
 from reconciler.render.markdown import LIMIT as COMMENT_LIMIT
 from reconciler.render.markdown import MARKER
+
+if TYPE_CHECKING:
+    from step import Context, Inputs
 
 # The author of every comment made with a workflow's GITHUB_TOKEN.
 ACTIONS_BOT = "github-actions[bot]"
@@ -134,3 +140,47 @@ class CommentsApi:
         )
         response.raise_for_status()
         return "created", int(response.json()["id"])
+
+
+def github_client(ctx: Context, token: str) -> httpx.Client:
+    """An httpx client for the GitHub REST API with the run's token."""
+    return httpx.Client(
+        base_url=ctx.api_url,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "reconciler-action",
+        },
+        timeout=30.0,
+    )
+
+
+def post_comment(inputs: Inputs, ctx: Context, report: str) -> None:
+    """Create or update the one plan comment; a failure is a warning, not an error."""
+    if ctx.pr_number is None or not ctx.repository:
+        return
+    if not inputs.token:
+        print("::warning::no github-token, so no pull request comment", flush=True)
+        return
+    try:
+        with github_client(ctx, inputs.token) as client:
+            marker = inputs.marker
+            how, comment_id = CommentsApi(client, ctx.repository).upsert(
+                ctx.pr_number, comment_body(report, marker), marker
+            )
+    except httpx.HTTPStatusError as exc:
+        status = exc.response.status_code
+        hint = ""
+        if status in (403, 404):
+            hint = (
+                " (a fork's token is read-only)"
+                if ctx.is_fork
+                else " (give the job `permissions: pull-requests: write`)"
+            )
+        print(f"::warning::could not comment on the pull request: HTTP {status}{hint}")
+        return
+    except httpx.HTTPError as exc:
+        print(f"::warning::could not comment on the pull request: {type(exc).__name__}")
+        return
+    print(f"{how.capitalize()} the plan comment {comment_id} on #{ctx.pr_number}.", flush=True)

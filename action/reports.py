@@ -5,12 +5,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from reconciler.api.auth import CREDENTIAL_VARIABLES, CREDENTIALS
 from reconciler.api.settings import env_value
 from reconciler.apply import ApplyResult
+from reconciler.cli import EXIT_OK
 from reconciler.errors import Problem
+from reconciler.plan.diff import Plan
+from reconciler.render.common import summary_line
 from reconciler.render.escape import code_span, for_code_block, for_markdown
+
+if TYPE_CHECKING:
+    from step import Completed
 
 # Command output shown in the summary is cut here; the full output stays in the log.
 SUMMARY_OUTPUT_LIMIT = 60_000
@@ -103,3 +110,44 @@ def apply_items(result: ApplyResult) -> list[str]:
         items.append(item)
         used += len(item) + 1
     return items
+
+
+def validation_report(done: Completed, problems: list[Problem] | None) -> str:
+    """The report of a validation: valid, or the problems (read from its JSON, else
+    its output as it came)."""
+    lines = ["### reconciler validate", ""]
+    if done.returncode == EXIT_OK:
+        lines.append("All job specs are valid.")
+    else:
+        lines.append("**The job specs are invalid.**")
+        if problems is None:
+            lines += ["", fenced(done.stdout)] if done.stdout.strip() else []
+        elif problems:
+            lines += ["", *problems_markdown(problems)]
+        if done.stderr.strip():
+            lines += ["", fenced(done.stderr)]
+    return "\n".join(lines) + "\n"
+
+
+def plan_heading(environment: str, paths: Sequence[str]) -> str:
+    """What the comment plans, when it is not the default: the environment, the paths."""
+    parts = []
+    if environment:
+        parts.append(f"environment {code_span(environment)}")
+    if paths:
+        parts.append("paths " + ", ".join(code_span(p) for p in paths))
+    return f"Plan of {', '.join(parts)}.\n" if parts else ""
+
+
+def apply_report(summary: str, plan: Plan, result: ApplyResult, stderr: str) -> str:
+    """The report of an apply: its summary, the plan's, each action, what never started."""
+    lines = ["### reconciler apply", "", f"**{for_markdown(summary)}**", ""]
+    lines += [for_markdown(summary_line(plan)), ""]
+    lines += apply_items(result)
+    if result.not_started:
+        names = ", ".join(code_span(n) for n in result.not_started[:20])
+        more = f" and {len(result.not_started) - 20} more" if len(result.not_started) > 20 else ""
+        lines += ["", f"Not started: {names}{more}."]
+    if stderr.strip():
+        lines += ["", fenced(stderr)]
+    return "\n".join(lines) + "\n"

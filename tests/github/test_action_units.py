@@ -23,6 +23,11 @@ def run() -> ModuleType:
     return module
 
 
+def _step(run: ModuleType) -> ModuleType:
+    """action/step.py, where the inputs are read (run.py imports it beside itself)."""
+    return sys.modules[run.read_inputs.__module__]
+
+
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
@@ -244,7 +249,7 @@ def test_only_our_identity_and_our_first_line_make_a_comment_ours(run: ModuleTyp
 def test_the_environment_input_becomes_env_for_every_command(
     run: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(run, "cli_takes_env", lambda command: True)
+    monkeypatch.setattr(_step(run), "cli_takes_env", lambda command: True)
     inputs = run.read_inputs({"INPUT_ENVIRONMENT": " prod ", "INPUT_PATHS": "jobs"})
 
     assert inputs.environment == "prod"
@@ -259,7 +264,7 @@ def test_the_environment_input_becomes_env_for_every_command(
 def test_an_environment_needs_a_cli_with_env(
     run: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(run, "cli_takes_env", lambda command: False)
+    monkeypatch.setattr(_step(run), "cli_takes_env", lambda command: False)
 
     with pytest.raises(run.ActionError, match="input environment needs a reconciler whose plan"):
         run.read_inputs({"INPUT_ENVIRONMENT": "prod"})

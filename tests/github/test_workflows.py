@@ -123,16 +123,23 @@ def test_examples_use_only_inputs_the_action_has() -> None:
             assert set(step.get("with", {})) <= inputs, (path.name, step["with"])
 
 
+def _action_source() -> str:
+    """The Python of the action: run.py and the modules beside it."""
+    files = sorted((REPO / "action").glob("*.py"))
+    assert REPO / "action" / "run.py" in files
+    return "\n".join(path.read_text(encoding="utf-8") for path in files)
+
+
 def test_every_action_input_reaches_the_script() -> None:
     action = _load(ACTION)
-    script = (REPO / "action" / "run.py").read_text(encoding="utf-8")
+    script = _action_source()
     run_step = action["runs"]["steps"][-1]
     for name in action["inputs"]:
         if name == "python-version":
             continue
         var = "INPUT_" + name.upper().replace("-", "_")
         assert run_step["env"][var] == f"${{{{ inputs.{name} }}}}"
-        assert f'"{var}"' in script, f"run.py never reads {var}"
+        assert f'"{var}"' in script, f"action/*.py never reads {var}"
 
 
 def test_permissions_are_least_privilege() -> None:
@@ -222,7 +229,7 @@ def test_drift_acts_only_on_a_plan_that_ran_and_fails_loudly_otherwise() -> None
 def test_the_outcomes_in_the_workflows_are_the_actions() -> None:
     action = _load(ACTION)
     described = action["outputs"]["outcome"]["description"]
-    script = (REPO / "action" / "run.py").read_text(encoding="utf-8")
+    script = _action_source()
     for outcome in ("changes", "no-changes", "no-plan", "error"):
         assert outcome in described
         assert f'"{outcome}"' in script
