@@ -335,10 +335,10 @@ def _api_url(value: str | None, flag: bool, env: Mapping[str, str]) -> str | Non
     credential to a host of its choosing."""
     if flag or value is None:
         return value
-    from reconciler.api.settings import agreed_file_url, env_value
+    from reconciler.api.settings import agreed_url, env_value
 
     host = env_value(env, "NX1_HOST")
-    url = agreed_file_url(value, host, "NX1_HOST", "api_url in reconciler.yaml", "leave it out")
+    url = agreed_url(value, host, "NX1_HOST", "api_url in reconciler.yaml", "leave it out")
     return None if host else url  # it agrees with NX1_HOST, which names the URL then
 
 

@@ -145,27 +145,29 @@ def environment_url(
                 f"environment {name} reads its credential from {environment.variable('NX1_*')} "
                 f"variables, so its API URL comes from {host_var}, which is not set"
             )
-        for what, url in (("--api-url", flag_url), (f"api_url of environment {name}", file_url)):
-            if url and url.strip().rstrip("/") != host.rstrip("/"):
-                raise ConfigError(
-                    f"{what} ({url}) is not {host_var} ({host}): never the wrong tenant; "
-                    "make them agree"
-                )
+        if flag_url:
+            agreed_url(flag_url, host, host_var, "--api-url", "leave --api-url out")
+        if file_url is not None:
+            what = f"api_url of environment {name}"
+            agreed_url(file_url, host, host_var, what, "leave api_url out")
         return host
     host = (flag_url or "").strip() or env_value(env, "NX1_HOST")
     where = "--api-url" if (flag_url or "").strip() else "NX1_HOST"
     if file_url is None:
         return flag_url
     what = f"api_url of environment {name}"
-    return agreed_file_url(file_url, host, where, what, f"set {where} for {name}")
+    return agreed_url(file_url, host, where, what, f"set {where} for {name}")
 
 
-def agreed_file_url(url: str, host: str | None, where: str, what: str, fix: str) -> str:
-    """``api_url`` from reconciler.yaml (``what``), which a pull request can change: it
-    must agree with ``host``, named by ``where`` (a flag or a host variable), when one is
-    given; else it may name a loopback host only (``file_url_alone``)."""
+def agreed_url(url: str, host: str | None, where: str, what: str, fix: str) -> str:
+    """A second URL (``what``: ``api_url`` from reconciler.yaml, which a pull request can
+    change, or a flag) beside ``host``, named by ``where``: they must agree when both are
+    given; alone, a URL from the file may name a loopback host only (``file_url_alone``).
+    Both are checked first, so an error never shows a password one of them carries."""
+    check_url(url, what)
     if not host:
         return file_url_alone(url, what)
+    check_url(host, where)
     if host.rstrip("/") != url.rstrip("/"):
         raise ConfigError(
             f"{what} is {url}, but {where} is {host}: never the wrong tenant; make them "

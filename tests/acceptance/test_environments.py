@@ -217,12 +217,12 @@ def _prod_url(config: str) -> str:
         (
             ["plan", "--env", "prod"],
             {"NX1_HOST_PROD": "http://127.0.0.1:9"},
-            "error: api_url of environment prod (http://127.0.0.1:",
+            "error: api_url of environment prod is http://127.0.0.1:",
         ),
         (
             ["plan", "--env", "prod", "--api-url", "http://127.0.0.1:9"],
             {},
-            "error: --api-url (http://127.0.0.1:9) is not NX1_HOST_PROD",
+            "error: --api-url is http://127.0.0.1:9, but NX1_HOST_PROD is",
         ),
         (
             ["plan", "--env", "dev"],

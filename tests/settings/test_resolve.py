@@ -70,3 +70,13 @@ def test_a_setting_from_a_non_utf8_environment_is_one_error() -> None:
         resolve({}, {"RECONCILER_OWNER": bad}, {})
     with pytest.raises(ConfigError, match="owner"):
         resolve({}, {}, {"owner": "a\nb"})
+
+
+@pytest.mark.parametrize("config", [{"api_url": "http://127.0.0.1:1"}, {"api_url": ""}])
+def test_a_password_in_nx1_host_is_refused_before_any_comparison_shows_it(
+    config: dict[str, str],
+) -> None:
+    host = {"NX1_HOST": "http://u:hunter2@127.0.0.1:45815"}
+    with pytest.raises(ConfigError) as info:
+        resolve({}, host, config)
+    assert "hunter2" not in str(info.value)
