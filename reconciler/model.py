@@ -74,13 +74,16 @@ class Field:
     # The most characters the API takes on the wire (for json: the serialised text);
     # text fields also refuse control characters (Unicode category Cc).
     max_chars: int
+    # A handful of values across a whole fleet: live jobs read from the API share one
+    # copy of each (api/remote.py).
+    few: bool = False
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("job_type", "job_type", "text", _text, 255),
+    Field("job_type", "job_type", "text", _text, 255, few=True),
     Field("source", "source", "text", _text, 2048),
     Field("destination", "destination", "text", _text, 2048),
-    Field("schedule", "schedule", "text", _schedule, 255),
+    Field("schedule", "schedule", "text", _schedule, 255, few=True),
     Field("properties", "properties_json", "json", _json, 256 * 1024),
 )
 NAME_MAX_CHARS = 255
@@ -94,6 +97,9 @@ CONTROLS = ("protect", "ignore_changes", "previous_names")
 # What ``ignore_changes`` may name: a field, or a path inside properties. The type is
 # what the job is, never something another tool tunes.
 IGNORABLE = tuple(f.name for f in FIELDS if f.name != "job_type")
+# What a sensitive pattern may make secret as a whole field: the type names what the
+# job is (every plan line starts with it), never a secret.
+MAY_BE_SECRET = IGNORABLE
 
 
 def ignore_path(text: str) -> FieldPath | None:

@@ -20,7 +20,7 @@ from reconciler.model import JobSpec
 from reconciler.plan.diff import Plan, make_plan
 from reconciler.plan.select import Selection
 from reconciler.render.common import RenderOptions
-from reconciler.sensitive import Sensitivity
+from reconciler.sensitive import Sensitivity, marked_as_live
 from reconciler.settings import Policy
 
 if TYPE_CHECKING:
@@ -154,13 +154,16 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
         )
         fetch.start()  # only now: bad input never costs a request
         now = datetime.now(UTC)
-        # While the API answers: from here on each spec carries every path that is
-        # secret (sensitive.py).
+        # While the API answers: each spec carries every path that is secret by its
+        # origin or a pattern (sensitive.py) ...
         specs = [request.sensitivity.mark(spec) for spec in specs]
-        warnings = tuple(crowded_minutes(specs, now))
         remote = fetch.result()
     finally:
         fetch.close()
+    # ... and every path its live job's marker records as secret: from here on every
+    # output reads one answer from the spec.
+    specs = marked_as_live(specs, remote)
+    warnings = tuple(crowded_minutes(specs, now))
     plan = make_plan(specs, remote, request.policy, request.selection)
     plan = replace(plan, warnings=warnings)
     environment = request.target.name if request.target else None

@@ -24,10 +24,10 @@ import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.model import FIELDS, FieldPath, JobSpec, RemoteJob
+from reconciler.model import MAY_BE_SECRET, FieldPath, JobSpec, RemoteJob
 
 # Matched against whole words of a key and runs of them (see key_words): the first also
 # takes compounds such as ``dbpassword`` or ``accesstoken``; ``key`` stands alone or
@@ -72,13 +72,13 @@ class Sensitivity:
     key: bytes | None = field(default=None, repr=False)
     _regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _known: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
-    # The managed fields whose own name matches (``sensitive_patterns: [schedule]``).
+    # The fields whose own name matches as a whole (``sensitive_patterns: [schedule]``).
     _fields: frozenset[FieldPath] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "globs", tuple(g.lower() for g in self.globs))
         object.__setattr__(self, "_regex", _compile(DEFAULT_PATTERNS))
-        fields = frozenset((f.name,) for f in FIELDS if self.key_is_sensitive(f.name))
+        fields = frozenset((name,) for name in MAY_BE_SECRET if self.key_is_sensitive(name))
         object.__setattr__(self, "_fields", fields)
 
     def key_is_sensitive(self, key: str | int) -> bool:
@@ -153,8 +153,6 @@ class Sensitivity:
         key patterns, and whole fields whose name a pattern matches (a schedule made
         secret is then neither shown nor told in words or counts anywhere). A secret
         inside a list taints the whole list, since items can move between runs."""
-        from dataclasses import replace
-
         if not spec.properties and not spec.sensitive and not self._fields:
             return spec
         found = set(spec.sensitive) | self._fields
@@ -164,6 +162,26 @@ class Sensitivity:
         if found == spec.sensitive:
             return spec
         return replace(spec, sensitive=frozenset(found))
+
+
+def marked_as_live(specs: Iterable[JobSpec], live: Iterable[RemoteJob]) -> list[JobSpec]:
+    """The specs with the secret paths their live jobs' markers record added (the jobs of
+    their name and of their previous names): a value made secret once stays secret in
+    every output, whatever the spec or reconciler.yaml say now, and the next job made
+    from the spec records it again."""
+    recorded: dict[str, set[FieldPath]] = {}
+    for job in live:
+        if job.sensitive:
+            recorded.setdefault(job.job_name, set()).update(job.sensitive)
+    if not recorded:
+        return list(specs)
+    out = []
+    for spec in specs:
+        paths = set(spec.sensitive)
+        for name in (spec.job_name, *spec.previous_names):
+            paths |= recorded.get(name, set())
+        out.append(spec if paths == spec.sensitive else replace(spec, sensitive=frozenset(paths)))
+    return out
 
 
 def secret_values(

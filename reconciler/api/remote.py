@@ -110,7 +110,7 @@ def remote_job_from_api(obj: Any) -> RemoteJob:
 _RUN_STAMPS = ("last_started_at", "last_completed_at", "last_failed_at")
 _TEXT = tuple(f for f in FIELDS if f.kind == "text")
 (_JSON,) = (f for f in FIELDS if f.kind == "json")
-_FEW = tuple(name for name in ("job_type", "schedule") if any(f.name == name for f in _TEXT))
+_FEW = tuple(f.name for f in _TEXT if f.few)
 
 
 def read_body(body: Mapping[str, Any]) -> RemoteJob:

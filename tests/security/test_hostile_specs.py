@@ -225,5 +225,10 @@ def test_a_schedule_made_secret_by_a_pattern_is_never_told(
     # The live jobs record the schedule as secret: masked even after the pattern is gone.
     (tmp_path / "reconciler.yaml").write_text("owner: team-a\n")
     write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + jobs.replace("17 3", "18 3"))
-    later = api("plan")
-    assert "17 3" not in later.out and "18 3" not in later.out, later.out
+    for args in (["plan"], ["plan", "--format", "markdown"], ["plan", "--format", "json"]):
+        later = api(*args, "--allow-replace")
+        text = later.out + later.err
+        assert later.code == 0, later.err
+        assert "(sensitive" in text
+        for told in ("17 3", "18 3", "03:17", "03:18", "3:18", "3:17"):
+            assert told not in text, (told, text)

@@ -117,3 +117,13 @@ def test_import_then_plan_is_clean_with_the_variables_set(api: Runner, tmp_path:
     env = {"SALES_LOAD_DB_PASSWORD": "hunter2-abc", "SALES_LOAD_NOTE": NOTE}
     clean = api("plan", "jobs", "--detailed-exitcode", env_extra=env)
     assert clean.code == 0, clean.out + clean.err
+
+
+def test_a_pattern_makes_whole_fields_secret_but_never_the_type() -> None:
+    from reconciler.model import JobSpec
+    from reconciler.sensitive import Sensitivity
+
+    spec = Sensitivity(("*",)).mark(JobSpec("a", "mirror", source="s3://b/", schedule="@daily"))
+    assert {("source",), ("schedule",), ("destination",)} <= spec.sensitive
+    assert ("job_type",) not in spec.sensitive
+    assert Sensitivity().mark(JobSpec("a", "mirror", schedule="@daily")).sensitive == frozenset()
