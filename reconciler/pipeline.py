@@ -151,6 +151,7 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
             env,
             allow_empty=request.policy.allow_empty,
             target=request.target,
+            sensitivity=request.sensitivity,
         )
         fetch.start()  # only now: bad input never costs a request
         now = datetime.now(UTC)

@@ -80,6 +80,7 @@ def _load(settings: Settings, *, template: bool) -> list[JobSpec]:
     import dataclasses
     import os
 
+    from reconciler.sensitive import Sensitivity
     from reconciler.specs.environment import target_of
     from reconciler.specs.validate import load_specs
 
@@ -87,4 +88,10 @@ def _load(settings: Settings, *, template: bool) -> list[JobSpec]:
     if target is not None and template:
         target = dataclasses.replace(target, template=True)
     # Offline: an unset ${VAR} is a placeholder; every value from the environment is masked.
-    return load_specs(settings.paths, os.environ, target=target, placeholders=True)
+    return load_specs(
+        settings.paths,
+        os.environ,
+        target=target,
+        placeholders=True,
+        sensitivity=Sensitivity(settings.sensitive_patterns),
+    )

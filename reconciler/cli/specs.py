@@ -39,6 +39,7 @@ def validate(
 
     from reconciler.environments import KEY, chosen_name, select
     from reconciler.render.problems import summary
+    from reconciler.sensitive import Sensitivity
     from reconciler.settings import load_config
     from reconciler.specs.discover import DEFAULT_PATH
     from reconciler.specs.environment import check_environments
@@ -66,7 +67,10 @@ def validate(
         if not paths:
             paths = tuple(str(p) for p in config.get("paths", ()))
         report = check_paths(
-            paths, placeholders=not require_env, names_from=tree if names_in_tree else ()
+            paths,
+            placeholders=not require_env,
+            names_from=tree if names_in_tree else (),
+            sensitivity=Sensitivity(tuple(config.get("sensitive_patterns") or ())),
         )
     rendered = VALIDATE_FORMATS.renderer(fmt)(report.problems)
     if fmt == "text":
@@ -103,11 +107,17 @@ def schedule(paths: tuple[str, ...], fmt: str, top: int, env: str | None) -> int
     from reconciler.specs.validate import check_paths
 
     settings = resolve({"env": env, "paths": paths or None}, offline=True)
+    sensitivity = Sensitivity(settings.sensitive_patterns)
     # Offline: an unset ${VAR} is a placeholder, and a value from the environment is secret.
-    report = check_paths(settings.paths, build=True, placeholders=True, target=target_of(settings))
+    report = check_paths(
+        settings.paths,
+        build=True,
+        placeholders=True,
+        target=target_of(settings),
+        sensitivity=sensitivity,
+    )
     if report.problems:
         raise SpecError(report.problems)
-    sensitivity = Sensitivity(settings.sensitive_patterns)
     jobs = [
         Scheduled(
             spec.job_name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import Problem
 from reconciler.model import (
@@ -25,6 +25,9 @@ from reconciler.specs.locations import FileMarks, LazyLocations
 from reconciler.specs.rules import NAME_FROM_ENV, check_job, parse_properties_json
 from reconciler.specs.schema import fast_valid, schema_problems
 from reconciler.specs.yamlread import Document, Mark, Path, Stream, read_stream
+
+if TYPE_CHECKING:
+    from reconciler.sensitive import Sensitivity
 
 
 @dataclass(slots=True)
@@ -56,15 +59,21 @@ def check_data(
     again, so every problem is reported at its exact place.
     """
     target: Target | None = getattr(env, "target", None)
+    secret: Sensitivity | None = getattr(env, "sensitivity", None)
     stream = read_stream(data, env, precise=precise)
-    report = _check(name, data, stream, build, target)
+    report = _check(name, data, stream, build, target, secret)
     if report.problems and not stream.precise:
-        report = _check(name, data, read_stream(data, env), build, target)
+        report = _check(name, data, read_stream(data, env), build, target, secret)
     return report
 
 
 def _check(
-    name: str, data: bytes, stream: Stream, build: bool, target: Target | None = None
+    name: str,
+    data: bytes,
+    stream: Stream,
+    build: bool,
+    target: Target | None = None,
+    secret: Sensitivity | None = None,
 ) -> FileReport:
     report = FileReport(name, precise=stream.precise)
     # A None path: a problem of the file, not of a value in it.
@@ -107,8 +116,8 @@ def _check(
                     )
                     for i, job in enumerate(jobs)
                 )
-        if doc.sensitive and doc_found:
-            doc_found = [(m, p, _redact(doc, p, msg)) for m, p, msg in doc_found]
+        if doc_found and (doc.sensitive or secret is not None):
+            doc_found = [(m, p, _redact(doc, p, msg, secret)) for m, p, msg in doc_found]
         found.extend(doc_found)
     report.problems = [
         Problem(name, m[0], m[1], format_path(p) if p is not None else "", msg)
@@ -128,14 +137,21 @@ def _previous_names(report: FileReport, doc: Document, i: int, job: dict[str, An
             report.previous.append((old, line, column, where, job["job_name"]))
 
 
-def _redact(doc: Document, path: Path | None, message: str) -> str:
-    """A message about a value from the environment never repeats any of it: a part of
-    the value (a cron field, a word) may stand in the message, so none of it is shown."""
+def _redact(doc: Document, path: Path | None, message: str, secret: Sensitivity | None) -> str:
+    """A message about a secret value never repeats any of it: a part of the value (a
+    cron field, a word) may stand in the message, so none of it is shown. Secret: from
+    the environment, or under a key a sensitive pattern matches (``db_password``, or a
+    field named in ``sensitive_patterns``)."""
     if message == NAME_FROM_ENV or path is None:
         return message
-    if not any(path[: len(s)] == s for s in doc.sensitive):
-        return message
-    return "a value from the environment does not pass this check (the details would show it)"
+    if any(path[: len(s)] == s for s in doc.sensitive):
+        return "a value from the environment does not pass this check (the details would show it)"
+    if secret is not None and path[:1] == ("jobs",) and secret.path_is_sensitive(path[2:]):
+        return (
+            "a secret value (a sensitive pattern matches its key) does not pass this check "
+            "(the details would show it)"
+        )
+    return message
 
 
 def _prefixed(name: str, path: Path, doc: Document, out: list[tuple[Any, Path, str]]) -> None:

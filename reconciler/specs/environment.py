@@ -57,6 +57,7 @@ def check_environments(
             placeholders=placeholders,
             target=target_of(settings),
             names_from=settings.paths if paths and names_in_tree else (),
+            sensitivity=Sensitivity(settings.sensitive_patterns),
         )
         runs.append((name, report))
     return combine(runs)

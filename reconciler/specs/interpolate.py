@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from reconciler.sensitive import KEY_ENV
+from reconciler.sensitive import KEY_ENV, Sensitivity
 
 # One alternation, scanned left to right, so that "$${X}" is the escape and never
 # "$" followed by a reference.
@@ -55,15 +55,23 @@ class Target:
 
 
 class SpecEnv(Mapping[str, str]):
-    """The environment as a spec may read it, and the chosen environment's vars
-    (``target``; None when reconciler.yaml has no environments)."""
+    """The environment as a spec may read it, the chosen environment's vars
+    (``target``; None when reconciler.yaml has no environments) and the sensitive
+    patterns (``sensitivity``)."""
 
     def __init__(
-        self, env: Mapping[str, str], *, placeholders: bool = False, target: Target | None = None
+        self,
+        env: Mapping[str, str],
+        *,
+        placeholders: bool = False,
+        target: Target | None = None,
+        sensitivity: Sensitivity | None = None,
     ) -> None:
         self._env = env
         self.placeholders = placeholders
         self.target = target
+        # Which keys make a value secret: a problem there never quotes the value.
+        self.sensitivity = sensitivity
         self._credentials = {
             value
             for name, value in env.items()

@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.errors import Problem, SpecError
 from reconciler.model import JobSpec
@@ -24,6 +25,9 @@ from reconciler.specs.build import FileReport, check_data
 from reconciler.specs.discover import discover, read_bytes
 from reconciler.specs.interpolate import SpecEnv, Target
 from reconciler.specs.parallel import share
+
+if TYPE_CHECKING:
+    from reconciler.sensitive import Sensitivity
 
 # Below this much YAML one process is faster than starting workers.
 PARALLEL_MIN_BYTES = 400_000
@@ -50,6 +54,7 @@ def load_specs(
     allow_empty: bool = False,
     target: Target | None = None,
     placeholders: bool = False,
+    sensitivity: Sensitivity | None = None,
 ) -> list[JobSpec]:
     """Every job in ``paths``, loaded and validated; SpecError lists all problems.
     ``allow_empty``: a directory without spec files is no problem (``--allow-empty``).
@@ -62,6 +67,7 @@ def load_specs(
         allow_empty=allow_empty,
         target=target,
         placeholders=placeholders,
+        sensitivity=sensitivity,
     )
     if report.problems:
         raise SpecError(report.problems)
@@ -78,6 +84,7 @@ def check_paths(
     names_from: Sequence[str | Path] = (),
     allow_empty: bool = False,
     target: Target | None = None,
+    sensitivity: Sensitivity | None = None,
 ) -> Report:
     """Validate every file under ``paths``; with ``build`` also return the JobSpecs.
 
@@ -99,7 +106,10 @@ def check_paths(
         names += [n for n in discover(names_from)[0] if os.path.normpath(n) not in seen]
     # Read once: which values are credentials is decided over the whole environment.
     environ = SpecEnv(
-        dict(os.environ if env is None else env), placeholders=placeholders, target=target
+        dict(os.environ if env is None else env),
+        placeholders=placeholders,
+        target=target,
+        sensitivity=sensitivity,
     )
     children = 0 if build else _children(names, workers)
     done = share(lambda i: check_file(names[i], environ, build), len(names), children)

@@ -232,3 +232,22 @@ def test_a_schedule_made_secret_by_a_pattern_is_never_told(
         assert "(sensitive" in text
         for told in ("17 3", "18 3", "03:17", "03:18", "3:18", "3:17"):
             assert told not in text, (told, text)
+
+
+def test_a_problem_never_quotes_a_value_a_pattern_makes_secret(
+    reconcile: Runner, tmp_path: Path
+) -> None:
+    (tmp_path / "reconciler.yaml").write_text("sensitive_patterns: [schedule]\n")
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n  - job_name: a\n    job_type: mirror\n    schedule: '@topsecretcron'\n"
+        "  - job_name: b\n    job_type: mirror\n    schedule: 'hunter2 4 * * *'\n"
+        "    properties:\n      db_password: [1, .nan]\n",
+    )
+    for args in (["validate"], ["render"], ["schedule"]):
+        result = reconcile(*args)
+        assert result.code == 1, result
+        text = result.out + result.err
+        assert "topsecret" not in text and "hunter2" not in text
+        assert "$.jobs[1].schedule: a secret value" in text
+        assert "$.jobs[1].properties.db_password[1]: a secret value" in text
