@@ -280,6 +280,13 @@ def resolve(
         values["api_url"] = environment_url(environment, file_url, flag_url, env)
     else:
         values["api_url"] = _api_url(values["api_url"], "api_url" in given, env)
+    if environment is None and not environments:
+        for name in ("name_prefix", "pause_schedules"):
+            if values[name]:
+                raise ConfigError(
+                    f"{name} in reconciler.yaml takes effect in an environment (it would "
+                    "be ignored here): put it in a block under environments:"
+                )
     patterns = tuple(dict.fromkeys(values["sensitive_patterns"]))
     policy = Policy(**{s.name: values[s.name] for s in POLICY_SETTINGS})
     settings = Settings(

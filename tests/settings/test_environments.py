@@ -202,3 +202,14 @@ def test_every_environments_credentials_are_scrubbed_and_token_urls_are_not() ->
         "NX1_HOST_PROD": "https://prod.example",
     }
     assert credential_secrets(env) == ["cs-dev", "k", "k-prod"]
+
+
+@pytest.mark.parametrize("line", ["name_prefix: top-", "pause_schedules: true"])
+def test_a_prefix_or_a_pause_without_environments_is_refused_not_ignored(
+    tmp_path: Path, line: str
+) -> None:
+    with pytest.raises(ConfigError, match="takes effect in an environment"):
+        resolve({}, {}, _config(tmp_path, line + "\n"))
+    inherited = _config(tmp_path, f"{line}\nenvironments:\n  dev:\n    api_url: {LOOPBACK}\n")
+    dev = resolve({"env": "dev"}, {}, inherited, offline=True)
+    assert (dev.name_prefix, dev.pause_schedules) != ("", False)
