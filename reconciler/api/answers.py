@@ -12,13 +12,14 @@ import email.utils
 import json
 import ssl
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from typing import Any, Protocol
 from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 
 from reconciler.api import jsonfast
+from reconciler.api.http11 import MalformedAnswer
 from reconciler.errors import ApiError, AuthError
 
 SHOWN_CHARS = 200  # of server text in one message
@@ -27,6 +28,24 @@ MASK = "***"
 # show the value by where the masks fall: such a value cannot be kept secret this way.
 MIN_SECRET_CHARS = 4
 _UNAVAILABLE = frozenset({502, 503, 504})
+
+
+class Answer(Protocol):
+    """What is read of an answer: an ``httpx.Response`` read whole, or a wire's ``Reply``
+    (``reconciler.api.wire``). Headers are looked up by their lower-case names."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def charset_encoding(self) -> str | None: ...
+    @property
+    def url(self) -> httpx.URL: ...
 
 
 class RetryableFailure(Exception):
@@ -168,6 +187,8 @@ def describe_transport(exc: httpx.RequestError, timeout: float) -> tuple[str, bo
         if any(s in text for s in ("name or service", "nodename", "getaddrinfo", "resolve")):
             return "DNS failure: the API host name could not be resolved", False
         return f"could not connect: {one_line(str(exc)) or type(exc).__name__}", True
+    if isinstance(exc, MalformedAnswer):
+        return f"the server's answer is not valid HTTP/1.1: {one_line(str(exc))}", True
     if isinstance(exc, httpx.RemoteProtocolError):
         return "the server closed the connection without an answer", True
     if isinstance(exc, httpx.ReadError):
@@ -179,7 +200,7 @@ def describe_transport(exc: httpx.RequestError, timeout: float) -> tuple[str, bo
     return f"transport failure: {type(exc).__name__}", False
 
 
-def retry_after_seconds(response: httpx.Response) -> float | None:
+def retry_after_seconds(response: Answer) -> float | None:
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return None
@@ -194,7 +215,7 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def server_detail(response: httpx.Response, scrub: Scrubber) -> str:
+def server_detail(response: Answer, scrub: Scrubber) -> str:
     """The server's own explanation, scrubbed, without the values we sent."""
     try:
         data = jsonfast.loads(response.content)
@@ -221,7 +242,7 @@ def server_detail(response: httpx.Response, scrub: Scrubber) -> str:
 
 
 def raise_for_status(
-    response: httpx.Response,
+    response: Answer,
     method: str,
     path: str,
     *,
@@ -251,9 +272,7 @@ def shown_url(url: httpx.URL) -> str:
     return str(url.copy_with(userinfo=b"", query=None, fragment=None))
 
 
-def status_error(
-    response: httpx.Response, method: str, path: str, hint: str, scrub: Scrubber
-) -> ApiError:
+def status_error(response: Answer, method: str, path: str, hint: str, scrub: Scrubber) -> ApiError:
     status = response.status_code
     detail = server_detail(response, scrub)
     more = f": {detail}" if detail else ""
@@ -276,7 +295,7 @@ def status_error(
         )
     if status == 404 and method == "GET" and path == "/api/jobs":
         # The list is always there: its 404 means the base URL is wrong.
-        url = scrub(shown_url(response.request.url))
+        url = scrub(shown_url(response.url))
         return ApiError(f"not found (404) at {url}: is the API base URL right?{more}", **where)
     if status == 404:
         return ApiError(f"not found (404){more}", **where)
@@ -287,7 +306,7 @@ def status_error(
     return ApiError(f"the API refused the request ({status}){more}", **where)
 
 
-def _json_content(response: httpx.Response, where: dict[str, Any]) -> bytes:
+def _json_content(response: Answer, where: dict[str, Any]) -> bytes:
     content = response.content
     if (
         "html" in response.headers.get("content-type", "").lower()
@@ -299,7 +318,7 @@ def _json_content(response: httpx.Response, where: dict[str, Any]) -> bytes:
     return content
 
 
-def json_text(response: httpx.Response, method: str, path: str) -> str:
+def json_text(response: Answer, method: str, path: str) -> str:
     """The body of an answer that should be JSON, as text, for a reader that decodes it
     bit by bit; the same refusals as ``json_body``, and bytes that are not UTF-8 are
     replaced as ``.text`` does."""
@@ -314,7 +333,7 @@ def json_text(response: httpx.Response, method: str, path: str) -> str:
     return response.text
 
 
-def json_body(response: httpx.Response, method: str, path: str) -> Any:
+def json_body(response: Answer, method: str, path: str) -> Any:
     where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
     content = _json_content(response, where)
     # Bytes straight to the reader when they are UTF-8 (JSON's own encoding); another

@@ -89,6 +89,18 @@ class Credential(httpx.Auth):
         # lock (ClientCredentials) releases it at once when a request fails.
         yield from self.auth_flow(request)
 
+    def header(self) -> tuple[str, str] | None:
+        """The header that authenticates a request right now, without a request of its
+        own (the wire's short way, ``reconciler.api.session``); None when only the flow
+        can (a token to fetch first)."""
+        return None
+
+    def refused(self, request: httpx.Request, header: tuple[str, str]) -> Flow | None:
+        """After the API answered 401 to a request sent with ``header``: the rest of the
+        flow, which sends ``request`` again as ``auth_flow`` would; None when nothing can
+        be renewed (the 401 stands)."""
+        return None
+
 
 @dataclass(frozen=True)
 class PskCredential(Credential):
@@ -99,6 +111,9 @@ class PskCredential(Credential):
     def auth_flow(self, request: httpx.Request) -> Flow:
         request.headers["Authorization-PSK"] = self.psk
         yield request
+
+    def header(self) -> tuple[str, str]:
+        return ("Authorization-PSK", self.psk)
 
     def secrets(self) -> tuple[str, ...]:
         return (self.psk,)
@@ -113,6 +128,9 @@ class TokenCredential(Credential):
     def auth_flow(self, request: httpx.Request) -> Flow:
         request.headers["Authorization"] = f"Bearer {self.token}"
         yield request
+
+    def header(self) -> tuple[str, str]:
+        return ("Authorization", f"Bearer {self.token}")
 
     def secrets(self) -> tuple[str, ...]:
         return (self.token,)
@@ -162,8 +180,22 @@ class ClientCredentials(Credential):
         token = yield from self._token()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
-        if response.status_code != 401:
-            return
+        if response.status_code == 401:
+            yield from self._renewed(request, token)
+
+    def header(self) -> tuple[str, str] | None:
+        """The cached token while it is fresh; None when one must be fetched first."""
+        cache = self._cache
+        with cache.lock:  # held by a thread fetching one: wait for its token
+            if cache.token is not None and self.clock() < cache.renew_at:
+                return ("Authorization", f"Bearer {cache.token}")
+        return None
+
+    def refused(self, request: httpx.Request, header: tuple[str, str]) -> Flow:
+        return self._renewed(request, header[1].removeprefix("Bearer "))
+
+    def _renewed(self, request: httpx.Request, token: str) -> Flow:
+        """The API refused ``token``: forget it, fetch a fresh one, send ``request`` again once."""
         log.debug("%s %s -> 401: fetching a fresh token", request.method, request.url.path)
         self._forget(token)
         token = yield from self._token()

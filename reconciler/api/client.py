@@ -25,6 +25,7 @@ import httpx
 
 from reconciler.api import jsonfast
 from reconciler.api.answers import (
+    Answer,
     RetryableFailure,
     Scrubber,
     escaped,
@@ -305,7 +306,7 @@ class NX1Client:
                 f"item {index} of the job list cannot be read: {reason}", **where
             ) from None
 
-    def _job_from(self, response: httpx.Response) -> RemoteJob:
+    def _job_from(self, response: Answer) -> RemoteJob:
         data = json_body(response, "POST", JOBS)
         try:
             return remote_job_from_api(data)

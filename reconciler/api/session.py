@@ -10,6 +10,7 @@ within bounded attempts and deadlines, and never on other 4xx.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
@@ -24,6 +25,7 @@ import stamina
 
 from reconciler import __version__
 from reconciler.api.answers import (
+    Answer,
     RetryableFailure,
     Scrubber,
     describe_transport,
@@ -33,7 +35,7 @@ from reconciler.api.answers import (
 from reconciler.api.settings import ApiSettings, RetryPolicy
 from reconciler.api.throttle import AimdLimiter, Outcome
 from reconciler.api.transport import MAX_BYTES, AnswerRefused, AnswerTooLarge, Line, Watchdog
-from reconciler.api.wire import send_on_wire, wire_request
+from reconciler.api.wire import Flow, Reply, Wire, head_of, request_head, usable
 from reconciler.errors import ApiError, ConfigError, TransportError
 
 log = logging.getLogger("reconciler.api.client")
@@ -47,6 +49,9 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Paths whose absolute URL is kept (every call uses them).
 _KEPT = frozenset({"/api/jobs", "/api/health/ping"})
 T = TypeVar("T")
+# As httpx encodes json=: compact, UTF-8, NaN refused (a ValueError).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def _tls_context(settings: ApiSettings) -> ssl.SSLContext | bool:
@@ -93,12 +98,19 @@ class Session:
         self._scrub, self._hint = scrub, hint
         self._verify = _trust(settings)  # one trust store for every thread's connections
         self._transport = transport
+        base = httpx.URL(settings.base_url)
+        if not base.raw_path.endswith(b"/"):  # as httpx keeps a client's base URL
+            base = base.copy_with(raw_path=base.raw_path + b"/")
+        self._base = base
+        # The API's own requests take a wire (wire.py) unless a test gave a transport or
+        # a proxy is configured; asked once, for it reads the whole environment.
+        self._direct = transport is None and usable(base)
         self._watchdog = Watchdog()
         run = settings.retry.run_deadline_s
         self._run_deadline = math.inf if run is None else time.monotonic() + run
-        # One httpx client (and connection pool) per thread: httpcore's pool takes a lock
-        # and walks every pooled connection, pairwise, on every request, which cost
-        # 16 threads more CPU than the requests themselves. The first one is made here.
+        # One line (a wire, an httpx client) per thread: httpcore's pool takes a lock and
+        # walks every pooled connection, pairwise, on every request, which cost 16
+        # threads more CPU than the requests themselves. The first one is made here.
         self._local = threading.local()
         self._lines: list[Line] = []
         self._lines_lock = threading.Lock()
@@ -118,8 +130,9 @@ class Session:
         if line is None:
             settings = self.settings
             line = self._local.line = Line(
+                direct=self._direct,
                 verify=self._verify,
-                base_url=settings.base_url,
+                base_url=self._base,
                 auth=settings.credential,
                 timeout=httpx.Timeout(settings.timeout_s, connect=min(settings.timeout_s, 10.0)),
                 limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
@@ -199,11 +212,18 @@ class Session:
         idempotent: bool = True,
         accept: Collection[int] = (),
         max_bytes: int | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """One attempt, the credential's flow included, within the attempt's deadline."""
         line = self.line()
+        request: httpx.Request | None = None  # built only for the httpx path
+        content: bytes | None = None
         try:
-            request = self._request(line, method, path, body, max_bytes)
+            if line.wire is None:
+                extensions = {MAX_BYTES: max_bytes} if max_bytes else None
+                url = self.url(path)
+                request = line.http.build_request(method, url, json=body, extensions=extensions)
+            elif body is not None:
+                content = _JSON.encode(body).encode("utf-8")
         except ValueError:  # text that is not Unicode, or NaN: refused before anything is sent
             raise ApiError(
                 "the request body cannot be sent as JSON", method=method, path=path
@@ -216,11 +236,14 @@ class Session:
                 with self._watchdog.guard(deadline, line.abort) as guard:
                     line.deadline = deadline
                     try:
-                        response = self._send(line, request, deadline)
+                        if request is not None:
+                            response: Answer = line.http.send(request)
+                        else:
+                            response = self._on_wire(line, method, path, content, max_bytes)
                     except (httpx.RequestError, AnswerRefused) as exc:
                         outcome = type(exc).__name__
                         failure = self._failure(
-                            exc, request, path, guard.fired, deadline - started, idempotent
+                            exc, request, method, path, guard.fired, deadline - started, idempotent
                         )
                         raise failure from exc
                 outcome = response.status_code
@@ -228,15 +251,13 @@ class Session:
                 outcome = type(exc).__name__ if outcome == "no answer" else outcome
                 raise
             finally:
-                elapsed = time.monotonic() - started
                 if log.isEnabledFor(logging.DEBUG):  # -v: the full URL, to check the base URL
-                    shown = shown_url(request.url)
                     log.debug(
                         "%s %s -> %s in %.3f s (attempt %d)",
                         method,
-                        shown,
+                        shown_url(self.url(path)),
                         outcome,
-                        elapsed,
+                        time.monotonic() - started,
                         number,
                     )
             if response.status_code in (429, 503):
@@ -255,37 +276,92 @@ class Session:
         )
         return response
 
-    def _request(
-        self, line: Line, method: str, path: str, body: Any, max_bytes: int | None
-    ) -> httpx.Request:
-        extensions = {MAX_BYTES: max_bytes} if max_bytes else None
-        if line.wire is None:
-            return line.http.build_request(method, self.url(path), json=body, extensions=extensions)
-        return wire_request(line.headers, method, self.url(path), body, extensions)
+    def _on_wire(
+        self, line: Line, method: str, path: str, content: bytes | None, max_bytes: int | None
+    ) -> Answer:
+        """The request on the line's wire. A credential that has its header at hand
+        (a key, a token, a cached fresh token) costs no httpx request at all; else, and
+        after a 401 a credential can renew, its flow runs on an httpx request, whose
+        token requests take the line's httpx client (bounded by the same line)."""
+        wire = line.wire
+        assert wire is not None
+        url = self.url(path)
+        credential = self.settings.credential
+        header = credential.header()
+        flow: Flow | None
+        if header is not None:
+            length = None if content is None else len(content)
+            head = request_head(method, url.raw_path, line.fixed, header, length)
+            reply = self._exchange(wire, line, head, content, url, max_bytes)
+            if reply.status_code != 401:
+                return reply
+            request = self._wire_request(line, method, url, content)
+            flow = credential.refused(request, header)
+            if flow is None:
+                return reply
+        else:
+            request = self._wire_request(line, method, url, content)
+            flow = credential.sync_auth_flow(request)
+        try:  # closing the flow releases what it holds (a token lock) when a request fails
+            out = next(flow)
+            while True:
+                answer: Answer
+                if out is request:
+                    reply = self._exchange(wire, line, head_of(request), content, url, max_bytes)
+                    answer, response = reply, reply.response(request)
+                else:
+                    answer = response = line.http.send(out, auth=None)
+                try:
+                    out = flow.send(response)
+                except StopIteration:
+                    return answer
+        finally:
+            flow.close()
 
-    def _send(self, line: Line, request: httpx.Request, deadline: float) -> httpx.Response:
-        if line.wire is None:
-            return line.http.send(request)
+    def _exchange(
+        self,
+        wire: Wire,
+        line: Line,
+        head: bytes,
+        content: bytes | None,
+        url: httpx.URL,
+        max_bytes: int | None,
+    ) -> Reply:
+        deadline = line.deadline
         read_timeout = min(self.settings.timeout_s, deadline - time.monotonic())
-        return send_on_wire(line, self.settings.credential, request, read_timeout)
+        return wire.exchange(
+            head,
+            content,
+            url=url,
+            read_timeout=read_timeout,
+            deadline=deadline,
+            max_bytes=max_bytes,
+        )
+
+    @staticmethod
+    def _wire_request(
+        line: Line, method: str, url: httpx.URL, content: bytes | None
+    ) -> httpx.Request:
+        headers = line.headers if content is None else {**line.headers, **_JSON_TYPE}
+        return httpx.Request(method, url, headers=headers, content=content)
 
     def _failure(
         self,
         exc: httpx.RequestError | AnswerRefused,
-        request: httpx.Request,
+        request: httpx.Request | None,
+        method: str,
         path: str,
         fired: bool,
         budget: float,
         idempotent: bool,
     ) -> ApiError | RetryableFailure:
-        """What a failed attempt means, and whether another may help."""
+        """What a failed attempt means, and whether another may help. ``request`` is the
+        httpx request sent, None on a wire (where only the token endpoint's carry one)."""
         failed = exc.request if isinstance(exc, AnswerRefused) else _request_of(exc)
         # A request other than ours was sent by the credential's flow: the token endpoint.
         elsewhere = failed is not None and failed is not request
         if elsewhere and failed is not None:
             method, path = failed.method, failed.url.path
-        else:
-            method = request.method
         who = "the token endpoint" if elsewhere else "the API"
         if isinstance(exc, AnswerTooLarge):
             message = f"{who}'s answer is {exc.reason}; refused"
@@ -310,7 +386,7 @@ class Session:
         (httpx would parse it and join it with the base URL on every request)."""
         url = self._absolute.get(path)
         if url is None:
-            base = self.first.http.base_url  # httpx keeps it ending in "/"
+            base = self._base  # ending in "/", as httpx keeps it
             url = base.copy_with(raw_path=base.raw_path + path.lstrip("/").encode("ascii"))
             if path in _KEPT:
                 self._absolute[path] = url

@@ -1,20 +1,12 @@
-"""Bounded answers: a cap on what is read and a wall-clock deadline no server can stretch.
+"""Each thread's way to the API, and a deadline no server can stretch.
 
-Each thread of a client has a ``Line``: its own ``httpx.Client`` (and connection pool)
-with two event hooks, and, unless a test gave a transport or a proxy is configured, a
-``Wire`` (``reconciler.api.wire``) that carries the API's own requests on one kept
-connection, its answers bounded by the same ``Line.bound``. The request hook records the sockets httpcore opens (through the
-``trace`` extension); the response hook wraps every answer's stream, the credential's
-token answers included, so that reading it stops
-
-- past the attempt's deadline (``DeadlinePassed``), and
-- past its cap (``AnswerTooLarge``): ``MAX_LIST_BYTES`` for the job list, which a
-  request asks for with the ``MAX_BYTES`` extension, ``MAX_ANSWER_BYTES`` for any other
-  success. An error's body is cut at ``MAX_ERROR_BYTES`` instead: only its first
-  sentence is ever shown. A declared Content-Length over the cap is refused unread.
-
-Caps count decoded bytes (gzip is inflated here, in bounded steps, so a small bomb
-cannot grow in memory), and only gzip is asked for and accepted.
+Each thread of a client has a ``Line``: a ``Wire`` (``reconciler.api.wire``) that
+carries the API's own requests on one kept connection, and an ``httpx.Client`` (made
+when first needed) for the credential's token requests, and for every request where
+a test gave a transport or a proxy is configured. Its two event hooks record the
+sockets httpcore opens (through the ``trace`` extension) and wrap every answer's
+stream, so that reading it stops past the attempt's deadline and past its cap, as on
+the wire (``reconciler.api.bounds`` has the policy: caps, deadline, gzip).
 
 A server that trickles its headers never reaches the response hook, so a ``Watchdog``
 thread shuts down the sockets of an attempt still running at its deadline: the blocked
@@ -28,10 +20,10 @@ import heapq
 import itertools
 import math
 import socket
+import ssl
 import threading
 import time
 import weakref
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,37 +32,36 @@ from typing import Any
 
 import httpx
 
-from reconciler.api.wire import Wire, usable
+from reconciler.api.bounds import (
+    ENCODING,
+    MAX_ANSWER_BYTES,
+    MAX_ERROR_BYTES,
+    MAX_LIST_BYTES,
+    AnswerRefused,
+    AnswerTooLarge,
+    DeadlinePassed,
+    answer_cap,
+    bounded,
+    size,
+)
+from reconciler.api.wire import Wire, fixed_headers
 
-MAX_LIST_BYTES = 256 * 2**20  # 10,000 jobs are about 5 MiB
-MAX_ANSWER_BYTES = 2**20  # one job, a token, the health answer
-MAX_ERROR_BYTES = 64 * 2**10
+__all__ = [
+    "ENCODING",
+    "MAX_ANSWER_BYTES",
+    "MAX_BYTES",
+    "MAX_ERROR_BYTES",
+    "MAX_LIST_BYTES",
+    "AnswerRefused",
+    "AnswerTooLarge",
+    "DeadlinePassed",
+    "Guard",
+    "Line",
+    "Watchdog",
+    "size",
+]
+
 MAX_BYTES = "reconciler.max_bytes"  # request extension: the cap of its successful answer
-ENCODING = "gzip"  # the only content encoding asked for and accepted
-
-
-class AnswerRefused(Exception):
-    """Reading an answer stopped on purpose; ``request`` is the one it answered."""
-
-    def __init__(self, reason: str, request: httpx.Request, status: int) -> None:
-        super().__init__(reason)
-        self.reason, self.request, self.status = reason, request, status
-
-
-class AnswerTooLarge(AnswerRefused):
-    """The answer is over its cap."""
-
-
-class DeadlinePassed(AnswerRefused):
-    """The answer was still arriving at the attempt's deadline."""
-
-
-def size(n: int) -> str:
-    """A byte count as people say it: 256 MiB, 64 KiB."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale and n % scale == 0:
-            return f"{n // scale} {unit}"
-    return f"{n} bytes"
 
 
 class _Bounded(httpx.SyncByteStream):
@@ -82,50 +73,22 @@ class _Bounded(httpx.SyncByteStream):
         response: httpx.Response,
         *,
         cap: int,
-        cut: bool,
         deadline: float,
         gzip: bool,
     ) -> None:
         self._inner, self._response = inner, response
-        self._cap, self._cut, self._deadline = cap, cut, deadline
-        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
+        self._cap, self._deadline, self._gzip = cap, deadline, gzip
 
     def __iter__(self) -> Iterator[bytes]:
-        total = 0
-        for raw in self._pieces():
-            total += len(raw)
-            if total > self._cap:
-                if not self._cut:
-                    raise AnswerTooLarge(
-                        f"larger than the {size(self._cap)} cap",
-                        self._response.request,
-                        self._response.status_code,
-                    )
-                yield raw[: len(raw) - (total - self._cap)]
-                self._inner.close()
-                return
-            yield raw
-
-    def _pieces(self) -> Iterator[bytes]:
-        room = self._cap + 1  # one byte more than the cap tells "over" from "exactly"
-        for raw in self._inner:
-            if time.monotonic() > self._deadline:
-                raise DeadlinePassed(
-                    "still arriving at the deadline",
-                    self._response.request,
-                    self._response.status_code,
-                )
-            if self._inflate is None:
-                yield raw
-                continue
-            try:
-                piece = self._inflate.decompress(raw, room)
-            except zlib.error:
-                raise httpx.DecodingError("bad gzip data", request=self._response.request) from None
-            room = max(1, room - len(piece))
-            yield piece
-        if self._inflate is not None:
-            yield self._inflate.flush()
+        yield from bounded(
+            self._inner,
+            status=self._response.status_code,
+            cap=self._cap,
+            deadline=self._deadline,
+            gzip=self._gzip,
+            request=self._response.request,
+        )
+        self._inner.close()  # an error's body cut at its cap: the rest is not read
 
     def close(self) -> None:
         self._inner.close()
@@ -144,36 +107,53 @@ class _NoCookies(CookieJar):
 
 
 class Line:
-    """One thread's httpx client and what bounds its current attempt.
+    """One thread's wire and httpx client, and what bounds its current attempt.
 
     ``deadline`` is set by the caller before each attempt; ``abort`` (called by the
-    watchdog) shuts down every socket this line has opened.
+    watchdog) shuts down every socket this line has opened. ``direct``: the API's own
+    requests take a ``Wire``; else (a test's transport, a proxy) httpx's client.
     """
 
-    def __init__(self, **client_options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: httpx.URL,
+        direct: bool,
+        verify: ssl.SSLContext,
+        timeout: httpx.Timeout,
+        headers: dict[str, str],
+        **client_options: Any,
+    ) -> None:
         self.deadline = math.inf
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self._sockets_lock = threading.Lock()
-        headers = {**client_options.pop("headers", {}), "Accept-Encoding": ENCODING}
-        self.headers = headers
-        self.http = httpx.Client(
-            headers=headers,
-            cookies=_NoCookies(),
-            event_hooks={"request": [self._on_request], "response": [self._on_response]},
+        self.headers = {**headers, "Accept-Encoding": ENCODING}
+        self._options = {
+            "base_url": base_url,
+            "verify": verify,
+            "timeout": timeout,
+            "headers": self.headers,
             **client_options,
-        )
-        self._timeout = self.http.timeout.as_dict()
-        # The API's own requests skip httpx's client where they can (wire.py); a test's
-        # transport, and the credential's token requests, always take the httpx path.
+        }
+        self._http: httpx.Client | None = None
+        self._timeout = timeout.as_dict()
         self.wire: Wire | None = None
-        if client_options.get("transport") is None and usable(self.http.base_url):
-            self.wire = Wire(
-                self.http.base_url,
-                verify=client_options["verify"],
-                timeout=self.http.timeout,
-                on_socket=self._watch,
+        self.fixed = b""  # the Host and the line's headers, as a wire's request head takes them
+        if direct:
+            self.wire = Wire(base_url, verify=verify, timeout=timeout, on_socket=self._watch)
+            self.fixed = fixed_headers(self.wire.netloc, self.headers)
+
+    @property
+    def http(self) -> httpx.Client:
+        """The line's httpx client, made when first needed: on a wire, only a token
+        request needs one (an apply's 64 threads would each make one for nothing)."""
+        if self._http is None:
+            self._http = httpx.Client(
+                cookies=_NoCookies(),
+                event_hooks={"request": [self._on_request], "response": [self._on_response]},
+                **self._options,
             )
-        self.bound = self._on_response
+        return self._http
 
     def _watch(self, sock: socket.socket) -> None:
         with self._sockets_lock:
@@ -195,25 +175,18 @@ class Line:
                 self._watch(sock)
 
     def _on_response(self, response: httpx.Response) -> None:
-        request, ok = response.request, response.is_success
-        cap = request.extensions.get(MAX_BYTES, MAX_ANSWER_BYTES) if ok else MAX_ERROR_BYTES
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in ("identity", ENCODING):
-            if ok:
-                raise httpx.DecodingError(
-                    f"unasked-for encoding {encoding[:20]!r}", request=request
-                )
-            cap = 0  # an error's body we cannot read is an error without its sentence
-        declared = response.headers.get("content-length", "")
-        if ok and declared.isdigit() and int(declared) > cap:
-            raise AnswerTooLarge(f"larger than the {size(cap)} cap", request, response.status_code)
-        if "content-encoding" in response.headers:
-            del response.headers["content-encoding"]  # inflated by _Bounded, not httpx
+        request, headers = response.request, response.headers
+        encoding = headers.get("content-encoding", "").strip().lower()
+        declared = headers.get("content-length", "")
+        cap = answer_cap(
+            response.status_code, request.extensions.get(MAX_BYTES), encoding, declared, request
+        )
+        if "content-encoding" in headers:
+            del headers["content-encoding"]  # inflated by _Bounded, not httpx
         response.stream = _Bounded(
             response.stream,  # type: ignore[arg-type]  # a sync client's stream
             response,
             cap=cap,
-            cut=not ok,
             deadline=self.deadline,
             gzip=encoding == ENCODING,
         )
@@ -233,7 +206,8 @@ class Line:
     def close(self) -> None:
         if self.wire is not None:
             self.wire.close()
-        self.http.close()
+        if self._http is not None:
+            self._http.close()
 
 
 @dataclass(eq=False, slots=True)

@@ -1,35 +1,38 @@
-"""One thread's keep-alive HTTP/1.1 connection to the API, without httpx's client in between.
+"""One thread's keep-alive HTTP/1.1 connection to the API, without httpx in between.
 
-An apply sends thousands of small requests, and httpx's client, pool and HTTP state
-machine cost several times the CPU of the request itself (BENCHMARKS.md). A ``Wire``
-sends an ``httpx.Request`` that the caller has built and authenticated over one
-``http.client`` connection kept open, and hands back an ``httpx.Response``, so the
-credential flows, the status checks and the answers' readers are the same as on the
-httpx path. What bounds an answer is the line's own (``Line.bound``: caps, the
-attempt's deadline, gzip), and the line's watchdog can shut the socket down.
+An apply sends thousands of small requests, and httpx's client, its request and
+response objects, and http.client's header parsing cost several times the CPU of the
+exchange itself (BENCHMARKS.md). A ``Wire`` writes each request (its head and body in
+one ``sendall``) on one socket kept open, reads the answer with ``reconciler.api.http11``
+and hands back a ``Reply``: the status, the headers and the whole decoded body, read
+within the same bounds as on the httpx path (``reconciler.api.bounds``: caps, the
+attempt's deadline, gzip). The line's watchdog can shut the socket down.
 
 Errors are raised as the httpx exceptions httpx would raise for the same failure, so
-that what is retried, and how it is worded, does not depend on the path taken. Where a
-proxy is configured for the API's address, the httpx path is used instead.
+that what is retried, and how it is worded, does not depend on the path taken. They
+carry no request: on a wire, an error with a request is one of the token endpoint's,
+which a credential's flow sends through the line's httpx client. Where a proxy is
+configured for the API's address, the httpx path is used instead.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
+import codecs
 import select
 import socket
 import ssl
 import urllib.request
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator
 
 import httpx
 
-if TYPE_CHECKING:
-    from reconciler.api.transport import Line
+from reconciler.api.bounds import ENCODING, AnswerRefused, answer_cap, bounded
+from reconciler.api.http11 import Closed, Malformed, MalformedAnswer, Reader
 
-_READ = 64 * 2**10
+# A connection's read timeout is set again only when it moves by more than this: the
+# watchdog, not the socket, enforces each attempt's deadline.
+_TIMEOUT_SLACK_S = 0.5
+Flow = Generator[httpx.Request, httpx.Response, None]
 
 
 def usable(url: httpx.URL) -> bool:
@@ -42,54 +45,46 @@ def usable(url: httpx.URL) -> bool:
     return bool(urllib.request.proxy_bypass(url.host))
 
 
-class _Body(httpx.SyncByteStream):
-    """An answer's body as read from the connection; closing it early drops the
-    connection, since the rest of the answer would be read as the next one."""
+class Reply:
+    """An answer read whole from a wire: what ``reconciler.api.answers`` reads of one."""
 
-    def __init__(self, answer: http.client.HTTPResponse, wire: Wire, request: httpx.Request):
-        self._answer, self._wire, self._request = answer, wire, request
+    __slots__ = ("content", "headers", "reason_phrase", "status_code", "url")
 
-    def __iter__(self) -> Iterator[bytes]:
-        answer = self._answer
-        while True:
-            try:
-                piece = answer.read1(_READ)
-            except TimeoutError:
-                self._wire.drop()
-                raise httpx.ReadTimeout("timed out", request=self._request) from None
-            except http.client.IncompleteRead:
-                self._wire.drop()
-                raise httpx.RemoteProtocolError(
-                    "the connection closed before the end of the answer", request=self._request
-                ) from None
-            except OSError as exc:
-                self._wire.drop()
-                raise httpx.ReadError(str(exc), request=self._request) from exc
-            if not piece:
-                if self._wire.aborted:  # the watchdog's shutdown, not the answer's end
-                    self._wire.drop()
-                    raise httpx.ReadError("shut down at the deadline", request=self._request)
-                if answer.length:  # the server closed before the Content-Length it gave
-                    self._wire.drop()
-                    raise httpx.RemoteProtocolError(
-                        "the connection closed before the end of the answer",
-                        request=self._request,
-                    )
-                return
-            yield piece
-            if answer.length == 0:
-                # The whole answer is read. read1 marks the response closed only on an
-                # empty read, which it never makes once nothing is left, so the
-                # connection would never count as free for the next request.
-                answer.close()
-                return
+    def __init__(
+        self, status: int, reason: str, headers: dict[str, str], content: bytes, url: httpx.URL
+    ) -> None:
+        self.status_code, self.reason_phrase = status, reason
+        self.headers = headers  # names in lower case
+        self.content, self.url = content, url
 
-    def close(self) -> None:
-        answer = self._answer
-        reusable = answer.isclosed() and not answer.will_close
-        answer.close()  # the socket itself closes once its last reader lets go
-        if not reusable:
-            self._wire.drop()
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def charset_encoding(self) -> str | None:
+        """The Content-Type's charset, in lower case, as httpx reads it."""
+        for param in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset":
+                return value.strip().strip("\"'").lower() or None
+        return None
+
+    @property
+    def text(self) -> str:
+        """The body as text, as httpx decodes it: the charset if known, else UTF-8."""
+        encoding = self.charset_encoding or "utf-8"
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            encoding = "utf-8"
+        return self.content.decode(encoding, errors="replace")
+
+    def response(self, request: httpx.Request) -> httpx.Response:
+        """The same answer as an httpx response to ``request`` (for a credential's flow)."""
+        return httpx.Response(
+            self.status_code, headers=self.headers, content=self.content, request=request
+        )
 
 
 class Wire:
@@ -109,137 +104,149 @@ class Wire:
         self._https = url.scheme == "https"
         self._host = url.host
         self._port = url.port or (443 if self._https else 80)
+        self.netloc = url.netloc.decode("ascii")  # the Host header
         self._verify = verify
         self._connect_timeout = timeout.connect
         self._on_socket = on_socket
-        self._conn: http.client.HTTPConnection | None = None
+        self._sock: socket.socket | None = None
+        self._reader: Reader | None = None
+        self._timeout = -1.0
         # Set when the watchdog shut the sockets down: an end of the answer seen after it
         # is the shutdown's, not the server's.
         self.aborted = False
 
     def drop(self) -> None:
         """Close the connection; the next request opens a new one."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
+        sock, self._sock, self._reader = self._sock, None, None
+        if sock is not None:
+            sock.close()
 
     close = drop
 
-    def _connection(self, request: httpx.Request) -> http.client.HTTPConnection:
-        conn = self._conn
-        if conn is not None and conn.sock is not None:
-            # A kept connection that is readable while idle was closed by the server.
-            readable, _, _ = select.select([conn.sock], [], [], 0)
-            if not readable:
-                return conn
+    def _connection(self) -> tuple[socket.socket, Reader]:
+        sock, reader = self._sock, self._reader
+        if sock is not None and reader is not None:
+            # A kept connection that is readable while idle was closed by the server
+            # (or sent what no request asked for).
+            if reader.idle and not select.select([sock], [], [], 0)[0]:
+                return sock, reader
             self.drop()
-        if self._https:
-            conn = http.client.HTTPSConnection(
-                self._host, self._port, timeout=self._connect_timeout, context=self._verify
-            )
-        else:
-            conn = http.client.HTTPConnection(self._host, self._port, timeout=self._connect_timeout)
         try:
-            conn.connect()
+            sock = socket.create_connection((self._host, self._port), self._connect_timeout)
         except TimeoutError:
-            conn.close()
-            raise httpx.ConnectTimeout("timed out", request=request) from None
-        except OSError as exc:  # refused, DNS, TLS (ssl.SSLError is an OSError)
-            conn.close()
-            raise httpx.ConnectError(str(exc), request=request) from exc
-        assert conn.sock is not None
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._on_socket(conn.sock)
-        self._conn = conn
-        return conn
+            raise httpx.ConnectTimeout("timed out") from None
+        except OSError as exc:  # refused, DNS
+            raise httpx.ConnectError(str(exc)) from exc
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._https:
+                sock = self._verify.wrap_socket(sock, server_hostname=self._host)
+        except TimeoutError:
+            sock.close()
+            raise httpx.ConnectTimeout("timed out") from None
+        except OSError as exc:  # TLS (ssl.SSLError is an OSError)
+            sock.close()
+            raise httpx.ConnectError(str(exc)) from exc
+        self._on_socket(sock)
+        self._sock, self._reader, self._timeout = sock, Reader(sock), self._connect_timeout or -1.0
+        return sock, self._reader
 
-    def send(
+    def exchange(
         self,
-        request: httpx.Request,
+        head: bytes,
+        body: bytes | None,
         *,
+        url: httpx.URL,
         read_timeout: float,
-        bound: Callable[[httpx.Response], None],
-    ) -> httpx.Response:
-        """Send ``request`` and read its answer whole, within ``bound``'s caps and deadline."""
+        deadline: float,
+        max_bytes: int | None,
+    ) -> Reply:
+        """Send a request (``head`` ends with its blank line) and read its answer whole,
+        within its cap (``max_bytes`` for a success, else the default) and ``deadline``."""
         self.aborted = False
-        conn = self._connection(request)
-        assert conn.sock is not None
-        conn.sock.settimeout(max(0.001, read_timeout))
-        url = request.url
-        target = url.raw_path.decode("ascii")
-        body = request.content
+        sock, reader = self._connection()
+        read_timeout = max(0.001, read_timeout)
+        if abs(read_timeout - self._timeout) > _TIMEOUT_SLACK_S:
+            sock.settimeout(read_timeout)
+            self._timeout = read_timeout
         try:
-            conn.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
-            for name, value in request.headers.raw:
-                conn.putheader(name, value)
-            conn.endheaders(body or None)
+            sock.sendall(head + body if body else head)
         except TimeoutError:
             self.drop()
-            raise httpx.WriteTimeout("timed out", request=request) from None
+            raise httpx.WriteTimeout("timed out") from None
         except OSError as exc:
             self.drop()
-            raise httpx.WriteError(str(exc), request=request) from exc
+            raise httpx.WriteError(str(exc)) from exc
         try:
-            answer = conn.getresponse()
+            answer = reader.head()
+            pieces = reader.body(answer)
+            headers, status = answer.headers, answer.status
+            encoding = headers.pop("content-encoding", "").strip().lower()
+            declared = headers.get("content-length", "")
+            cap = answer_cap(status, max_bytes, encoding, declared, None)
+            content = b"".join(
+                bounded(
+                    pieces,
+                    status=status,
+                    cap=cap,
+                    deadline=deadline,
+                    gzip=encoding == ENCODING,
+                    request=None,
+                )
+            )
+            if self.aborted and answer.by_close:  # the shutdown's end, not the server's
+                raise Closed("shut down at the deadline")
         except TimeoutError:
             self.drop()
-            raise httpx.ReadTimeout("timed out", request=request) from None
-        except (http.client.RemoteDisconnected, http.client.HTTPException) as exc:
+            raise httpx.ReadTimeout("timed out") from None
+        except Closed as exc:
             self.drop()
-            raise httpx.RemoteProtocolError(
-                str(exc) or type(exc).__name__, request=request
-            ) from exc
+            if self.aborted:
+                raise httpx.ReadError("shut down at the deadline") from None
+            raise httpx.RemoteProtocolError(str(exc)) from None
+        except Malformed as exc:
+            self.drop()
+            raise MalformedAnswer(str(exc)) from None
         except OSError as exc:
             self.drop()
-            raise httpx.ReadError(str(exc), request=request) from exc
-        headers: Any = answer.getheaders()
-        response = httpx.Response(
-            answer.status,
-            headers=headers,
-            stream=_Body(answer, self, request),
-            request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": answer.reason.encode()},
-        )
-        try:
-            bound(response)
-            response.read()
-        except BaseException:
-            response.close()
+            raise httpx.ReadError(str(exc)) from exc
+        except (AnswerRefused, httpx.DecodingError):
+            self.drop()
             raise
-        return response
+        except BaseException:  # Ctrl-C mid-answer: the rest would be read as the next one
+            self.drop()
+            raise
+        # An error's body cut at its cap leaves the rest unread on the connection.
+        if answer.will_close or (len(content) >= cap and not 200 <= status < 300):
+            self.drop()
+        return Reply(status, answer.reason, headers, content, url)
 
 
-def wire_request(
-    headers: dict[str, str], method: str, url: httpx.URL, body: Any, extensions: Any
-) -> httpx.Request:
-    """The request httpx's ``build_request(json=body)`` would make, without the client."""
-    content = None
-    if body is not None:
-        # As httpx encodes json=: compact, UTF-8, NaN refused (a ValueError).
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        content = text.encode("utf-8")
-        headers = {**headers, "Content-Type": "application/json"}
-    return httpx.Request(method, url, headers=headers, content=content, extensions=extensions)
+def request_head(
+    method: str, target: bytes, fixed: bytes, auth: tuple[str, str] | None, length: int | None
+) -> bytes:
+    """A request's head: its line, ``fixed`` (the Host and the line's own headers, each
+    ending in CRLF), the credential's header and the JSON body's, and the blank line."""
+    parts = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n", fixed]
+    if auth is not None:
+        parts += [auth[0].encode("ascii"), b": ", auth[1].encode("ascii"), b"\r\n"]
+    if length is not None:
+        parts.append(b"Content-Type: application/json\r\nContent-Length: %d\r\n" % length)
+    parts.append(b"\r\n")
+    return b"".join(parts)
 
 
-def send_on_wire(
-    line: Line, credential: httpx.Auth, request: httpx.Request, read_timeout: float
-) -> httpx.Response:
-    """``request`` through the credential's flow on the line's wire; a token request
-    the flow makes takes the line's httpx client (bounded by the same line)."""
-    wire = line.wire
-    assert wire is not None
-    flow = credential.sync_auth_flow(request)
-    try:  # closing the flow releases what it holds (a token lock) when a request fails
-        out = next(flow)
-        while True:
-            if out is request:
-                response = wire.send(request, read_timeout=read_timeout, bound=line.bound)
-            else:
-                response = line.http.send(out, auth=None)
-            try:
-                out = flow.send(response)
-            except StopIteration:
-                return response
-    finally:
-        flow.close()
+def fixed_headers(netloc: str, headers: dict[str, str]) -> bytes:
+    """The Host header and ``headers``, as ``request_head`` takes them."""
+    lines = [f"Host: {netloc}\r\n", *(f"{name}: {value}\r\n" for name, value in headers.items())]
+    return "".join(lines).encode("ascii")
+
+
+def head_of(request: httpx.Request) -> bytes:
+    """The head of an httpx request (its headers as the credential's flow left them)."""
+    target = request.url.raw_path
+    lines = [request.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
+    for name, value in request.headers.raw:
+        lines += [name, b": ", value, b"\r\n"]
+    lines.append(b"\r\n")
+    return b"".join(lines)

@@ -229,16 +229,14 @@ def test_no_secret_in_any_log_record_over_real_http(
 def test_one_thread_keeps_one_connection_for_its_calls(
     clean_emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import http.client
-
     opened: list[object] = []
-    connect = http.client.HTTPConnection.connect
+    connect = socket.create_connection
 
-    def counted(self: http.client.HTTPConnection) -> None:
-        opened.append(self)
-        connect(self)
+    def counted(*args: Any, **kwargs: Any) -> socket.socket:
+        opened.append(args)
+        return connect(*args, **kwargs)
 
-    monkeypatch.setattr(http.client.HTTPConnection, "connect", counted)
+    monkeypatch.setattr(socket, "create_connection", counted)
     with client_for(clean_emulator, parallelism=1) as client:
         jobs = [client.create_job(payload(f"kept-{n}")) for n in range(20)]
         assert len(client.list_jobs()) == 20
