@@ -68,7 +68,7 @@ def answer_cap(
         if ok:
             raise httpx.DecodingError(f"unasked-for encoding {encoding[:20]!r}", request=request)
         cap = 0  # an error's body we cannot read is an error without its sentence
-    if ok and declared.isdigit() and int(declared) > cap:
+    if ok and declared.isascii() and declared.isdigit() and int(declared) > cap:
         raise AnswerTooLarge(f"larger than the {size(cap)} cap", request, status)
     return cap
 

@@ -74,15 +74,15 @@ class Reader:
         """The next final answer's head; informational (1xx) answers are skipped."""
         budget = MAX_HEAD
         while True:
-            lines, used = self._head_lines(budget)
+            raw, used = self._head_bytes(budget)
             budget -= used
-            head = _parse(lines)
+            head = _parse(raw)
             if head.status >= 200:
                 return head
             if head.status == 101:
                 raise Malformed("the server switched protocols")
 
-    def _head_lines(self, budget: int) -> tuple[list[bytes], int]:
+    def _head_bytes(self, budget: int) -> tuple[bytes, int]:
         while True:
             buf = self._buf
             end, sep = buf.find(b"\r\n\r\n"), 4
@@ -91,7 +91,7 @@ class Reader:
                 end, sep = bare, 2
             if end >= 0 and end + sep <= budget:
                 self._buf = buf[end + sep :]
-                return buf[:end].split(b"\n"), end + sep
+                return buf[:end], end + sep
             if end >= 0 or len(buf) > budget:
                 raise Malformed(f"the answer's head is larger than {MAX_HEAD // 1024} KiB")
             self._more()
@@ -116,6 +116,20 @@ class Reader:
         if not length.isdigit() or not length.isascii():
             raise Malformed("the answer's Content-Length is not a number")
         return self._exactly(int(length))
+
+    def buffered(self, head: Head) -> bytes | None:
+        """The whole body when it is of declared length and came with the head (nearly
+        every answer of a JSON API), taken from the buffer; else None (``body`` reads it)."""
+        declared = head.headers.get("content-length")
+        if declared is None or not declared.isdigit() or head.status in _NO_BODY:
+            return None
+        if "transfer-encoding" in head.headers or not declared.isascii():
+            return None
+        length, buf = int(declared), self._buf
+        if len(buf) < length:
+            return None
+        self._buf = buf[length:]
+        return buf[:length]
 
     def _exactly(self, length: int) -> Iterator[bytes]:
         buf = self._buf
@@ -179,33 +193,32 @@ class Reader:
         raise Malformed("the chunked body's trailer is too long")
 
 
-def _parse(lines: list[bytes]) -> Head:
+def _parse(head: bytes) -> Head:
+    # Decoded once (latin-1 maps every byte): one split and a partition per line.
+    lines = head.decode("latin-1").split("\n")
     if len(lines) > MAX_HEADERS + 1:
         raise Malformed(f"the answer has more than {MAX_HEADERS} headers")
-    version, _, rest = lines[0].rstrip(b"\r").partition(b" ")
-    code, _, reason = rest.partition(b" ")
-    if version not in (b"HTTP/1.1", b"HTTP/1.0") or len(code) != 3 or not code.isdigit():
+    version, _, rest = lines[0].rstrip("\r").partition(" ")
+    code, _, reason = rest.partition(" ")
+    if version not in ("HTTP/1.1", "HTTP/1.0") or len(code) != 3 or not code.isdigit():
         raise Malformed("the answer does not start with an HTTP/1.1 status line")
     status = int(code)
     if status < 100:
         raise Malformed("the answer does not start with an HTTP/1.1 status line")
     headers: dict[str, str] = {}
     last = ""
-    for raw in lines[1:]:
-        line = raw.rstrip(b"\r")
-        if line[:1] in (b" ", b"\t"):  # an obsolete folded continuation
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t"):  # an obsolete folded continuation
             if not last:
                 raise Malformed("the answer's headers start with a continuation line")
-            headers[last] += " " + line.strip().decode("latin-1")
+            headers[last] += " " + line.strip()
             continue
-        name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip():
+        name, colon, value = line.partition(":")
+        if not colon or not name or name[-1] in " \t":
             raise Malformed("a header line of the answer has no name")
-        last = name.decode("latin-1").lower()
-        text = value.strip().decode("latin-1")
-        headers[last] = f"{headers[last]}, {text}" if last in headers else text
+        last = name.lower()
+        value = value.strip()
+        headers[last] = f"{headers[last]}, {value}" if last in headers else value
     connection = headers.get("connection", "").lower()
-    will_close = "close" in connection or (
-        version == b"HTTP/1.0" and "keep-alive" not in connection
-    )
-    return Head(status, reason.decode("latin-1"), headers, will_close)
+    will_close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
+    return Head(status, reason, headers, will_close)

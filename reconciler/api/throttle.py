@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -121,13 +119,28 @@ class AimdLimiter:
                     if self._limit < self.max_limit:
                         self._limit += 1
                         self._peak_limit = max(self._peak_limit, self._limit)
-            self._cond.notify_all()
+            # Wake only as many waiters as there are places free, not every one.
+            free = self._limit - self._in_flight
+            if free > 0:
+                self._cond.notify(free)
 
-    @contextmanager
-    def slot(self) -> Iterator[Slot]:
-        """Hold a place for the duration of one request."""
-        acquired = self.acquire()
-        try:
-            yield acquired
-        finally:
-            self.release(acquired)
+    def slot(self) -> _Place:
+        """Hold a place for the duration of one request: ``with limiter.slot() as slot:``."""
+        return _Place(self)
+
+
+class _Place:
+    """A place held in a ``with`` block (a plain class: a generator-based context
+    manager costs more than the rest of the slot's work, at every request)."""
+
+    __slots__ = ("_limiter", "_slot")
+
+    def __init__(self, limiter: AimdLimiter) -> None:
+        self._limiter = limiter
+
+    def __enter__(self) -> Slot:
+        self._slot = self._limiter.acquire()
+        return self._slot
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._limiter.release(self._slot)

@@ -25,7 +25,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from typing import Any
@@ -220,6 +219,23 @@ class Guard:
     done: bool = field(default=False, repr=False)
 
 
+class _Watched:
+    """One ``with`` block under the watchdog (a plain class: a generator-based context
+    manager costs more than the watching, at every request)."""
+
+    __slots__ = ("_guard", "_watchdog")
+
+    def __init__(self, watchdog: Watchdog, guard: Guard) -> None:
+        self._watchdog, self._guard = watchdog, guard
+
+    def __enter__(self) -> Guard:
+        self._watchdog._watch(self._guard)
+        return self._guard
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._watchdog._unwatch(self._guard)
+
+
 class Watchdog:
     """One thread that aborts the attempts still running at their deadlines."""
 
@@ -230,22 +246,23 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    @contextmanager
-    def guard(self, deadline: float, abort: Callable[[], None]) -> Iterator[Guard]:
-        """Watch the block: ``abort`` is called if it is still running at ``deadline``."""
-        guard = Guard(deadline, abort)
+    def guard(self, deadline: float, abort: Callable[[], None]) -> _Watched:
+        """Watch a ``with`` block: ``abort`` is called if it is still running at
+        ``deadline``; ``with watchdog.guard(...) as guard:`` gives the ``Guard``."""
+        return _Watched(self, Guard(deadline, abort))
+
+    def _watch(self, guard: Guard) -> None:
         with self._cond:
-            heapq.heappush(self._heap, (deadline, next(self._order), guard))
+            heapq.heappush(self._heap, (guard.deadline, next(self._order), guard))
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._run, name="api-watchdog", daemon=True)
                 self._thread.start()
             elif self._heap[0][2] is guard:
                 self._cond.notify()
-        try:
-            yield guard
-        finally:
-            with self._cond:  # after this, abort is never called for this guard
-                guard.done = True
+
+    def _unwatch(self, guard: Guard) -> None:
+        with self._cond:  # after this, abort is never called for this guard
+            guard.done = True
 
     def close(self) -> None:
         """Stop the thread; guards made afterwards are not watched."""

@@ -21,12 +21,19 @@ import codecs
 import select
 import socket
 import ssl
+import time
 import urllib.request
 from collections.abc import Callable, Generator
 
 import httpx
 
-from reconciler.api.bounds import ENCODING, AnswerRefused, answer_cap, bounded
+from reconciler.api.bounds import (
+    ENCODING,
+    AnswerRefused,
+    DeadlinePassed,
+    answer_cap,
+    bounded,
+)
 from reconciler.api.http11 import Closed, Malformed, MalformedAnswer, Reader
 
 # A connection's read timeout is set again only when it moves by more than this: the
@@ -179,21 +186,27 @@ class Wire:
             raise httpx.WriteError(str(exc)) from exc
         try:
             answer = reader.head()
-            pieces = reader.body(answer)
             headers, status = answer.headers, answer.status
             encoding = headers.pop("content-encoding", "").strip().lower()
             declared = headers.get("content-length", "")
             cap = answer_cap(status, max_bytes, encoding, declared, None)
-            content = b"".join(
-                bounded(
-                    pieces,
-                    status=status,
-                    cap=cap,
-                    deadline=deadline,
-                    gzip=encoding == ENCODING,
-                    request=None,
+            whole = None if encoding else reader.buffered(answer)
+            if whole is not None and len(whole) <= cap:  # came whole with the head
+                if time.monotonic() > deadline:
+                    raise DeadlinePassed("still arriving at the deadline", None, status)
+                content = whole
+            else:
+                pieces = (whole,) if whole is not None else reader.body(answer)
+                content = b"".join(
+                    bounded(
+                        pieces,
+                        status=status,
+                        cap=cap,
+                        deadline=deadline,
+                        gzip=encoding == ENCODING,
+                        request=None,
+                    )
                 )
-            )
             if self.aborted and answer.by_close:  # the shutdown's end, not the server's
                 raise Closed("shut down at the deadline")
         except TimeoutError:
