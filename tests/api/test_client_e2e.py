@@ -243,3 +243,48 @@ def test_one_thread_keeps_one_connection_for_its_calls(
         for job in jobs[:5]:
             client.delete_job(job.id)
     assert len(opened) == 1
+
+
+def test_a_cached_token_the_api_refuses_is_renewed_once_on_the_wire(
+    oauth_emulator: EmulatorHandle,
+) -> None:
+    from reconciler.api.auth import ApiSettings, ClientCredentials
+
+    # A clock that never moves: the client keeps taking its cached token for fresh, so
+    # after the emulator's 2 s lifetime only the API's 401 can tell it otherwise.
+    credential = ClientCredentials("ci", "s3cret-ci", oauth_emulator.token_url, clock=lambda: 0.0)
+    settings = ApiSettings(oauth_emulator.url, credential, timeout_s=5.0, retry=PATIENT)
+    with NX1Client(settings, parallelism=1) as client:
+        assert client._session.line().wire is not None  # the wire's short way is taken
+        made = client.create_job(payload("renewed-before"))
+        assert credential.fetches == 1
+        time.sleep(2.2)
+        again = client.create_job(payload("renewed-after"))
+        assert credential.fetches == 2  # one fetch after the 401, and the create once
+        assert client.get_job(again.id) is not None
+        client.delete_job(made.id)
+        client.delete_job(again.id)
+    token_key = "POST /realms/{realm}/protocol/openid-connect/token"
+    assert oauth_emulator.stats()["requests"].get(token_key, 0) >= 2
+
+
+def test_the_wire_sends_what_httpx_would_send() -> None:
+    from tests.api.hostile import HostileServer, answer
+
+    body = b'{"id": "1", "job_name": "a", "job_type": "mirror"}'
+    with HostileServer(answer(201, body)) as server:
+        settings = api_settings_from_env(
+            {"NX1_HOST": server.url, "NX1_API_KEY": "psk_wire_check"}, retry=PATIENT
+        )
+        with NX1Client(settings) as client:
+            assert client.create_job(payload("a", job_type="mirror")).id == "1"
+        (seen,) = server.requests
+    assert (seen.method, seen.path) == ("POST", "/api/jobs")
+    assert seen.headers["host"] == server.url.removeprefix("http://")
+    assert seen.headers["authorization-psk"] == "psk_wire_check"
+    assert seen.headers["content-type"] == "application/json"
+    assert seen.headers["accept-encoding"] == "gzip"
+    assert seen.headers["accept"] == "application/json"
+    assert seen.headers["user-agent"].startswith("reconciler/")
+    assert int(seen.headers["content-length"]) == len(seen.body)
+    assert b'"job_name":"a"' in seen.body  # compact JSON, as httpx writes it
