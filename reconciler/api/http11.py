@@ -104,7 +104,7 @@ class Reader:
         coding = headers.get("transfer-encoding")
         if coding is not None:
             if coding.strip().lower() != "chunked":
-                raise Malformed(f"unsupported transfer coding {coding[:20]!r}")
+                raise Malformed("a transfer coding other than chunked")
             head.will_close = head.will_close or "content-length" in headers
             return self._chunked()
         declared = headers.get("content-length")
