@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -268,3 +269,14 @@ def test_the_api_answering_chunked_with_extensions_after_early_hints_is_read() -
     )
     with HostileServer(lambda seen: [data]) as server, client_for(server.url) as client:
         assert [job.job_name for job in client.list_jobs()] == ["a"]
+
+
+def test_a_kept_connection_the_server_closed_while_idle_is_replaced_not_failed() -> None:
+    # No "Connection: close": the client keeps the connection, which the server then
+    # closes (as a keep-alive timeout does); the next call must open a new one.
+    kept = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]"
+    with HostileServer(lambda seen: [kept]) as server, client_for(server.url) as client:
+        assert client.list_jobs() == []
+        time.sleep(0.3)  # the server has closed its end by now
+        assert client.list_jobs() == []  # one attempt only (client_for): no retry hid it
+        assert len(server.requests) == 2
