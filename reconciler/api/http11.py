@@ -1,4 +1,4 @@
-"""Reading HTTP/1.1 answers from a socket: the status line, the headers, the body's framing.
+"""HTTP/1.1 on a socket: a request's head written, answers read (status, headers, framing).
 
 Only what a client of a JSON API needs, and strict where a loose reading could take
 one answer's bytes for the next one's: a head (status line and headers) is at most
@@ -222,3 +222,36 @@ def _parse(head: bytes) -> Head:
     connection = headers.get("connection", "").lower()
     will_close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
     return Head(status, reason, headers, will_close)
+
+
+# -- requests -----------------------------------------------------------------------
+
+
+def request_head(
+    method: str, target: bytes, fixed: bytes, auth: tuple[str, str] | None, length: int | None
+) -> bytes:
+    """A request's head: its line, ``fixed`` (the Host and the line's own headers, each
+    ending in CRLF), the credential's header and the JSON body's, and the blank line."""
+    parts = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n", fixed]
+    if auth is not None:
+        parts += [auth[0].encode("ascii"), b": ", auth[1].encode("ascii"), b"\r\n"]
+    if length is not None:
+        parts.append(b"Content-Type: application/json\r\nContent-Length: %d\r\n" % length)
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def fixed_headers(netloc: str, headers: dict[str, str]) -> bytes:
+    """The Host header and ``headers``, as ``request_head`` takes them."""
+    lines = [f"Host: {netloc}\r\n", *(f"{name}: {value}\r\n" for name, value in headers.items())]
+    return "".join(lines).encode("ascii")
+
+
+def head_of(request: httpx.Request) -> bytes:
+    """The head of an httpx request (its headers as the credential's flow left them)."""
+    target = request.url.raw_path
+    lines = [request.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
+    for name, value in request.headers.raw:
+        lines += [name, b": ", value, b"\r\n"]
+    lines.append(b"\r\n")
+    return b"".join(lines)

@@ -35,7 +35,7 @@ from reconciler.api.answers import (
 from reconciler.api.settings import ApiSettings, RetryPolicy
 from reconciler.api.throttle import AimdLimiter, Outcome
 from reconciler.api.transport import MAX_BYTES, AnswerRefused, AnswerTooLarge, Line, Watchdog
-from reconciler.api.wire import Flow, Reply, Wire, head_of, request_head, usable
+from reconciler.api.wire import send_on_wire, usable
 from reconciler.errors import ApiError, ConfigError, TransportError
 
 log = logging.getLogger("reconciler.api.client")
@@ -51,7 +51,6 @@ _KEPT = frozenset({"/api/jobs", "/api/health/ping"})
 T = TypeVar("T")
 # As httpx encodes json=: compact, UTF-8, NaN refused (a ValueError).
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-_JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def _tls_context(settings: ApiSettings) -> ssl.SSLContext | bool:
@@ -239,7 +238,15 @@ class Session:
                         if request is not None:
                             response: Answer = line.http.send(request)
                         else:
-                            response = self._on_wire(line, method, path, content, max_bytes)
+                            response = send_on_wire(
+                                line,
+                                self.settings.credential,
+                                method,
+                                self.url(path),
+                                content,
+                                max_bytes=max_bytes,
+                                timeout_s=self.settings.timeout_s,
+                            )
                     except (httpx.RequestError, AnswerRefused) as exc:
                         outcome = type(exc).__name__
                         failure = self._failure(
@@ -275,75 +282,6 @@ class Session:
             accept=accept,
         )
         return response
-
-    def _on_wire(
-        self, line: Line, method: str, path: str, content: bytes | None, max_bytes: int | None
-    ) -> Answer:
-        """The request on the line's wire. A credential that has its header at hand
-        (a key, a token, a cached fresh token) costs no httpx request at all; else, and
-        after a 401 a credential can renew, its flow runs on an httpx request, whose
-        token requests take the line's httpx client (bounded by the same line)."""
-        wire = line.wire
-        assert wire is not None
-        url = self.url(path)
-        credential = self.settings.credential
-        header = credential.header()
-        flow: Flow | None
-        if header is not None:
-            length = None if content is None else len(content)
-            head = request_head(method, url.raw_path, line.fixed, header, length)
-            reply = self._exchange(wire, line, head, content, url, max_bytes)
-            if reply.status_code != 401:
-                return reply
-            request = self._wire_request(line, method, url, content)
-            flow = credential.refused(request, header)
-            if flow is None:
-                return reply
-        else:
-            request = self._wire_request(line, method, url, content)
-            flow = credential.sync_auth_flow(request)
-        try:  # closing the flow releases what it holds (a token lock) when a request fails
-            out = next(flow)
-            while True:
-                answer: Answer
-                if out is request:
-                    reply = self._exchange(wire, line, head_of(request), content, url, max_bytes)
-                    answer, response = reply, reply.response(request)
-                else:
-                    answer = response = line.http.send(out, auth=None)
-                try:
-                    out = flow.send(response)
-                except StopIteration:
-                    return answer
-        finally:
-            flow.close()
-
-    def _exchange(
-        self,
-        wire: Wire,
-        line: Line,
-        head: bytes,
-        content: bytes | None,
-        url: httpx.URL,
-        max_bytes: int | None,
-    ) -> Reply:
-        deadline = line.deadline
-        read_timeout = min(self.settings.timeout_s, deadline - time.monotonic())
-        return wire.exchange(
-            head,
-            content,
-            url=url,
-            read_timeout=read_timeout,
-            deadline=deadline,
-            max_bytes=max_bytes,
-        )
-
-    @staticmethod
-    def _wire_request(
-        line: Line, method: str, url: httpx.URL, content: bytes | None
-    ) -> httpx.Request:
-        headers = line.headers if content is None else {**line.headers, **_JSON_TYPE}
-        return httpx.Request(method, url, headers=headers, content=content)
 
     def _failure(
         self,

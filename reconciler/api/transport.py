@@ -43,7 +43,8 @@ from reconciler.api.bounds import (
     bounded,
     size,
 )
-from reconciler.api.wire import Wire, fixed_headers
+from reconciler.api.http11 import fixed_headers
+from reconciler.api.wire import Wire
 
 __all__ = [
     "ENCODING",

@@ -7,6 +7,7 @@ one ``sendall``) on one socket kept open, reads the answer with ``reconciler.api
 and hands back a ``Reply``: the status, the headers and the whole decoded body, read
 within the same bounds as on the httpx path (``reconciler.api.bounds``: caps, the
 attempt's deadline, gzip). The line's watchdog can shut the socket down.
+``send_on_wire`` takes one request of the API there, through the credential.
 
 Errors are raised as the httpx exceptions httpx would raise for the same failure, so
 that what is retried, and how it is worded, does not depend on the path taken. They
@@ -24,6 +25,7 @@ import ssl
 import time
 import urllib.request
 from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -34,12 +36,18 @@ from reconciler.api.bounds import (
     answer_cap,
     bounded,
 )
-from reconciler.api.http11 import Closed, Malformed, MalformedAnswer, Reader
+from reconciler.api.http11 import Closed, Malformed, MalformedAnswer, Reader, head_of, request_head
+
+if TYPE_CHECKING:
+    from reconciler.api.answers import Answer
+    from reconciler.api.auth import Credential
+    from reconciler.api.transport import Line
 
 # A connection's read timeout is set again only when it moves by more than this: the
 # watchdog, not the socket, enforces each attempt's deadline.
 _TIMEOUT_SLACK_S = 0.5
 Flow = Generator[httpx.Request, httpx.Response, None]
+_JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def usable(url: httpx.URL) -> bool:
@@ -235,31 +243,68 @@ class Wire:
         return Reply(status, answer.reason, headers, content, url)
 
 
-def request_head(
-    method: str, target: bytes, fixed: bytes, auth: tuple[str, str] | None, length: int | None
-) -> bytes:
-    """A request's head: its line, ``fixed`` (the Host and the line's own headers, each
-    ending in CRLF), the credential's header and the JSON body's, and the blank line."""
-    parts = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n", fixed]
-    if auth is not None:
-        parts += [auth[0].encode("ascii"), b": ", auth[1].encode("ascii"), b"\r\n"]
-    if length is not None:
-        parts.append(b"Content-Type: application/json\r\nContent-Length: %d\r\n" % length)
-    parts.append(b"\r\n")
-    return b"".join(parts)
+def send_on_wire(
+    line: Line,
+    credential: Credential,
+    method: str,
+    url: httpx.URL,
+    content: bytes | None,
+    *,
+    max_bytes: int | None,
+    timeout_s: float,
+) -> Answer:
+    """The API's request on the line's wire, within ``line.deadline``. A credential
+    that has its header at hand (a key, a token, a cached fresh token) costs no httpx
+    request at all; else, and after a 401 a credential can renew, its flow runs on an
+    httpx request, whose token requests take the line's httpx client (bounded by the
+    same line)."""
+    wire = line.wire
+    assert wire is not None
+
+    def exchange(head: bytes) -> Reply:
+        deadline = line.deadline
+        read_timeout = min(timeout_s, deadline - time.monotonic())
+        return wire.exchange(
+            head,
+            content,
+            url=url,
+            read_timeout=read_timeout,
+            deadline=deadline,
+            max_bytes=max_bytes,
+        )
+
+    header = credential.header()
+    flow: Flow | None
+    if header is not None:
+        length = None if content is None else len(content)
+        reply = exchange(request_head(method, url.raw_path, line.fixed, header, length))
+        if reply.status_code != 401:
+            return reply
+        request = _request(line, method, url, content)
+        flow = credential.refused(request, header)
+        if flow is None:
+            return reply
+    else:
+        request = _request(line, method, url, content)
+        flow = credential.sync_auth_flow(request)
+    try:  # closing the flow releases what it holds (a token lock) when a request fails
+        out = next(flow)
+        while True:
+            answer: Answer
+            if out is request:
+                reply = exchange(head_of(request))
+                answer, response = reply, reply.response(request)
+            else:
+                answer = response = line.http.send(out, auth=None)
+            try:
+                out = flow.send(response)
+            except StopIteration:
+                return answer
+    finally:
+        flow.close()
 
 
-def fixed_headers(netloc: str, headers: dict[str, str]) -> bytes:
-    """The Host header and ``headers``, as ``request_head`` takes them."""
-    lines = [f"Host: {netloc}\r\n", *(f"{name}: {value}\r\n" for name, value in headers.items())]
-    return "".join(lines).encode("ascii")
-
-
-def head_of(request: httpx.Request) -> bytes:
-    """The head of an httpx request (its headers as the credential's flow left them)."""
-    target = request.url.raw_path
-    lines = [request.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
-    for name, value in request.headers.raw:
-        lines += [name, b": ", value, b"\r\n"]
-    lines.append(b"\r\n")
-    return b"".join(lines)
+def _request(line: Line, method: str, url: httpx.URL, content: bytes | None) -> httpx.Request:
+    """The httpx request a credential's flow works on (its head is written as it is)."""
+    headers = line.headers if content is None else {**line.headers, **_JSON_TYPE}
+    return httpx.Request(method, url, headers=headers, content=content)
