@@ -249,17 +249,9 @@ class NX1Client:
         if response.status_code == 404:
             return None
         data = json_body(response, "GET", path)
-        try:
-            if not isinstance(data, dict):
-                raise ValueError(f"it is a JSON {json_kind(data)}, not an object")
-            return remote_job_from_api(data) if is_live(data) else None
-        except ValueError as exc:
-            raise ApiError(
-                f"the job cannot be read: {self._scrub(str(exc))}",
-                method="GET",
-                path=path,
-                status=response.status_code,
-            ) from None
+        if isinstance(data, dict) and not is_live(data):
+            return None
+        return self._read_job(data, response, "GET", path, "the job")
 
     @_scrubbed
     def delete_job(self, job_id: str) -> None:
@@ -308,12 +300,20 @@ class NX1Client:
 
     def _job_from(self, response: Answer) -> RemoteJob:
         data = json_body(response, "POST", JOBS)
+        return self._read_job(data, response, "POST", JOBS, "the created job")
+
+    def _read_job(
+        self, data: Any, response: Answer, method: str, path: str, what: str
+    ) -> RemoteJob:
+        """One job object of an answer; an ApiError naming ``what`` when it is none."""
         try:
+            if not isinstance(data, dict):
+                raise ValueError(f"it is a JSON {json_kind(data)}, not an object")
             return remote_job_from_api(data)
         except ValueError as exc:
             raise ApiError(
-                f"the created job cannot be read: {self._scrub(str(exc))}",
-                method="POST",
-                path=JOBS,
+                f"{what} cannot be read: {self._scrub(str(exc))}",
+                method=method,
+                path=path,
                 status=response.status_code,
             ) from None

@@ -177,7 +177,28 @@ class Wire:
         max_bytes: int | None,
     ) -> Reply:
         """Send a request (``head`` ends with its blank line) and read its answer whole,
-        within its cap (``max_bytes`` for a success, else the default) and ``deadline``."""
+        within its cap (``max_bytes`` for a success, else the default) and ``deadline``.
+
+        A kept connection the server closed just as the request went out (nothing of an
+        answer came back) is replaced and an idempotent request sent once more on a new
+        one, without spending an attempt; a create is not resent here (the client's
+        lost-create look-up decides)."""
+        again = self._sock is not None and head.split(b" ", 1)[0] in _IDEMPOTENT
+        try:
+            return self._exchange(head, body, url, read_timeout, deadline, max_bytes, again)
+        except _Stale:
+            return self._exchange(head, body, url, read_timeout, deadline, max_bytes, False)
+
+    def _exchange(
+        self,
+        head: bytes,
+        body: bytes | None,
+        url: httpx.URL,
+        read_timeout: float,
+        deadline: float,
+        max_bytes: int | None,
+        stale_ok: bool,
+    ) -> Reply:
         self.aborted = False
         sock, reader = self._connection()
         read_timeout = max(0.001, read_timeout)
@@ -191,7 +212,10 @@ class Wire:
             raise httpx.WriteTimeout("timed out") from None
         except OSError as exc:
             self.drop()
+            if stale_ok:
+                raise _Stale from None
             raise httpx.WriteError(str(exc)) from exc
+        answer = None
         try:
             answer = reader.head()
             headers, status = answer.headers, answer.status
@@ -224,12 +248,16 @@ class Wire:
             self.drop()
             if self.aborted:
                 raise httpx.ReadError("shut down at the deadline") from None
+            if stale_ok and answer is None and reader.idle:
+                raise _Stale from None
             raise httpx.RemoteProtocolError(str(exc)) from None
         except Malformed as exc:
             self.drop()
             raise MalformedAnswer(str(exc)) from None
         except OSError as exc:
             self.drop()
+            if stale_ok and answer is None and reader.idle and isinstance(exc, ConnectionError):
+                raise _Stale from None  # reset under the request: nothing of an answer came
             raise httpx.ReadError(str(exc)) from exc
         except (AnswerRefused, httpx.DecodingError):
             self.drop()
@@ -241,6 +269,13 @@ class Wire:
         if answer.will_close or (len(content) >= cap and not 200 <= status < 300):
             self.drop()
         return Reply(status, answer.reason, headers, content, url)
+
+
+_IDEMPOTENT = frozenset((b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS"))
+
+
+class _Stale(Exception):
+    """A kept connection was closed under a request that can simply be sent again."""
 
 
 def send_on_wire(

@@ -7,6 +7,7 @@ end to end against a hostile loopback server.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import socket
 import threading
 import time
@@ -280,3 +281,84 @@ def test_a_kept_connection_the_server_closed_while_idle_is_replaced_not_failed()
         time.sleep(0.3)  # the server has closed its end by now
         assert client.list_jobs() == []  # one attempt only (client_for): no retry hid it
         assert len(server.requests) == 2
+
+
+class _ClosesUnderTheSecondRequest:
+    """A keep-alive server that closes its first connection when the second request on it
+    arrives, without answering (the race of a keep-alive timeout with a request)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.seen: list[tuple[int, bytes]] = []  # (connection number, request line)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        for number in itertools.count():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn, number), daemon=True).start()
+
+    def _serve(self, conn: socket.socket, number: int) -> None:
+        with conn:
+            buf = b""
+            for served in itertools.count():
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                while len(buf) < length:
+                    buf += conn.recv(65536)
+                buf = buf[length:]
+                self.seen.append((number, head.split(b"\r\n", 1)[0]))
+                if number == 0 and served == 1:
+                    return  # closed under the request, nothing answered
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 2\r\n\r\n[]"
+                )
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("second", ["list", "delete"])
+def test_an_idempotent_request_on_a_connection_closed_under_it_goes_again_on_a_new_one(
+    second: str,
+) -> None:
+    server = _ClosesUnderTheSecondRequest()
+    try:
+        with client_for(server.url) as client:  # one attempt: no retry may hide a failure
+            assert client.list_jobs() == []
+            if second == "list":
+                assert client.list_jobs() == []
+            else:
+                client.delete_job("j-1")
+        assert [number for number, _ in server.seen] == [0, 0, 1]
+        assert server.seen[1][1] == server.seen[2][1]  # the same request, sent again
+    finally:
+        server.close()
+
+
+def test_a_create_on_a_connection_closed_under_it_is_not_sent_again_by_the_wire() -> None:
+    server = _ClosesUnderTheSecondRequest()
+    try:
+        with client_for(server.url) as client, pytest.raises(TransportError):
+            assert client.list_jobs() == []
+            client.create_job({"job_name": "a", "job_type": "mirror"})
+        posts = [line for _, line in server.seen if line.startswith(b"POST")]
+        assert len(posts) == 1  # the client's lost-create look-up decides, not the wire
+    finally:
+        server.close()
