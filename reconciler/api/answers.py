@@ -19,7 +19,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 import httpx
 
 from reconciler.api import jsonfast
-from reconciler.api.http11 import MalformedAnswer
+from reconciler.api.http11 import CUT_SHORT, MalformedAnswer
 from reconciler.errors import ApiError, AuthError
 
 SHOWN_CHARS = 200  # of server text in one message
@@ -190,6 +190,9 @@ def describe_transport(exc: httpx.RequestError, timeout: float) -> tuple[str, bo
     if isinstance(exc, MalformedAnswer):
         return f"the server's answer is not valid HTTP/1.1: {one_line(str(exc))}", True
     if isinstance(exc, httpx.RemoteProtocolError):
+        text = str(exc)
+        if CUT_SHORT in text or "complete message body" in text:  # the wire's, httpcore's
+            return "the server closed the connection before the end of its answer", True
         return "the server closed the connection without an answer", True
     if isinstance(exc, httpx.ReadError):
         return "the connection was reset while waiting for the answer", True

@@ -39,6 +39,11 @@ class Closed(Exception):
     """The connection ended before the end of a head or of a body."""
 
 
+# How the wire words an answer the connection's end cut short (answers.py words it for
+# the user: not "without an answer", since part of one came).
+CUT_SHORT = "closed before the end of the answer"
+
+
 @dataclass(slots=True)
 class Head:
     """An answer's status and headers (names in lower case; repeated ones joined by ", ")."""

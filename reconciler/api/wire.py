@@ -36,7 +36,15 @@ from reconciler.api.bounds import (
     answer_cap,
     bounded,
 )
-from reconciler.api.http11 import Closed, Malformed, MalformedAnswer, Reader, head_of, request_head
+from reconciler.api.http11 import (
+    CUT_SHORT,
+    Closed,
+    Malformed,
+    MalformedAnswer,
+    Reader,
+    head_of,
+    request_head,
+)
 
 if TYPE_CHECKING:
     from reconciler.api.answers import Answer
@@ -244,13 +252,16 @@ class Wire:
         except TimeoutError:
             self.drop()
             raise httpx.ReadTimeout("timed out") from None
-        except Closed as exc:
+        except Closed:
             self.drop()
             if self.aborted:
                 raise httpx.ReadError("shut down at the deadline") from None
-            if stale_ok and answer is None and reader.idle:
+            nothing = answer is None and reader.idle
+            if stale_ok and nothing:
                 raise _Stale from None
-            raise httpx.RemoteProtocolError(str(exc)) from None
+            raise httpx.RemoteProtocolError(
+                "closed without an answer" if nothing else CUT_SHORT
+            ) from None
         except Malformed as exc:
             self.drop()
             raise MalformedAnswer(str(exc)) from None

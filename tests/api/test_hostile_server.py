@@ -337,4 +337,4 @@ def test_an_answer_cut_short_of_its_content_length_is_an_error_not_a_short_list(
         client = client_for(server.url)
         with client, pytest.raises(TransportError) as info:
             client.list_jobs()
-    assert "closed the connection" in str(info.value)
+    assert "closed the connection before the end of its answer" in str(info.value)
