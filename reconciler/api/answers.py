@@ -19,7 +19,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 import httpx
 
 from reconciler.api import jsonfast
-from reconciler.api.http11 import CUT_SHORT, MalformedAnswer
+from reconciler.api.http11 import CUT_SHORT, MalformedAnswer, SpeaksTls
 from reconciler.errors import ApiError, AuthError
 
 SHOWN_CHARS = 200  # of server text in one message
@@ -187,6 +187,8 @@ def describe_transport(exc: httpx.RequestError, timeout: float) -> tuple[str, bo
         if any(s in text for s in ("name or service", "nodename", "getaddrinfo", "resolve")):
             return "DNS failure: the API host name could not be resolved", False
         return f"could not connect: {one_line(str(exc)) or type(exc).__name__}", True
+    if isinstance(exc, SpeaksTls):
+        return f"the server speaks TLS (https): use {exc} as the API URL", False
     if isinstance(exc, MalformedAnswer):
         return f"the server's answer is not valid HTTP/1.1: {one_line(str(exc))}", True
     if isinstance(exc, httpx.RemoteProtocolError):

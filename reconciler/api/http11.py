@@ -31,6 +31,10 @@ class Malformed(Exception):
     """The server broke HTTP/1.1's framing: the connection cannot be read further."""
 
 
+class SpeaksTls(httpx.RemoteProtocolError):
+    """An http:// URL whose server closed without an answer and completes a TLS handshake."""
+
+
 class MalformedAnswer(httpx.RemoteProtocolError):
     """``Malformed`` as the wire raises it: httpx's error for a protocol violation."""
 

@@ -42,6 +42,7 @@ from reconciler.api.http11 import (
     Malformed,
     MalformedAnswer,
     Reader,
+    SpeaksTls,
     head_of,
     request_head,
 )
@@ -134,6 +135,7 @@ class Wire:
         self._sock: socket.socket | None = None
         self._reader: Reader | None = None
         self._timeout = -1.0
+        self._tls_checked = False
         # Set when the watchdog shut the sockets down: an end of the answer seen after it
         # is the shutdown's, not the server's.
         self.aborted = False
@@ -173,6 +175,25 @@ class Wire:
         self._on_socket(sock)
         self._sock, self._reader, self._timeout = sock, Reader(sock), self._connect_timeout or -1.0
         return sock, self._reader
+
+    def _speaks_tls(self) -> bool:
+        """Whether the server completes a TLS handshake: a plain http:// request to a TLS
+        port is closed without an answer, which would otherwise be retried for the
+        whole deadline. Asked once per wire, only after such a close."""
+        if self._tls_checked:
+            return False
+        self._tls_checked = True
+        probe = ssl.create_default_context()
+        probe.check_hostname = False
+        probe.verify_mode = ssl.CERT_NONE  # only whether TLS answers; nothing is sent
+        try:
+            with (
+                socket.create_connection((self._host, self._port), _PROBE_S) as raw,
+                probe.wrap_socket(raw, server_hostname=self._host),
+            ):
+                return True
+        except (OSError, ValueError):
+            return False
 
     def exchange(
         self,
@@ -259,6 +280,8 @@ class Wire:
             nothing = answer is None and reader.idle
             if stale_ok and nothing:
                 raise _Stale from None
+            if nothing and not self._https and self._speaks_tls():
+                raise SpeaksTls(f"https://{self.netloc}") from None
             raise httpx.RemoteProtocolError(
                 "closed without an answer" if nothing else CUT_SHORT
             ) from None
@@ -282,6 +305,7 @@ class Wire:
         return Reply(status, answer.reason, headers, content, url)
 
 
+_PROBE_S = 2.0  # seconds the TLS probe of an http:// URL may take
 _IDEMPOTENT = frozenset((b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS"))
 
 

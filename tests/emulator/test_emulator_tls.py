@@ -6,6 +6,7 @@ import os
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,26 @@ def test_reconcile_applies_over_https_with_ssl_cert_file(
     assert untrusted.returncode == 1
     [line] = untrusted.stderr.splitlines()
     assert line.startswith("error: GET /api/jobs: ") and "certificate" in line
+
+
+def test_plain_http_to_the_tls_port_fails_at_once_naming_https(
+    https_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "a.yaml").write_text(JOBS, encoding="utf-8")
+    plain = https_emulator.url.replace("https://", "http://")
+    env = _env(NX1_HOST=plain, NX1_API_KEY=https_emulator.psk or "")
+
+    started = time.monotonic()
+    plan = _reconcile("plan", "jobs", cwd=tmp_path, env=env)
+
+    assert plan.returncode == 1
+    [line] = plan.stderr.splitlines()
+    assert line == (
+        f"error: GET /api/jobs: the server speaks TLS (https): use {https_emulator.url} as "
+        "the API URL"
+    )
+    assert time.monotonic() - started < 20  # not the whole retry deadline (over 30 s)
 
 
 def test_a_requests_client_works_unmodified_with_requests_ca_bundle(
