@@ -19,6 +19,7 @@ configured for the API's address, the httpx path is used instead.
 from __future__ import annotations
 
 import codecs
+import functools
 import select
 import socket
 import ssl
@@ -204,32 +205,19 @@ class Wire:
         read_timeout: float,
         deadline: float,
         max_bytes: int | None,
+        resend: bool = False,
     ) -> Reply:
         """Send a request (``head`` ends with its blank line) and read its answer whole,
         within its cap (``max_bytes`` for a success, else the default) and ``deadline``.
 
-        A kept connection the server closed just as the request went out (nothing of an
-        answer came back) is replaced and an idempotent request sent once more on a new
-        one, without spending an attempt; a create is not resent here (the client's
-        lost-create look-up decides)."""
-        again = self._sock is not None and head.split(b" ", 1)[0] in _IDEMPOTENT
-        try:
-            return self._exchange(head, body, url, read_timeout, deadline, max_bytes, again)
-        except _Stale:
-            return self._exchange(head, body, url, read_timeout, deadline, max_bytes, False)
-
-    def _exchange(
-        self,
-        head: bytes,
-        body: bytes | None,
-        url: httpx.URL,
-        read_timeout: float,
-        deadline: float,
-        max_bytes: int | None,
-        stale_ok: bool,
-    ) -> Reply:
+        With ``resend``, an idempotent request on a kept connection the server closed
+        just as it went out (nothing of an answer came back) raises ``Stale``: the caller
+        sends it once more, on a new connection, without spending an attempt. A create
+        is never resent here (the client's lost-create look-up decides)."""
+        kept = self._sock
         self.aborted = False
         sock, reader = self._connection()
+        stale_ok = resend and sock is kept and head.split(b" ", 1)[0] in _IDEMPOTENT
         read_timeout = max(0.001, read_timeout)
         if abs(read_timeout - self._timeout) > _TIMEOUT_SLACK_S:
             sock.settimeout(read_timeout)
@@ -242,7 +230,7 @@ class Wire:
         except OSError as exc:
             self.drop()
             if stale_ok:
-                raise _Stale from None
+                raise Stale from None
             raise httpx.WriteError(str(exc)) from exc
         answer = None
         try:
@@ -279,7 +267,7 @@ class Wire:
                 raise httpx.ReadError("shut down at the deadline") from None
             nothing = answer is None and reader.idle
             if stale_ok and nothing:
-                raise _Stale from None
+                raise Stale from None
             if nothing and not self._https and self._speaks_tls():
                 raise SpeaksTls(f"https://{self.netloc}") from None
             raise httpx.RemoteProtocolError(
@@ -291,7 +279,7 @@ class Wire:
         except OSError as exc:
             self.drop()
             if stale_ok and answer is None and reader.idle and isinstance(exc, ConnectionError):
-                raise _Stale from None  # reset under the request: nothing of an answer came
+                raise Stale from None  # reset under the request: nothing of an answer came
             raise httpx.ReadError(str(exc)) from exc
         except (AnswerRefused, httpx.DecodingError):
             self.drop()
@@ -309,7 +297,7 @@ _PROBE_S = 2.0  # seconds the TLS probe of an http:// URL may take
 _IDEMPOTENT = frozenset((b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS"))
 
 
-class _Stale(Exception):
+class Stale(Exception):
     """A kept connection was closed under a request that can simply be sent again."""
 
 
@@ -333,15 +321,19 @@ def send_on_wire(
 
     def exchange(head: bytes) -> Reply:
         deadline = line.deadline
-        read_timeout = min(timeout_s, deadline - time.monotonic())
-        return wire.exchange(
+        send = functools.partial(
+            wire.exchange,
             head,
             content,
             url=url,
-            read_timeout=read_timeout,
+            read_timeout=min(timeout_s, deadline - time.monotonic()),
             deadline=deadline,
             max_bytes=max_bytes,
         )
+        try:
+            return send(resend=True)
+        except Stale:  # the kept connection was closed under it: once more, on a new one
+            return send()
 
     header = credential.header()
     flow: Flow | None
