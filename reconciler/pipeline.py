@@ -24,6 +24,7 @@ from reconciler.sensitive import Sensitivity, marked_as_live
 from reconciler.settings import Policy
 
 if TYPE_CHECKING:
+    from reconciler.api.answers import Answer
     from reconciler.api.client import NX1Client
     from reconciler.api.throttle import AimdLimiter
     from reconciler.apply import ActionResult, ApplyResult
@@ -51,6 +52,9 @@ class PlanRequest:
     configured_paths: tuple[str, ...] | None = None
     # Seconds apply waits for a running job before deleting it (0: skip it at once).
     wait_running: float = 0.0
+    # The plan is only shown, as text or markdown: quiet unchanged jobs may be counted
+    # rather than kept, and the plan made in shares where each was loaded (plan/split.py).
+    compact: bool = False
 
 
 DEFAULT_PARALLELISM = 8
@@ -71,16 +75,28 @@ def limiter_for(parallelism: int | None) -> AimdLimiter:
 @dataclass(frozen=True, slots=True)
 class PlanOutcome:
     plan: Plan
+    # Every spec, for apply; empty for a compact plan (PlanRequest.compact).
     specs: tuple[JobSpec, ...]
     render: RenderOptions
 
 
+def render_options(request: PlanRequest, now: datetime) -> RenderOptions:
+    return RenderOptions(
+        sensitivity=request.sensitivity,
+        api_url=request.api.base_url,
+        now=now,
+        environment=request.target.name if request.target else None,
+    )
+
+
 class _Fetch:
     """The one list request, in a thread: sent once the specs are known to be valid
-    (bad input never costs a request), answered while the plan's other checks run."""
+    (bad input never costs a request), answered while the plan's other checks run.
+    ``answer``: the list answer already read (no request is sent)."""
 
-    def __init__(self, api: ApiSettings) -> None:
+    def __init__(self, api: ApiSettings, answer: Answer | None = None) -> None:
         self._api = api
+        self._answer = answer
         self._client: NX1Client | None = None
         self._thread: threading.Thread | None = None
         self._jobs: list[RemoteJob] = []
@@ -106,7 +122,10 @@ class _Fetch:
     def _run(self) -> None:
         assert self._client is not None
         try:
-            self._jobs = self._client.list_jobs()
+            if self._answer is None:
+                self._jobs = self._client.list_jobs()
+            else:
+                self._jobs = self._client.jobs_in(self._answer)
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
 
@@ -130,9 +149,7 @@ class _Fetch:
 
 def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Specs and the live jobs (one list request) into a Plan."""
-    from reconciler.plan.crowding import crowded_minutes
     from reconciler.plan.select import check_patterns, confined
-    from reconciler.specs.validate import load_specs
 
     check_patterns(request.selection)
     configured = request.configured_paths
@@ -144,7 +161,23 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
             "out: confine it with --select (a job_name glob or type:GLOB; prune deletes only "
             "the jobs of ours it matches), or plan the configured paths"
         )
-    fetch = _Fetch(request.api)
+    if request.compact:
+        from reconciler.plan.split import split_plan
+
+        outcome = split_plan(request, env, lambda answer: _plan_here(request, env, answer))
+        if outcome is not None:
+            return outcome
+    return _plan_here(request, env)
+
+
+def _plan_here(
+    request: PlanRequest, env: Mapping[str, str], answer: Answer | None = None
+) -> PlanOutcome:
+    """The whole plan made in this process; ``answer``: the list answer already read."""
+    from reconciler.plan.crowding import crowded_minutes
+    from reconciler.specs.validate import load_specs
+
+    fetch = _Fetch(request.api, answer)
     try:
         specs = load_specs(
             list(request.paths),
@@ -167,14 +200,7 @@ def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     warnings = tuple(crowded_minutes(specs, now))
     plan = make_plan(specs, remote, request.policy, request.selection)
     plan = replace(plan, warnings=warnings)
-    environment = request.target.name if request.target else None
-    options = RenderOptions(
-        sensitivity=request.sensitivity,
-        api_url=request.api.base_url,
-        now=now,
-        environment=environment,
-    )
-    return PlanOutcome(plan, tuple(specs), options)
+    return PlanOutcome(plan, tuple(specs), render_options(request, now))
 
 
 def save_plan(outcome: PlanOutcome, paths: Sequence[str], out: Path, key: bytes) -> None:

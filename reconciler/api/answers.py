@@ -323,6 +323,15 @@ def _json_content(response: Answer, where: dict[str, Any]) -> bytes:
     return content
 
 
+def json_bytes(response: Answer, method: str, path: str) -> bytes | None:
+    """The body of an answer that should be JSON, as bytes, when it is declared UTF-8
+    (None when another charset is declared); the same refusals as ``json_body``."""
+    where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
+    content = _json_content(response, where)
+    utf8 = (response.charset_encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8")
+    return content if utf8 else None
+
+
 def json_text(response: Answer, method: str, path: str) -> str:
     """The body of an answer that should be JSON, as text, for a reader that decodes it
     bit by bit; the same refusals as ``json_body``, and bytes that are not UTF-8 are

@@ -146,14 +146,22 @@ class NX1Client:
 
     # -- the API -------------------------------------------------------------------------
 
-    @_scrubbed
     def list_jobs(self) -> list[RemoteJob]:
         """Every live job, read with one request; soft-deleted jobs are left out."""
-        response = self._session.retry(
+        return self.jobs_in(self.list_answer())
+
+    @_scrubbed
+    def list_answer(self) -> Answer:
+        """The answer of the one list request, unread (``jobs_in`` reads it)."""
+        return self._session.retry(
             "GET",
             JOBS,
             lambda n, d: self._session.send("GET", JOBS, n, d, max_bytes=MAX_LIST_BYTES),
         )
+
+    @_scrubbed
+    def jobs_in(self, response: Answer) -> list[RemoteJob]:
+        """The live jobs of a list answer; an ApiError names the first item at fault."""
         data = json_body(response, "GET", JOBS)
         where: dict[str, Any] = {"method": "GET", "path": JOBS, "status": response.status_code}
         if not isinstance(data, list):

@@ -150,6 +150,44 @@ def array_items(text: str) -> Iterator[tuple[Any, int]]:
         raise ValueError("extra data after the array")
 
 
+# About this much of an answer is decoded at once by ``array_chunks``.
+CHUNK_BYTES = 1 << 20
+
+
+def array_chunks(data: bytes, size: int = CHUNK_BYTES) -> Iterator[list[Any]]:
+    """The items of the JSON array ``data`` (UTF-8), a list of them at a time, so a long
+    array never lives decoded at once; ValueError as ``loads``, or when it is no array.
+
+    The array is cut where one object ends and the next begins (``},{``) and each piece
+    is decoded as an array of its own. JSON reads from left to right, so a piece that
+    decodes whole ends where an item of the whole array ends, and its items are those of
+    the array; a cut that falls inside a string does not decode and is joined to the
+    next piece. An array written with spaces between items is decoded in one piece.
+    """
+    body = data.strip(b" \t\n\r")
+    if body[:1] != b"[" or body[-1:] != b"]":
+        raise ValueError("expected a JSON array")
+    start, stop = 1, len(body) - 1
+    search, span = start, size
+    while start < stop:
+        cut = body.find(b"},{", min(search + span, stop), stop)
+        end = stop if cut < 0 else cut + 1
+        try:
+            items = loads(b"[" + body[start:end] + b"]")
+        except ValueError:
+            if end == stop:
+                raise
+            # A cut inside a string: join the next piece, twice as long each time, so
+            # an answer full of such cuts is read in a few tries, not one per cut.
+            search, span = end, span * 2
+            continue
+        if type(items) is not list:  # pragma: no cover - a piece opened with "["
+            raise ValueError("expected a JSON array")
+        yield items
+        start = search = end + 1
+        span = size
+
+
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 

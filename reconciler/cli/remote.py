@@ -61,7 +61,9 @@ def plan(
     from reconciler.pipeline import build_plan, save_plan
 
     request = plan_request(paths, opts)
-    outcome = build_plan(request, os.environ)
+    # Only shown, not saved: quiet unchanged jobs are counted, not kept.
+    shown = out is None and not show_unchanged and fmt not in PLAN_FORMATS.every_job
+    outcome = build_plan(dataclasses.replace(request, compact=shown), os.environ)
     render = dataclasses.replace(
         outcome.render, color=use_color(sys.stdout), show_unchanged=show_unchanged
     )

@@ -61,6 +61,16 @@ class Change:
     ignored: tuple[str, ...] = ()
 
     @property
+    def quiet(self) -> bool:
+        """Unchanged with nothing to note: what a shown plan counts and need not keep."""
+        return (
+            self.action is Action.UNCHANGED
+            and not self.reason
+            and self.protection != "lifted"
+            and not self.ignored
+        )
+
+    @property
     def loses_history(self) -> bool:
         """Whether a live job is deleted (a replace deletes the old copy)."""
         return self.action in (Action.REPLACE, Action.DELETE)
@@ -87,14 +97,19 @@ class Plan:
     warnings: tuple[str, ...] = ()
     # The jobs this run plans; nothing outside it is read as wanted or written.
     selection: Selection = field(default_factory=Selection)
+    # Quiet unchanged jobs counted and not kept in ``changes``: a plan made only to be
+    # shown as text or markdown (``diff.join_parts``); 0 when every change is kept.
+    unchanged: int = 0
 
     def count(self, action: Action) -> int:
-        return sum(1 for c in self.changes if c.action is action)
+        kept = sum(1 for c in self.changes if c.action is action)
+        return kept + self.unchanged if action is Action.UNCHANGED else kept
 
     def summary(self) -> dict[str, int]:
         counts = dict.fromkeys(SUMMARY_KEYS, 0)
         for change in self.changes:
             counts[change.action.value] += 1
+        counts[Action.UNCHANGED.value] += self.unchanged
         return counts
 
     @property

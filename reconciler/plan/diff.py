@@ -8,17 +8,24 @@ of its ``properties_json``.
 
 The fleet rules each live in their own module: the selection (``select``), protected
 jobs (``protect``), ignored fields (``ignore``), renames (``rename``) and the budgets
-apply is held to (``budget``).
+apply is held to (``budget``); what one spec comes to is ``judge``'s.
+
+A plan is made in parts: each part is a share of the specs against the live jobs of
+their names (and previous names), so a part never needs another part's jobs; joining
+the parts adds the live jobs no spec claims (prune, ignored), the selection's check
+that each pattern matches something, and the budgets. ``make_plan`` is one part made
+here; ``plan.split`` makes one part per process, where each share was loaded, and
+sends back only what differs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model import JobSpec, RemoteJob, managed_view, same_job, same_json
-from reconciler.plan import budget, protect, rename
+from reconciler.model import JobSpec, RemoteJob
+from reconciler.plan import budget, judge, rename
 from reconciler.plan.changes import (
     SUMMARY_KEYS,
     Action,
@@ -28,8 +35,7 @@ from reconciler.plan.changes import (
     Plan,
     field_diff,
 )
-from reconciler.plan.ignore import effective, hidden
-from reconciler.plan.select import Selection, select
+from reconciler.plan.select import Selection, check_matched, chosen, matching
 from reconciler.settings import Policy
 
 __all__ = [
@@ -38,36 +44,132 @@ __all__ = [
     "Change",
     "FieldChange",
     "Ignored",
+    "Part",
     "Plan",
     "field_diff",
+    "join_parts",
     "make_plan",
+    "plan_part",
 ]
 
-
-def _shown_view(job: RemoteJob) -> dict[str, Any]:
-    """The live side of a diff; unreadable properties_json shows as why, not as itself."""
-    view = managed_view(job)
-    if job.properties_error is not None:
-        # Not JSON, so no key says which part is secret: none of it is shown.
-        view["properties"] = f"(unreadable: {job.properties_error})"
-    return view
-
-
-def _compare(spec: JobSpec, job: RemoteJob) -> tuple[JobSpec, tuple[FieldChange, ...]]:
-    """The spec as compared with one live job (its ignored fields taken from the job),
-    and what differs."""
-    wanted = effective(spec, job)
-    if same_job(wanted, job):
-        return wanted, ()
-    before, after = _shown_view(job), managed_view(wanted)
-    diff = field_diff(before, after)
-    if not diff:  # equal to deepdiff, not to same_json (true and 1): still a difference
-        key = next(k for k in after if not same_json(before[k], after[k]))
-        diff = (FieldChange((key,), before[key], after[key]),)
-    return wanted, diff
-
-
 _EVERYTHING = Selection()
+_NONE: list[RemoteJob] = []
+
+
+@dataclass(slots=True)
+class Part:
+    """What a share of the specs comes to against the live jobs of their names.
+
+    ``changes`` holds each spec's changes under the key it was given (its place among
+    all the specs); ``unchanged`` counts the quiet unchanged jobs left out when the
+    plan only counts them. ``leftover`` are the live jobs given to the part that no
+    spec of it wants (a previous name that was not renamed): the join judges them.
+    """
+
+    changes: list[tuple[Any, list[Change]]] = field(default_factory=list)
+    unchanged: int = 0
+    leftover: list[RemoteJob] = field(default_factory=list)
+    owned: int = 0  # live jobs of ours in the selection
+    matched: set[str] = field(default_factory=set)  # patterns some job of the part matches
+    specs: int = 0
+
+
+def claims(specs: Iterable[JobSpec]) -> set[str]:
+    """The live job names a share of the specs plans: their names and previous names."""
+    return {name for spec in specs for name in (spec.job_name, *spec.previous_names)}
+
+
+def plan_part(
+    specs: Sequence[JobSpec],
+    live: Iterable[RemoteJob],
+    policy: Policy,
+    selection: Selection = _EVERYTHING,
+    *,
+    keys: Sequence[Any] | None = None,
+    keep_quiet: bool = True,
+) -> Part:
+    """``specs`` against ``live``, which holds every live job of their ``claims`` and
+    may hold others (left over). ``keys`` order the parts' changes when joined (default:
+    each spec's index); ``keep_quiet`` False counts quiet unchanged jobs instead."""
+    live = list(live)
+    part = Part(specs=len(specs))
+    if selection:
+        part.matched = matching(selection, specs, live)
+    picked, kept = chosen(selection, specs, live)
+    by_name: dict[str, list[RemoteJob]] = {}
+    for job in kept:
+        by_name.setdefault(job.job_name, []).append(job)
+    wanted = {spec.job_name for spec in picked}
+    originals = {spec.job_name: spec for spec in picked}
+    everything = len(picked) == len(specs)
+    for index, spec in enumerate(specs):
+        if not everything and spec.job_name not in originals:
+            continue
+        here = by_name.get(spec.job_name, _NONE)
+        old = rename.sources(spec, by_name, policy.owner) if spec.previous_names else []
+        found: list[Change] = []
+        if old:
+            wanted.update(job.job_name for job in old)
+            found.extend(rename.rename_changes(spec, bool(here), old, judge.compare))
+        if here or not old:
+            found.extend(judge.changes_for(spec, here, policy))
+        found = [judge.marked(change, originals) for change in found]
+        if not keep_quiet:
+            shown = [change for change in found if not change.quiet]
+            part.unchanged += len(found) - len(shown)
+            found = shown
+        if found:
+            part.changes.append((keys[index] if keys is not None else index, found))
+    part.owned = sum(1 for job in kept if job.owner == policy.owner)
+    part.leftover = [job for job in kept if job.job_name not in wanted]
+    return part
+
+
+def join_parts(
+    parts: Sequence[Part],
+    unclaimed: Iterable[RemoteJob],
+    policy: Policy,
+    selection: Selection = _EVERYTHING,
+) -> Plan:
+    """The plan of all the parts, with the live jobs no part claims (ConfigError for a
+    pattern that matches no job at all)."""
+    rest = list(unclaimed)
+    if selection:
+        found = set().union(*(part.matched for part in parts))
+        check_matched(selection, found | matching(selection, (), rest))
+    rest = chosen(selection, (), rest)[1]
+    keyed = sorted((entry for part in parts for entry in part.changes), key=lambda e: e[0])
+    changes = [change for _, found in keyed for change in found]
+    owner = policy.owner
+    owned_total = sum(part.owned for part in parts) + sum(1 for j in rest if j.owner == owner)
+
+    by_name: dict[str, list[RemoteJob]] = {}
+    for job in (*(job for part in parts for job in part.leftover), *rest):
+        by_name.setdefault(job.job_name, []).append(job)
+    ignored: list[Ignored] = []
+    for name in sorted(by_name):
+        for job in sorted(by_name[name], key=lambda j: j.id):
+            if job.owner != owner:
+                why = "unmanaged" if job.owner is None else f"owned by {job.owner!r}"
+                ignored.append(Ignored(name, job.id, why))
+            elif policy.prune:
+                delete = Change(Action.DELETE, name, remote=(job,), reason="not in the specs")
+                changes.append(judge.marked(delete, {}))
+            else:
+                why = "ours but not in the specs (use --prune)"
+                if job.protected:
+                    why = "ours but not in the specs; protected, so --prune will not delete it"
+                ignored.append(Ignored(name, job.id, why, leftover=True))
+    plan_changes = tuple(changes)
+    specs_total = sum(part.specs for part in parts)
+    return Plan(
+        changes=plan_changes,
+        policy=policy,
+        ignored=tuple(ignored),
+        blockers=budget.blockers(plan_changes, specs_total, owned_total, policy),
+        selection=selection,
+        unchanged=sum(part.unchanged for part in parts),
+    )
 
 
 def make_plan(
@@ -80,132 +182,9 @@ def make_plan(
 
     Only the jobs in ``selection`` are planned (ConfigError for a pattern that matches
     no job)."""
-    chosen, live_jobs = select(selection, specs, remote)
-    by_name: dict[str, list[RemoteJob]] = {}
-    for job in live_jobs:
-        by_name.setdefault(job.job_name, []).append(job)
-
-    changes: list[Change] = []
-    wanted = {spec.job_name for spec in chosen}
-    for spec in chosen:
-        live = by_name.get(spec.job_name, _NONE)
-        old = rename.sources(spec, by_name, policy.owner) if spec.previous_names else []
-        if old:
-            wanted.update(job.job_name for job in old)
-            changes.extend(rename.rename_changes(spec, bool(live), old, _compare))
-        if live or not old:
-            changes.extend(_changes_for(spec, live, policy))
-    owner = policy.owner
-    owned_total = sum(1 for jobs in by_name.values() for j in jobs if j.owner == owner)
-
-    ignored: list[Ignored] = []
-    for name in sorted(name for name in by_name if name not in wanted):
-        for job in sorted(by_name[name], key=lambda j: j.id):
-            if job.owner != policy.owner:
-                why = "unmanaged" if job.owner is None else f"owned by {job.owner!r}"
-                ignored.append(Ignored(name, job.id, why))
-            elif policy.prune:
-                changes.append(
-                    Change(Action.DELETE, name, remote=(job,), reason="not in the specs")
-                )
-            else:
-                why = "ours but not in the specs (use --prune)"
-                if job.protected:
-                    why = "ours but not in the specs; protected, so --prune will not delete it"
-                ignored.append(Ignored(name, job.id, why, leftover=True))
-
-    originals = {spec.job_name: spec for spec in chosen}
-    plan_changes = tuple(_marked(c, originals) for c in changes)
-    return Plan(
-        changes=plan_changes,
-        policy=policy,
-        ignored=tuple(ignored),
-        blockers=budget.blockers(plan_changes, len(specs), owned_total, policy),
-        selection=selection,
-    )
-
-
-def _marked(change: Change, originals: dict[str, JobSpec]) -> Change:
-    """The change with its protection and the ignored fields that hid a difference
-    (judged with the spec as written: ``desired`` holds the live values there)."""
-    level = protect.protection(change.desired, change.remote)
-    hid: tuple[str, ...] = ()
-    if change.desired is not None and change.desired.ignore_changes:
-        spec = originals[change.desired.job_name]
-        hid = tuple(dict.fromkeys(p for job in change.remote for p in hidden(spec, job)))
-    if not level and not hid:
-        return change
-    return replace(change, protection=level, ignored=hid)
-
-
-_NONE: list[RemoteJob] = []
-
-
-def _changes_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> list[Change]:
-    if len(live) > 1 and all(job.owner == policy.owner for job in live):
-        return _copies(spec, live, policy)
-    return [_change_for(spec, live, policy)]
-
-
-def _copies(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> list[Change]:
-    """Several live jobs of ours share a spec's name: what two applies at once, or a
-    replace killed between its create and its delete, leave behind. When at least one
-    copy matches the spec, the earliest of those (by created_at, then id, so every run
-    picks the same one) stays and the others are deleted; otherwise it stays a conflict.
-    Deleting a copy that differs finishes a replace, so it needs --allow-replace."""
-    compared = {job.id: _compare(spec, job) for job in live}
-    matching = [job for job in live if not compared[job.id][1]]
-    if not matching:
-        return [_change_for(spec, live, policy)]
-    keep = min(matching, key=_age)
-    out = [Change(Action.UNCHANGED, spec.job_name, compared[keep.id][0], (keep,), (), "")]
-    for job in sorted((j for j in live if j is not keep), key=_age):
-        wanted, diff = compared[job.id]
-        if not diff:
-            reason = f"an identical copy of ours (two runs at once); keeping {keep.id}"
-        else:
-            reason = f"the old copy of an interrupted replace; keeping {keep.id}"
-        out.append(Change(Action.DELETE, spec.job_name, wanted, (job,), diff, reason))
-    return out
-
-
-def _age(job: RemoteJob) -> tuple[str, str]:
-    return (job.created_at or "", job.id)
-
-
-ADOPTED = (
-    "adopted in place: it matches its spec, so nothing is written; it carries our marker "
-    "from its next replace"
-)
-
-
-def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:
-    name = spec.job_name
-    if not live:
-        return Change(Action.CREATE, name, desired=spec)
-    if len(live) > 1:
-        ids = ", ".join(sorted(j.id for j in live))
-        return Change(
-            Action.CONFLICT,
-            name,
-            desired=spec,
-            remote=tuple(live),
-            reason=f"{len(live)} live jobs share this name ({ids}); delete the extra ones",
-        )
-    job = live[0]
-    wanted, diff = _compare(spec, job)
-    same = not diff
-    if job.owner is not None and job.owner != policy.owner:
-        action, reason = Action.CONFLICT, f"owned by {job.owner!r}, not by {policy.owner!r}"
-    elif job.owner is None and policy.adopt:
-        action, reason = (
-            (Action.UNCHANGED, ADOPTED) if same else (Action.REPLACE, "adopt: recreate it as ours")
-        )
-    elif job.owner is None and same:
-        action, reason = Action.UNCHANGED, "unowned (use --adopt)"
-    elif job.owner is None:
-        action = Action.CONFLICT
-        reason = "exists without our owner marker and differs (use --adopt to replace it)"
-    else:
-        action, reason = (Action.UNCHANGED if same else Action.REPLACE), ""
-    return Change(action, name, wanted, (job,), diff, reason)
+    names = claims(specs)
+    mine: list[RemoteJob] = []
+    rest: list[RemoteJob] = []
+    for job in remote:
+        (mine if job.job_name in names else rest).append(job)
+    return join_parts([plan_part(specs, mine, policy, selection)], rest, policy, selection)

@@ -92,13 +92,23 @@ def select(
     live = list(remote)
     if not selection:
         return list(specs), live
-    _each_pattern_matches(selection, specs, live)
+    check_matched(selection, matching(selection, specs, live))
+    return chosen(selection, specs, live)
+
+
+def chosen(
+    selection: Selection, specs: Sequence[JobSpec], live: Sequence[RemoteJob]
+) -> tuple[list[JobSpec], list[RemoteJob]]:
+    """``select`` without the check that every pattern matches: a plan made in shares
+    (``plan.diff``) judges each share here, and the patterns over all of them."""
+    if not selection:
+        return list(specs), list(live)
     spec_of: dict[str, JobSpec] = {}
     for spec in specs:
         for name in (*spec.previous_names, spec.job_name):
             spec_of[name] = spec
-    chosen = [s for s in specs if _picks_spec(selection, s)]
-    names = {s.job_name for s in chosen}
+    picked = [s for s in specs if _picks_spec(selection, s)]
+    names = {s.job_name for s in picked}
     kept = []
     for job in live:
         owner_spec = spec_of.get(job.job_name)
@@ -107,27 +117,33 @@ def select(
                 kept.append(job)
         elif selection.picks(job.job_name, job.job_type, None):
             kept.append(job)
-    return chosen, kept
+    return picked, kept
 
 
 def _picks_spec(selection: Selection, spec: JobSpec) -> bool:
     return selection.picks(spec.job_name, spec.job_type, spec.location.file)
 
 
-def _each_pattern_matches(
-    selection: Selection, specs: Sequence[JobSpec], live: Sequence[RemoteJob]
-) -> None:
+def matching(selection: Selection, specs: Sequence[JobSpec], live: Sequence[RemoteJob]) -> set[str]:
+    """The patterns of ``selection`` that some spec or live job matches on its own."""
+    out: set[str] = set()
+    for pattern in (*selection.select, *selection.exclude):
+        alone = Selection(select=(pattern,))
+        by_spec = any(_picks_spec(alone, s) for s in specs)
+        if by_spec or any(alone.picks(j.job_name, j.job_type, None) for j in live):
+            out.add(pattern)
+    return out
+
+
+def check_matched(selection: Selection, matched: set[str]) -> None:
+    """ConfigError for the first pattern that matches no job."""
     for flag, patterns in (("--select", selection.select), ("--exclude", selection.exclude)):
         for pattern in patterns:
-            alone = Selection(select=(pattern,))
-            if any(_picks_spec(alone, s) for s in specs):
-                continue
-            if any(alone.picks(j.job_name, j.job_type, None) for j in live):
-                continue
-            raise ConfigError(
-                f"{flag} {pattern!r} matches no job in the specs or on the API "
-                "(a glob on job_name, type:GLOB or file:GLOB)"
-            )
+            if pattern not in matched:
+                raise ConfigError(
+                    f"{flag} {pattern!r} matches no job in the specs or on the API "
+                    "(a glob on job_name, type:GLOB or file:GLOB)"
+                )
 
 
 def confined(paths: Sequence[str], configured: Sequence[str]) -> bool:

@@ -23,6 +23,8 @@ class Formats:
     default: str
     # Formats that print as the work goes (a text apply: the plan, then a line per action).
     live: tuple[str, ...] = ()
+    # Formats that list every job, unchanged ones too (the others count quiet ones).
+    every_job: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -42,6 +44,7 @@ PLAN_FORMATS = Formats(
         "json": "reconciler.render.jsonplan:render_json",
     },
     "text",
+    every_job=("json",),
 )
 APPLY_FORMATS = Formats(
     "apply",

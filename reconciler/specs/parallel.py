@@ -3,6 +3,10 @@
 A plain fork and pipes, not multiprocessing: a Pool's import and start-up cost more
 than checking a few thousand jobs, and a forked child needs no re-import.
 
+``share`` sends every result back. A ``Crew`` keeps what each child made where it was
+made: the child sends back a summary, then answers one question about its results
+(frames of bytes in, one pickled answer out), so large results never cross.
+
 Every process pulls the next item number from one shared pipe until it runs dry, so a
 process that is slower (or busier) simply takes fewer items. A child sends its results
 back pickled, in one part. A child that fails is redone here, so an error shows up in
@@ -18,10 +22,11 @@ import pickle
 import signal
 import struct
 import threading
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
 
 R = TypeVar("R")
+S = TypeVar("S")
 _TOKEN = struct.Struct("<I")
 # What one page of pipe holds: Linux shrinks new pipes to a page for a user over
 # fs.pipe-user-pages-soft, and the parent writes every token before anyone reads.
@@ -108,6 +113,141 @@ def _fork(func: Callable[[int], R], pulling: _Pulling, older: list[int]) -> tupl
             os._exit(code)  # never run the parent's cleanup, atexit or buffered output
     os.close(write_fd)
     return pid, read_fd
+
+
+# Answers a question about a child's results from the frames the parent sends it.
+Answer = Callable[[dict[int, R], Iterator[bytes]], Any]
+
+
+class Crew(Generic[R, S]):
+    """``children`` forked children that share items ``0..count-1`` of ``func`` and
+    keep the results: each sends back ``summary`` of every result, then the answer of
+    ``answer(results, frames)`` to the frames the parent sends it.
+
+    ``summaries()`` and ``answers()`` return None when a child failed (an exception,
+    a crash, a kill): the caller then does the work itself. Every child has ended once
+    ``close()`` returned; use the crew as a context manager.
+    """
+
+    def __init__(
+        self,
+        func: Callable[[int], R],
+        count: int,
+        children: int,
+        summary: Callable[[R], S],
+        answer: Answer[R],
+    ) -> None:
+        self._members: list[tuple[int, int, int]] = []  # pid, answers in, questions out
+        tokens_read, tokens_write = os.pipe()
+        block = -(-count // _MAX_TOKENS)
+        os.write(tokens_write, b"".join(_TOKEN.pack(i) for i in range(0, count, block)))
+        os.close(tokens_write)
+        pulling = _Pulling(tokens_read, block, count)
+        try:
+            for _ in range(children):
+                self._members.append(self._fork(func, pulling, summary, answer))
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            os.close(tokens_read)
+
+    def __enter__(self) -> Crew[R, S]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def size(self) -> int:
+        return len(self._members)
+
+    def _fork(
+        self,
+        func: Callable[[int], R],
+        pulling: _Pulling,
+        summary: Callable[[R], S],
+        answer: Answer[R],
+    ) -> tuple[int, int, int]:
+        answers_read, answers_write = os.pipe()
+        questions_read, questions_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
+            code = 1
+            try:
+                os.close(answers_read)
+                os.close(questions_write)
+                for _, theirs, asked in self._members:
+                    os.close(theirs)
+                    os.close(asked)
+                done = {item: func(item) for item in pulling}
+                os.close(pulling.tokens)
+                _write_part(answers_write, {item: summary(r) for item, r in done.items()})
+                _write_part(answers_write, answer(done, _frames(questions_read)))
+                code = 0
+            finally:
+                os._exit(code)  # never run the parent's cleanup, atexit or buffered output
+        os.close(answers_write)
+        os.close(questions_read)
+        return pid, answers_read, questions_write
+
+    def summaries(self) -> list[dict[int, S]] | None:
+        """Each child's summaries of its results, by item; None when a child failed."""
+        out = []
+        for _, answers, _ in self._members:
+            try:
+                out.append(pickle.loads(_read_part(answers)))
+            except (OSError, EOFError, pickle.UnpicklingError):
+                return None
+        return out
+
+    def send(self, member: int, frame: bytes) -> bool:
+        """One frame of the question to child ``member``; False when it is gone."""
+        try:
+            _write_all(self._members[member][2], _LENGTH.pack(len(frame)) + frame)
+        except OSError:
+            return False
+        return True
+
+    def answers(self) -> list[Any] | None:
+        """Ends every question and reads each child's answer; None when a child failed."""
+        for _, _, asked in self._members:
+            with contextlib.suppress(OSError):
+                _write_all(asked, _LENGTH.pack(0))
+        out = []
+        for _, answers, _ in self._members:
+            try:
+                out.append(pickle.loads(_read_part(answers)))
+            except (OSError, EOFError, pickle.UnpicklingError):
+                return None
+        return out
+
+    def close(self) -> None:
+        for pid, answers, asked in self._members:
+            with contextlib.suppress(OSError):
+                os.close(asked)
+            _bury(pid, answers)
+        self._members = []
+
+
+def _frames(fd: int) -> Iterator[bytes]:
+    """The frames the parent sends, until the empty one that ends them."""
+    while True:
+        size: int = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))[0]
+        if not size:
+            return
+        yield _read_exactly(fd, size)
+
+
+def _write_part(fd: int, value: object) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    _write_all(fd, _LENGTH.pack(len(data)) + data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _bury(pid: int, fd: int) -> None:

@@ -98,6 +98,43 @@ def check_paths(
     problem (an offline validate; see ``specs.interpolate``). Without ``build``, files are
     shared out over ``workers`` processes (default: one per usable core, when there is enough YAML).
     """
+    start = prepare(
+        paths,
+        env,
+        placeholders=placeholders,
+        names_from=names_from,
+        allow_empty=allow_empty,
+        target=target,
+        sensitivity=sensitivity,
+    )
+    names, environ = start.names, start.env
+    children = 0 if build else _children(names, workers)
+    done = share(lambda i: check_file(names[i], environ, build), len(names), children)
+    return judge(start, [done[i] for i in range(len(names))], build)
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """The files to check (``given`` of them asked for, then those read for names
+    only), the problems of the paths themselves, and the environment they are read in."""
+
+    names: list[str]
+    given: int
+    problems: list[Problem]
+    env: SpecEnv
+
+
+def prepare(
+    paths: Sequence[str | Path],
+    env: Mapping[str, str] | None = None,
+    *,
+    placeholders: bool = False,
+    names_from: Sequence[str | Path] = (),
+    allow_empty: bool = False,
+    target: Target | None = None,
+    sensitivity: Sensitivity | None = None,
+) -> Start:
+    """The files under ``paths`` and the environment to read them in (``check_paths``)."""
     names, problems = discover(paths, allow_empty=allow_empty)
     given = len(names)
     if names_from:
@@ -111,9 +148,15 @@ def check_paths(
         target=target,
         sensitivity=sensitivity,
     )
-    children = 0 if build else _children(names, workers)
-    done = share(lambda i: check_file(names[i], environ, build), len(names), children)
-    reports = _precise_where_names_repeat([done[i] for i in range(len(names))], environ, build)
+    return Start(names, given, problems, environ)
+
+
+def judge(start: Start, reports: list[FileReport], build: bool) -> Report:
+    """The reports of every file of ``start``, in order, with the checks across files
+    (unique names, previous names); JobSpecs only with ``build`` and no problem."""
+    problems = list(start.problems)
+    given = start.given
+    reports = _precise_where_names_repeat(reports, start.env, build)
     jobs = 0
     first_seen: dict[str, list[tuple[str, int, int, str]]] = {}
     for report in reports[:given]:
@@ -122,7 +165,7 @@ def check_paths(
     for report in reports:
         for name, line, column, json_path in report.names:
             first_seen.setdefault(name, []).append((report.file, line, column, json_path))
-    ours = set(names[:given])
+    ours = set(start.names[:given])
     problems.extend(p for p in _duplicate_names(first_seen) if p.file in ours)
     problems.extend(p for p in _previous_names_taken(reports, first_seen) if p.file in ours)
     problems.sort(key=Problem.sort_key)
@@ -220,12 +263,18 @@ def _children(names: list[str], workers: int | None) -> int:
     """Forked children to share ``names`` with: one per other core, for enough YAML."""
     if workers is not None:
         return workers - 1
-    if sum(_size(n) for n in names) < PARALLEL_MIN_BYTES:
+    if total_bytes(names) < PARALLEL_MIN_BYTES:
         return 0
-    return _cores() - 1
+    return cores() - 1
 
 
-def _cores() -> int:
+def total_bytes(names: Sequence[str]) -> int:
+    """How much YAML the files hold (a file that cannot be read counts 0)."""
+    return sum(_size(n) for n in names)
+
+
+def cores() -> int:
+    """The cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux

@@ -1,0 +1,123 @@
+"""What one spec and the live jobs of its name come to: the Change (or Changes) of it.
+
+The plan's rules for a single job live here, judged the same whether the whole plan is
+made in this process or in shares (``diff.plan_part``): a copy left by two applies at
+once, a conflict, adoption, and the protection and ignored fields that mark a change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from reconciler.model import JobSpec, RemoteJob, managed_view, same_job, same_json
+from reconciler.plan import protect
+from reconciler.plan.changes import Action, Change, FieldChange, field_diff
+from reconciler.plan.ignore import effective, hidden
+from reconciler.settings import Policy
+
+
+def _shown_view(job: RemoteJob) -> dict[str, Any]:
+    """The live side of a diff; unreadable properties_json shows as why, not as itself."""
+    view = managed_view(job)
+    if job.properties_error is not None:
+        # Not JSON, so no key says which part is secret: none of it is shown.
+        view["properties"] = f"(unreadable: {job.properties_error})"
+    return view
+
+
+def compare(spec: JobSpec, job: RemoteJob) -> tuple[JobSpec, tuple[FieldChange, ...]]:
+    """The spec as compared with one live job (its ignored fields taken from the job),
+    and what differs."""
+    wanted = effective(spec, job)
+    if same_job(wanted, job):
+        return wanted, ()
+    before, after = _shown_view(job), managed_view(wanted)
+    diff = field_diff(before, after)
+    if not diff:  # equal to deepdiff, not to same_json (true and 1): still a difference
+        key = next(k for k in after if not same_json(before[k], after[k]))
+        diff = (FieldChange((key,), before[key], after[key]),)
+    return wanted, diff
+
+
+def marked(change: Change, originals: dict[str, JobSpec]) -> Change:
+    """The change with its protection and the ignored fields that hid a difference
+    (judged with the spec as written: ``desired`` holds the live values there)."""
+    level = protect.protection(change.desired, change.remote)
+    hid: tuple[str, ...] = ()
+    if change.desired is not None and change.desired.ignore_changes:
+        spec = originals[change.desired.job_name]
+        hid = tuple(dict.fromkeys(p for job in change.remote for p in hidden(spec, job)))
+    if not level and not hid:
+        return change
+    return replace(change, protection=level, ignored=hid)
+
+
+def changes_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> list[Change]:
+    if len(live) > 1 and all(job.owner == policy.owner for job in live):
+        return _copies(spec, live, policy)
+    return [_change_for(spec, live, policy)]
+
+
+def _copies(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> list[Change]:
+    """Several live jobs of ours share a spec's name: what two applies at once, or a
+    replace killed between its create and its delete, leave behind. When at least one
+    copy matches the spec, the earliest of those (by created_at, then id, so every run
+    picks the same one) stays and the others are deleted; otherwise it stays a conflict.
+    Deleting a copy that differs finishes a replace, so it needs --allow-replace."""
+    compared = {job.id: compare(spec, job) for job in live}
+    matching = [job for job in live if not compared[job.id][1]]
+    if not matching:
+        return [_change_for(spec, live, policy)]
+    keep = min(matching, key=_age)
+    out = [Change(Action.UNCHANGED, spec.job_name, compared[keep.id][0], (keep,), (), "")]
+    for job in sorted((j for j in live if j is not keep), key=_age):
+        wanted, diff = compared[job.id]
+        if not diff:
+            reason = f"an identical copy of ours (two runs at once); keeping {keep.id}"
+        else:
+            reason = f"the old copy of an interrupted replace; keeping {keep.id}"
+        out.append(Change(Action.DELETE, spec.job_name, wanted, (job,), diff, reason))
+    return out
+
+
+def _age(job: RemoteJob) -> tuple[str, str]:
+    return (job.created_at or "", job.id)
+
+
+ADOPTED = (
+    "adopted in place: it matches its spec, so nothing is written; it carries our marker "
+    "from its next replace"
+)
+
+
+def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:
+    name = spec.job_name
+    if not live:
+        return Change(Action.CREATE, name, desired=spec)
+    if len(live) > 1:
+        ids = ", ".join(sorted(j.id for j in live))
+        return Change(
+            Action.CONFLICT,
+            name,
+            desired=spec,
+            remote=tuple(live),
+            reason=f"{len(live)} live jobs share this name ({ids}); delete the extra ones",
+        )
+    job = live[0]
+    wanted, diff = compare(spec, job)
+    same = not diff
+    if job.owner is not None and job.owner != policy.owner:
+        action, reason = Action.CONFLICT, f"owned by {job.owner!r}, not by {policy.owner!r}"
+    elif job.owner is None and policy.adopt:
+        action, reason = (
+            (Action.UNCHANGED, ADOPTED) if same else (Action.REPLACE, "adopt: recreate it as ours")
+        )
+    elif job.owner is None and same:
+        action, reason = Action.UNCHANGED, "unowned (use --adopt)"
+    elif job.owner is None:
+        action = Action.CONFLICT
+        reason = "exists without our owner marker and differs (use --adopt to replace it)"
+    else:
+        action, reason = (Action.UNCHANGED if same else Action.REPLACE), ""
+    return Change(action, name, wanted, (job,), diff, reason)

@@ -1,0 +1,223 @@
+"""A plan made in shares: each process loads some of the spec files and plans them there.
+
+Loading specs is most of a plan's work, and it is what ``reconcile validate`` shares
+out over the cores. A plan shares it out too, and keeps each share where it was loaded:
+
+1. Children (one per core) take the files one at a time, as validate's do, and keep the
+   JobSpecs they build. Each sends back what validate's children send (problems, names
+   and where they stand) and the names its specs claim (names and previous names).
+2. This process judges the files together, exactly as validate does; any problem ends
+   the run before a request is made. Meanwhile it has set up the API client.
+3. It sends the one list request, reads the answer a piece at a time
+   (``jsonfast.array_chunks``), and sends each child the live jobs of the names it
+   claims; it keeps the jobs nobody claims.
+4. Each child plans its share against its live jobs (``diff.plan_part``) and sends back
+   only what a shown plan needs: the changes that are not quiet, counts, the live jobs
+   it did not want, and its schedules counted. This process joins the parts.
+
+The plan is the one ``diff.make_plan`` makes of all the specs and jobs, but for the
+quiet unchanged jobs, which are counted (``Plan.unchanged``): so it is made only for a
+plan shown as text or markdown (``PlanRequest.compact``). Whenever the split cannot
+give that plan (a child failed, a live job that does not read, an answer that is not a
+plain array) this process plans everything itself from the same answer, so errors read
+as they always do and no second request is sent.
+"""
+
+from __future__ import annotations
+
+import marshal
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from reconciler.errors import SpecError
+from reconciler.model import JobSpec
+from reconciler.plan import crowding
+from reconciler.plan.diff import Part, claims, join_parts, plan_part
+from reconciler.specs.build import FileReport
+from reconciler.specs.parallel import Crew, can_fork
+from reconciler.specs.validate import (
+    PARALLEL_MIN_BYTES,
+    check_file,
+    cores,
+    judge,
+    prepare,
+    total_bytes,
+)
+
+if TYPE_CHECKING:
+    from reconciler.api.answers import Answer
+    from reconciler.api.client import NX1Client
+    from reconciler.pipeline import PlanOutcome, PlanRequest
+
+# The live jobs sent to a child at once: a frame of the question.
+_BATCH = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    """What a child sends back of one file: validate's report, without the JobSpecs,
+    and the names its specs claim on the API."""
+
+    report: FileReport
+    claims: tuple[str, ...]
+
+
+def _summary(report: FileReport) -> _Summary:
+    bare = replace(report, specs=[])
+    return _Summary(bare, tuple(claims(report.specs)))
+
+
+class _Unsplit(Exception):
+    """The split cannot give the plan: plan everything here."""
+
+
+def split_plan(
+    request: PlanRequest,
+    env: Mapping[str, str],
+    local: Callable[[Answer | None], PlanOutcome],
+) -> PlanOutcome | None:
+    """The plan of ``request`` made in shares; None when one process is as quick (little
+    YAML, one core, threads running). ``local(answer)`` plans everything here from the
+    list answer already read (None: none read yet)."""
+    start = prepare(
+        list(request.paths),
+        env,
+        allow_empty=request.policy.allow_empty,
+        target=request.target,
+        sensitivity=request.sensitivity,
+    )
+    children = cores()
+    if children < 2 or not can_fork() or total_bytes(start.names) < PARALLEL_MIN_BYTES:
+        return None
+    names = start.names
+    with Crew(
+        lambda i: check_file(names[i], start.env, True),
+        len(names),
+        children,
+        _summary,
+        _share_answer(request),
+    ) as crew:
+        client = _client(request)  # while the children load
+        try:
+            summaries = crew.summaries()
+            if summaries is None:
+                return local(None)
+            by_item = {item: s for part in summaries for item, s in part.items()}
+            report = judge(start, [by_item[i].report for i in range(len(names))], False)
+            if report.problems:
+                raise SpecError(report.problems)
+            route: dict[str, int] = {}
+            for member, part in enumerate(summaries):
+                for summary in part.values():
+                    route.update(dict.fromkeys(summary.claims, member))
+            answer = client.list_answer()
+            try:
+                rest = _send_jobs(crew, answer, route)
+                answers = crew.answers()
+                if answers is None:
+                    raise _Unsplit
+                return _outcome(request, answers, _read(rest))
+            except _Unsplit:
+                crew.close()
+                return local(answer)
+        finally:
+            client.close()
+
+
+def _client(request: PlanRequest) -> NX1Client:
+    from reconciler.api.client import NX1Client
+
+    return NX1Client(request.api)
+
+
+def _send_jobs(crew: Crew[Any, Any], answer: Answer, route: dict[str, int]) -> list[Any]:
+    """Each child the live jobs of its names; the jobs nobody claims are returned."""
+    from reconciler.api.answers import json_bytes
+    from reconciler.api.client import JOBS
+    from reconciler.api.jsonfast import array_chunks
+    from reconciler.api.remote import is_live
+
+    body = json_bytes(answer, "GET", JOBS)
+    if body is None:
+        raise _Unsplit
+    rest: list[Any] = []
+    batches: list[list[Any]] = [[] for _ in range(crew.size)]
+    try:
+        for items in array_chunks(body):
+            for item in items:
+                if type(item) is not dict:
+                    raise _Unsplit
+                if not is_live(item):
+                    continue
+                name = item.get("job_name")
+                member = route.get(name) if type(name) is str else None
+                if member is None:
+                    rest.append(item)
+                    continue
+                batch = batches[member]
+                batch.append(item)
+                if len(batch) >= _BATCH and not _flush(crew, member, batches):
+                    raise _Unsplit
+    except ValueError:
+        raise _Unsplit from None
+    for member in range(crew.size):
+        if batches[member] and not _flush(crew, member, batches):
+            raise _Unsplit
+    return rest
+
+
+def _flush(crew: Crew[Any, Any], member: int, batches: list[list[Any]]) -> bool:
+    sent = crew.send(member, marshal.dumps(batches[member]))
+    batches[member] = []
+    return sent
+
+
+def _read(items: list[Any]) -> list[Any]:
+    from reconciler.api.remote import remote_job_from_api
+
+    try:
+        return [remote_job_from_api(item) for item in items]
+    except ValueError:
+        raise _Unsplit from None
+
+
+def _share_answer(
+    request: PlanRequest,
+) -> Callable[[dict[int, FileReport], Iterator[bytes]], tuple[Part, crowding.Tally]]:
+    """What a child answers: its share planned against the live jobs sent to it."""
+
+    def answer(done: dict[int, FileReport], frames: Iterator[bytes]) -> tuple[Part, Any]:
+        from reconciler.api.remote import remote_job_from_api
+        from reconciler.sensitive import marked_as_live
+
+        keys: list[tuple[int, int]] = []
+        specs: list[JobSpec] = []
+        for item in sorted(done):
+            for position, spec in enumerate(done[item].specs):
+                keys.append((item, position))
+                specs.append(request.sensitivity.mark(spec))
+            done[item].specs = []
+        # A job that does not read raises here: the parent then plans everything itself.
+        live = [remote_job_from_api(obj) for frame in frames for obj in marshal.loads(frame)]
+        specs = marked_as_live(specs, live)
+        part = plan_part(
+            specs, live, request.policy, request.selection, keys=keys, keep_quiet=False
+        )
+        return part, crowding.tally(specs)
+
+    return answer
+
+
+def _outcome(
+    request: PlanRequest, answers: list[tuple[Part, crowding.Tally]], rest: list[Any]
+) -> PlanOutcome:
+    from reconciler.pipeline import PlanOutcome, render_options
+
+    parts = [part for part, _ in answers]
+    plan = join_parts(parts, rest, request.policy, request.selection)
+    now = datetime.now(UTC)
+    warnings = crowding.crowded_in(crowding.merged(t for _, t in answers), now)
+    plan = replace(plan, warnings=tuple(warnings))
+    return PlanOutcome(plan, (), render_options(request, now))
