@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler.api.auth import ApiSettings
+from reconciler.api.settings import ApiSettings
 from reconciler.errors import ConfigError
 from reconciler.model import JobSpec
 from reconciler.plan.diff import Plan, make_plan
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from reconciler.apply import ActionResult, ApplyResult
     from reconciler.model import RemoteJob
     from reconciler.plan.saved import SavedPlan
+    from reconciler.plan.split import Loading
     from reconciler.specs.interpolate import Target
 
 
@@ -55,6 +56,8 @@ class PlanRequest:
     # The plan is only shown, as text or markdown: quiet unchanged jobs may be counted
     # rather than kept, and the plan made in shares where each was loaded (plan/split.py).
     compact: bool = False
+    # The spec files already being loaded for a compact plan (plan.split.start_loading).
+    loading: Loading | None = field(default=None, compare=False, repr=False)
 
 
 DEFAULT_PARALLELISM = 8
@@ -149,6 +152,14 @@ class _Fetch:
 
 def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Specs and the live jobs (one list request) into a Plan."""
+    try:
+        return _build_plan(request, env)
+    finally:
+        if request.loading is not None:
+            request.loading.close()
+
+
+def _build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     from reconciler.plan.select import check_patterns, confined
 
     check_patterns(request.selection)

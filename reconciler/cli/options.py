@@ -116,10 +116,13 @@ def policy_flags_given(opts: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
+def plan_request(
+    paths: tuple[str, ...], opts: dict[str, Any], *, compact: bool = False
+) -> PlanRequest:
+    """The request of plan or apply from the options. ``compact``: a plan only shown
+    (``PlanRequest.compact``); its spec files start loading before the API is set up."""
     import os
 
-    from reconciler.api.auth import api_settings_from_env
     from reconciler.pipeline import PlanRequest
     from reconciler.sensitive import Sensitivity
 
@@ -140,27 +143,45 @@ def plan_request(paths: tuple[str, ...], opts: dict[str, Any]) -> PlanRequest:
     settings = resolve({**opts, "paths": paths or None}, config=config)
     configured = resolve({**opts, "paths": None}, config=config).paths
     from reconciler.api.settings import RetryPolicy
-
-    retry = RetryPolicy(run_deadline_s=opts.pop("run_timeout", None))
-    suffix = settings.environment.suffix if settings.environment else ""
-    api = api_settings_from_env(
-        os.environ, settings.api_url, opts["timeout"], retry=retry, suffix=suffix
-    )
     from reconciler.plan.saved import plan_key
     from reconciler.specs.environment import target_of
 
     key = fingerprint_key(os.environ)
+    sensitivity = Sensitivity(settings.sensitive_patterns, key=key)
+    target = target_of(settings)
+    loading = None
+    if compact:
+        from reconciler.plan.split import start_loading
+
+        loading = start_loading(
+            settings.paths, os.environ, settings.policy, selection, sensitivity, target
+        )
+    try:
+        # While the children load: the API client's imports and its settings.
+        from reconciler.api.auth import api_settings_from_env
+
+        retry = RetryPolicy(run_deadline_s=opts.pop("run_timeout", None))
+        suffix = settings.environment.suffix if settings.environment else ""
+        api = api_settings_from_env(
+            os.environ, settings.api_url, opts["timeout"], retry=retry, suffix=suffix
+        )
+    except BaseException:
+        if loading is not None:
+            loading.close()
+        raise
     return PlanRequest(
         settings.paths,
         settings.policy,
         api,
-        Sensitivity(settings.sensitive_patterns, key=key),
+        sensitivity,
         settings.parallelism,
         plan_key(key, list(api.credential.secrets())),
-        target_of(settings),
+        target,
         selection=selection,
         configured_paths=configured,
         wait_running=wait_running,
+        compact=compact,
+        loading=loading,
     )
 
 

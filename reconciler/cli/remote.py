@@ -60,10 +60,10 @@ def plan(
 
     from reconciler.pipeline import build_plan, save_plan
 
-    request = plan_request(paths, opts)
     # Only shown, not saved: quiet unchanged jobs are counted, not kept.
     shown = out is None and not show_unchanged and fmt not in PLAN_FORMATS.every_job
-    outcome = build_plan(dataclasses.replace(request, compact=shown), os.environ)
+    request = plan_request(paths, opts, compact=shown)
+    outcome = build_plan(request, os.environ)
     render = dataclasses.replace(
         outcome.render, color=use_color(sys.stdout), show_unchanged=show_unchanged
     )

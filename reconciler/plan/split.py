@@ -26,7 +26,7 @@ as they always do and no second request is sent.
 from __future__ import annotations
 
 import marshal
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ from reconciler.specs.build import FileReport
 from reconciler.specs.parallel import Crew, can_fork
 from reconciler.specs.validate import (
     PARALLEL_MIN_BYTES,
+    Start,
     check_file,
     cores,
     judge,
@@ -50,6 +51,10 @@ if TYPE_CHECKING:
     from reconciler.api.answers import Answer
     from reconciler.api.client import NX1Client
     from reconciler.pipeline import PlanOutcome, PlanRequest
+    from reconciler.plan.select import Selection
+    from reconciler.sensitive import Sensitivity
+    from reconciler.settings import Policy
+    from reconciler.specs.interpolate import Target
 
 # The live jobs sent to a child at once: a frame of the question.
 _BATCH = 2_000
@@ -73,39 +78,72 @@ class _Unsplit(Exception):
     """The split cannot give the plan: plan everything here."""
 
 
-def split_plan(
-    request: PlanRequest,
+class Loading:
+    """The spec files being loaded by children (step 1), started as early as the run
+    knows what to load: the parent sets up the API meanwhile."""
+
+    def __init__(self, start: Start, crew: Crew[FileReport, _Summary]) -> None:
+        self.start = start
+        self.crew = crew
+
+    def close(self) -> None:
+        self.crew.close()
+
+
+def start_loading(
+    paths: Sequence[str],
     env: Mapping[str, str],
-    local: Callable[[Answer | None], PlanOutcome],
-) -> PlanOutcome | None:
-    """The plan of ``request`` made in shares; None when one process is as quick (little
-    YAML, one core, threads running). ``local(answer)`` plans everything here from the
-    list answer already read (None: none read yet)."""
+    policy: Policy,
+    selection: Selection,
+    sensitivity: Sensitivity,
+    target: Target | None,
+) -> Loading | None:
+    """Children loading the spec files; None when one process is as quick (little
+    YAML, one core, threads running)."""
     start = prepare(
-        list(request.paths),
-        env,
-        allow_empty=request.policy.allow_empty,
-        target=request.target,
-        sensitivity=request.sensitivity,
+        list(paths), env, allow_empty=policy.allow_empty, target=target, sensitivity=sensitivity
     )
     children = cores()
     if children < 2 or not can_fork() or total_bytes(start.names) < PARALLEL_MIN_BYTES:
         return None
     names = start.names
-    with Crew(
+    crew = Crew(
         lambda i: check_file(names[i], start.env, True),
         len(names),
         children,
         _summary,
-        _share_answer(request),
-    ) as crew:
+        _share_answer(policy, selection, sensitivity),
+    )
+    return Loading(start, crew)
+
+
+def split_plan(
+    request: PlanRequest,
+    env: Mapping[str, str],
+    local: Callable[[Answer | None], PlanOutcome],
+) -> PlanOutcome | None:
+    """The plan of ``request`` made in shares (``request.loading``, or started here);
+    None when one process is as quick. ``local(answer)`` plans everything here from the
+    list answer already read (None: none read yet)."""
+    loading = request.loading or start_loading(
+        request.paths,
+        env,
+        request.policy,
+        request.selection,
+        request.sensitivity,
+        request.target,
+    )
+    if loading is None:
+        return None
+    start, crew = loading.start, loading.crew
+    with crew:
         client = _client(request)  # while the children load
         try:
             summaries = crew.summaries()
             if summaries is None:
                 return local(None)
             by_item = {item: s for part in summaries for item, s in part.items()}
-            report = judge(start, [by_item[i].report for i in range(len(names))], False)
+            report = judge(start, [by_item[i].report for i in range(len(start.names))], False)
             if report.problems:
                 raise SpecError(report.problems)
             route: dict[str, int] = {}
@@ -184,7 +222,7 @@ def _read(items: list[Any]) -> list[Any]:
 
 
 def _share_answer(
-    request: PlanRequest,
+    policy: Policy, selection: Selection, sensitivity: Sensitivity
 ) -> Callable[[dict[int, FileReport], Iterator[bytes]], tuple[Part, crowding.Tally]]:
     """What a child answers: its share planned against the live jobs sent to it."""
 
@@ -197,14 +235,12 @@ def _share_answer(
         for item in sorted(done):
             for position, spec in enumerate(done[item].specs):
                 keys.append((item, position))
-                specs.append(request.sensitivity.mark(spec))
+                specs.append(sensitivity.mark(spec))
             done[item].specs = []
         # A job that does not read raises here: the parent then plans everything itself.
         live = [remote_job_from_api(obj) for frame in frames for obj in marshal.loads(frame)]
         specs = marked_as_live(specs, live)
-        part = plan_part(
-            specs, live, request.policy, request.selection, keys=keys, keep_quiet=False
-        )
+        part = plan_part(specs, live, policy, selection, keys=keys, keep_quiet=False)
         return part, crowding.tally(specs)
 
     return answer
