@@ -7,10 +7,19 @@ once, a conflict, adoption, and the protection and ignored fields that mark a ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from reconciler.model import JobSpec, RemoteJob, managed_view, same_job, same_json
+from reconciler.model import (
+    FIELDS,
+    IDENTITY,
+    JobSpec,
+    RemoteJob,
+    managed_view,
+    same_job,
+    same_json,
+)
 from reconciler.plan import protect
 from reconciler.plan.changes import Action, Change, FieldChange, field_diff
 from reconciler.plan.ignore import effective, hidden
@@ -121,3 +130,22 @@ def _change_for(spec: JobSpec, live: list[RemoteJob], policy: Policy) -> Change:
     else:
         action, reason = (Action.UNCHANGED if same else Action.REPLACE), ""
     return Change(action, name, wanted, (job,), diff, reason)
+
+
+def settled(spec: JobSpec) -> bool:
+    """Whether a live job that holds exactly ``spec``'s create body (``holds_body``)
+    is a quiet unchanged job without further reading: the one comparison finds it the
+    same, its marker is ours and records the spec's secret paths and protection, and
+    no rule of the spec looks further (``ignore_changes`` and ``previous_names`` do)."""
+    return not spec.ignore_changes and not spec.previous_names
+
+
+def holds_body(obj: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
+    """Whether a job object of the list holds exactly this create body (and an id):
+    then ``api.remote`` reads it without fault and ``same_job`` says it is the same."""
+    if obj.get(IDENTITY) != body[IDENTITY]:
+        return False
+    job_id = obj.get("id")
+    if type(job_id) is not str or not job_id:
+        return False
+    return all(obj.get(f.wire) == body[f.wire] for f in FIELDS)

@@ -32,9 +32,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import SpecError
-from reconciler.model import JobSpec
+from reconciler.model import JobSpec, RemoteJob
 from reconciler.plan import crowding
 from reconciler.plan.diff import Part, claims, join_parts, plan_part
+from reconciler.plan.judge import holds_body, settled
+from reconciler.plan.select import chosen, matching
 from reconciler.specs.build import FileReport
 from reconciler.specs.parallel import Crew, can_fork
 from reconciler.specs.validate import (
@@ -228,6 +230,7 @@ def _share_answer(
 
     def answer(done: dict[int, FileReport], frames: Iterator[bytes]) -> tuple[Part, Any]:
         from reconciler.api.remote import remote_job_from_api
+        from reconciler.model import create_body
         from reconciler.sensitive import marked_as_live
 
         keys: list[tuple[int, int]] = []
@@ -237,11 +240,42 @@ def _share_answer(
                 keys.append((item, position))
                 specs.append(sensitivity.mark(spec))
             done[item].specs = []
-        # A job that does not read raises here: the parent then plans everything itself.
-        live = [remote_job_from_api(obj) for frame in frames for obj in marshal.loads(frame)]
-        specs = marked_as_live(specs, live)
-        part = plan_part(specs, live, policy, selection, keys=keys, keep_quiet=False)
-        return part, crowding.tally(specs)
+        # Before the first job arrives: the body apply would create from each spec. A
+        # live job alone under its name that holds exactly that body is quiet, counted
+        # without reading it (plan.judge.settled); any other is read and judged.
+        owner = policy.owner
+        bodies = {s.job_name: create_body(s, owner) for s in specs if settled(s)}
+        held: dict[str, tuple[int, int]] = {}  # name -> (frame, place) of the job holding it
+        received: list[bytes] = []
+        live: list[RemoteJob] = []
+        for frame in frames:
+            received.append(frame)
+            for place, obj in enumerate(marshal.loads(frame)):
+                name = obj.get("job_name")
+                if name in held:  # a second live job of the name: read both
+                    number, at = held.pop(name)
+                    live.append(remote_job_from_api(marshal.loads(received[number])[at]))
+                body = bodies.pop(name, None)  # only the first job of a name is held
+                if body is not None and holds_body(obj, body):
+                    held[name] = (len(received) - 1, place)
+                else:
+                    # A job that does not read raises: the parent then plans it all itself.
+                    live.append(remote_job_from_api(obj))
+        del received
+        quiet = [s for s in specs if s.job_name in held]
+        rest = [(k, s) for k, s in zip(keys, specs, strict=True) if s.job_name not in held]
+        others = [s for _, s in rest]
+        others = marked_as_live(others, live)
+        part = plan_part(
+            others, live, policy, selection, keys=[k for k, _ in rest], keep_quiet=False
+        )
+        picked = chosen(selection, quiet, ())[0]
+        part.unchanged += len(picked)
+        part.owned += len(picked)
+        part.specs += len(quiet)
+        if selection:
+            part.matched |= matching(selection, quiet, ())
+        return part, crowding.tally([*others, *quiet])
 
     return answer
 
