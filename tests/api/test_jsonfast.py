@@ -110,3 +110,51 @@ def test_properties_from_the_api_nest_as_deep_as_a_spec_may() -> None:
     from reconciler.specs.yamldoc import MAX_DEPTH as SPEC_DEPTH
 
     assert MAX_DEPTH == SPEC_DEPTH
+
+
+# Items full of the bytes the cutter looks for, inside strings and nested.
+ITEM = st.dictionaries(
+    st.sampled_from(["job_name", "a", "},{", "x"]),
+    st.sampled_from(["},{", '"},{"', '\\"},{', "{", "}", ",", "[", "]"]).map(str)
+    | st.integers()
+    | st.lists(
+        st.dictionaries(st.sampled_from(["k", "},{"]), st.integers(), max_size=2), max_size=3
+    )
+    | JSON,
+    max_size=4,
+)
+
+
+@given(st.lists(ITEM, max_size=30), st.integers(1, 60), st.sampled_from([",", ", ", ",\n"]))
+def test_array_chunks_read_every_item_once_in_order(
+    items: list[Any], size: int, separator: str
+) -> None:
+    data = "[" + separator.join(json.dumps(i, separators=(",", ":")) for i in items) + "]"
+    chunks = list(jsonfast.array_chunks(data.encode(), size=size))
+    assert [i for chunk in chunks for i in chunk] == items
+    assert all(same(a, b) for a, b in zip([i for c in chunks for i in c], items, strict=True))
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"{}", b"[", b"[{},]", b"[{}{}]", b"[{},{]", b'[{"a":1},{"b":2}] x', b"[1,2"]
+)
+def test_array_chunks_refuse_what_is_not_one_array(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        list(jsonfast.array_chunks(data, size=1))
+
+
+def test_array_chunks_of_a_long_string_full_of_cuts_take_few_tries() -> None:
+    calls = 0
+    loads = jsonfast.loads
+
+    def counting(data: bytes | str) -> Any:
+        nonlocal calls
+        calls += 1
+        return loads(data)
+
+    text = '{"v":"' + "},{" * 20_000 + '"}'
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(jsonfast, "loads", counting)
+        (chunk,) = list(jsonfast.array_chunks(f"[{text},{text}]".encode(), size=10))
+    assert len(chunk) == 2
+    assert calls < 40

@@ -112,3 +112,62 @@ def test_validation_shared_with_a_child_agrees_with_one_process(tmp_path: Path) 
     assert two.problems == one.problems and len(one.problems) == 4
     assert two.jobs == one.jobs == 241 and two.files == one.files == 8
     assert _no_child_left()
+
+
+def _keep(item: int) -> tuple[int, int]:
+    return item, os.getpid()
+
+
+def _count(result: tuple[int, int]) -> int:
+    return result[0]
+
+
+def _sum_with(done: dict[int, tuple[int, int]], frames: Any) -> tuple[int, list[int], int]:
+    """The child's answer: how many items it kept, what it was sent, and its pid."""
+    sent = [int(frame) for frame in frames]
+    return len(done), sent, os.getpid()
+
+
+def test_a_crew_keeps_results_where_they_were_made_and_answers_about_them() -> None:
+    with parallel.Crew(_keep, 40, 2, _count, _sum_with) as crew:
+        summaries = crew.summaries()
+        assert summaries is not None and len(summaries) == 2
+        items = sorted(i for part in summaries for i in part)
+        assert items == list(range(40))  # each item once, the parent made none
+        assert all(part[i] == i for part in summaries for i in part)
+        for member in range(crew.size):
+            assert crew.send(member, str(member + 10).encode())
+            assert crew.send(member, b"7")
+        answers = crew.answers()
+    assert answers is not None
+    assert [a[1] for a in answers] == [[10, 7], [11, 7]]
+    assert sum(a[0] for a in answers) == 40
+    assert PARENT not in {a[2] for a in answers}
+    assert _no_child_left()
+
+
+def _fails_to_answer(done: dict[int, tuple[int, int]], frames: Any) -> None:
+    list(frames)
+    raise RuntimeError("a child fails")
+
+
+def _dies_loading(item: int) -> tuple[int, int]:
+    if item == 3:
+        os._exit(9)
+    return item, os.getpid()
+
+
+def test_a_crew_whose_child_fails_says_so_and_leaves_no_child() -> None:
+    with parallel.Crew(_keep, 10, 2, _count, _fails_to_answer) as crew:
+        assert crew.summaries() is not None
+        assert crew.answers() is None
+    with parallel.Crew(_dies_loading, 10, 2, _count, _sum_with) as crew:
+        assert crew.summaries() is None
+    assert _no_child_left()
+
+
+def test_a_crew_closed_early_leaves_no_child() -> None:
+    with parallel.Crew(_keep, 1000, 2, _count, _sum_with) as crew:
+        pass
+    assert crew.size == 0
+    assert _no_child_left()

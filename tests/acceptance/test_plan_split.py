@@ -1,0 +1,187 @@
+"""A shown plan made in shares (plan/split.py) prints what the plan made whole prints,
+with the real CLI in its own process (forking needs a process without threads) against
+the emulator, on a fleet with every kind of change; and it falls back whole, with the
+usual message, when a live job does not read."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from reconciler.model import create_body
+from reconciler.specs.validate import load_specs
+from tests.acceptance.conftest import Result, write_jobs
+
+if TYPE_CHECKING:
+    from reconciler.emulator.testing import EmulatorHandle
+
+# Run the CLI with the split forced on (any amount of YAML) or off, saying which ran.
+DRIVER = """
+import sys
+import reconciler.plan.split as split
+split.PARALLEL_MIN_BYTES = 0 if sys.argv[1] == "shares" else 10**15
+started = split.start_loading
+def start_loading(*args, **kwargs):
+    loading = started(*args, **kwargs)
+    print("loading in shares" if loading else "loading here", file=sys.stderr)
+    return loading
+split.start_loading = start_loading
+from reconciler.cli import main
+main(sys.argv[2:])
+"""
+
+
+def _run(how: str, args: list[str], emu: EmulatorHandle, cwd: Path) -> Result:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NX1_", "RECONCILER_"))}
+    env.update(NX1_HOST=emu.url, NX1_API_KEY=emu.psk or "", RECONCILER_OWNER="team-a", NO_COLOR="1")
+    proc = subprocess.run(
+        [sys.executable, "-c", DRIVER, how, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _both(args: list[str], emu: EmulatorHandle, cwd: Path) -> Result:
+    shares = _run("shares", args, emu, cwd)
+    whole = _run("whole", args, emu, cwd)
+    assert "loading in shares" in shares.err, shares.err
+    assert "loading in shares" not in whole.err
+    assert shares.out == whole.out
+    assert shares.code == whole.code
+    strip = "loading in shares\n", "loading here\n"
+    assert shares.err.replace(strip[0], "") == whole.err.replace(strip[1], "")
+    return shares
+
+
+def _job(name: str, kind: str = "airflow.dataeng", **more: Any) -> str:
+    text = f"  - job_name: {name}\n    job_type: {kind}\n"
+    for key, value in more.items():
+        text += f"    {key}: {json.dumps(value)}\n"
+    return text
+
+
+def _post(emu: EmulatorHandle, body: dict[str, Any]) -> None:
+    httpx.post(f"{emu.url}/api/jobs", headers=emu.headers, json=body).raise_for_status()
+
+
+def _fleet(tmp_path: Path, emu: EmulatorHandle) -> None:
+    """Thirty jobs applied, then every kind of drift, on both sides."""
+    many = "".join(_job(f"a-{i:02}", properties={"n": i}) for i in range(30))
+    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + many)
+    first = _run("whole", ["apply", "--yes"], emu, tmp_path)
+    assert first.code == 0, first.err
+    specs = {s.job_name: s for s in load_specs([tmp_path / "jobs"], {})}
+    # Drift on the API: an identical copy of ours, an unowned job and another owner's.
+    _post(emu, create_body(specs["a-03"], "team-a"))
+    _post(emu, {"job_name": "stray", "job_type": "mirror", "properties_json": None})
+    _post(emu, {"job_name": "a-05", "job_type": "mirror", "properties_json": '{"_managed_by":"b"}'})
+    _post(
+        emu,
+        {"job_name": "gone-1", "job_type": "mirror", "properties_json": '{"_managed_by":"team-a"}'},
+    )
+    # Drift in the specs: a change, a removal, a new job, a rename, protection, an
+    # ignored field, and a second file.
+    edited = many.replace('"n": 7}', '"n": 70}').replace(_job("a-09", properties={"n": 9}), "")
+    edited = edited.replace(
+        _job("a-11", properties={"n": 11}),
+        _job("a-11-new", properties={"n": 11}, previous_names=["a-11"]),
+    )
+    edited = edited.replace(
+        _job("a-12", properties={"n": 12}), _job("a-12", properties={"n": 12}, protect=True)
+    )
+    edited = edited.replace(
+        _job("a-13", properties={"n": 13}),
+        _job("a-13", properties={"n": 99}, ignore_changes=["properties.n"]),
+    )
+    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + edited + _job("a-new"))
+    write_jobs(tmp_path / "jobs" / "b.yaml", "jobs:\n" + _job("b-1", "airflow.nlp"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan"],
+        ["plan", "--detailed-exitcode"],
+        ["plan", "--prune", "--allow-replace", "--max-replaces", "50"],
+        ["plan", "--select", "a-1*", "--exclude", "a-13"],
+        ["plan", "--select", "type:airflow.nlp"],
+        ["plan", "--format", "markdown", "--adopt", "--prune"],
+        ["plan", "--select", "nothing-*"],
+    ],
+)
+def test_a_plan_in_shares_prints_what_the_whole_plan_prints(
+    args: list[str], clean_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    _fleet(tmp_path, clean_emulator)
+    result = _both(args, clean_emulator, tmp_path)
+    if args[1:2] == ["--select"] and args[2] == "nothing-*":
+        assert result.code == 1
+        assert "matches no job" in result.err
+    else:
+        assert "unchanged" in result.out
+
+
+def test_in_sync_specs_in_shares_count_every_job_once(
+    clean_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    many = "".join(_job(f"s-{i:03}", schedule="0 3 * * *", properties={"i": i}) for i in range(200))
+    write_jobs(tmp_path / "jobs" / "s.yaml", "jobs:\n" + many)
+    assert _run("whole", ["apply", "--yes"], clean_emulator, tmp_path).code == 0
+    before = clean_emulator.stats()["requests"].get("GET /api/jobs", 0)
+    result = _both(["plan", "--detailed-exitcode"], clean_emulator, tmp_path)
+    assert result.code == 0
+    assert "0 to create, 0 to replace, 0 to delete, 200 unchanged" in result.out
+    assert "200 jobs start at" in result.out  # the schedules of every share counted
+    # One list request each, whichever way the plan was made.
+    assert clean_emulator.stats()["requests"]["GET /api/jobs"] == before + 2
+
+
+def test_spec_problems_in_shares_read_as_always_and_cost_no_request(
+    clean_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + _job("dup") + _job("x", "nope"))
+    write_jobs(tmp_path / "jobs" / "b.yaml", "jobs:\n" + _job("dup"))
+    result = _both(["plan"], clean_emulator, tmp_path)
+    assert result.code == 1
+    assert "duplicate job_name 'dup'" in result.err
+    assert clean_emulator.stats()["requests"].get("GET /api/jobs", 0) == 0
+
+
+def test_a_live_job_that_does_not_read_fails_the_same_way_in_shares(
+    tmp_path: Path,
+) -> None:
+    from tests.api.hostile import HostileServer
+
+    bad = [{"id": 7, "job_name": "a-00", "job_type": "mirror"}]
+    body = json.dumps(bad).encode()
+
+    def answer(seen: Any) -> Any:
+        yield (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+            + body
+        )
+
+    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + _job("a-00"))
+    with HostileServer(answer) as server:
+
+        class Emu:
+            url = server.url
+            psk = "psk_local_emulator"
+
+        result = _both(["plan"], Emu(), tmp_path)  # type: ignore[arg-type]
+    assert result.code == 1
+    assert "item 0 of the job list cannot be read" in result.err
+    assert result.err.count("\n") == 2  # the driver's line and the one-line error

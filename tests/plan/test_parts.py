@@ -1,0 +1,176 @@
+"""A plan made in shares is the plan made whole: ``plan_part`` and ``join_parts``, and
+the children's answer of ``plan.split`` (run here, without forking), against
+``make_plan`` on random specs, live jobs, selections and policies."""
+
+from __future__ import annotations
+
+import marshal
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.api.remote import is_live, remote_job_from_api
+from reconciler.errors import ConfigError
+from reconciler.model import JobSpec, create_body
+from reconciler.plan import crowding
+from reconciler.plan.diff import Action, Plan, claims, join_parts, make_plan, plan_part
+from reconciler.plan.judge import holds_body, settled
+from reconciler.plan.select import Selection
+from reconciler.plan.split import _share_answer
+from reconciler.sensitive import Sensitivity
+from reconciler.settings import Policy
+from reconciler.specs.build import FileReport
+from tests.plan.fakeapi import FakeApi
+from tests.plan.test_fleet import OPEN, OWNER, live_st, selection_st, spec, specs_st
+
+STRICT = Policy(owner=OWNER)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def _view(plan: Plan) -> tuple[Any, ...]:
+    """What a shown plan prints from: counts, the changes worth a line, and the rest."""
+    kept = [c for c in plan.changes if not c.quiet]
+    return plan.summary(), kept, plan.ignored, plan.blockers, plan.has_changes, plan.leftovers
+
+
+def _api(live: list[tuple[Any, ...]], specs: list[JobSpec], copies: list[int]) -> FakeApi:
+    api = FakeApi()
+    for name, owner, job_type, schedule, n, protected in live:
+        props: dict[str, object] = {} if n is None else {"n": n}
+        if protected and owner == OWNER:
+            props["_protected"] = True
+        api.add(name, job_type, owner, schedule=schedule, properties=props)
+    # Jobs exactly as apply writes them (the quick path), some of them twice.
+    for index, times in zip(range(len(specs)), copies, strict=False):
+        for _ in range(times):
+            api._store(create_body(specs[index], OWNER))
+    return api
+
+
+def _shares(
+    specs: list[JobSpec],
+    objects: list[dict[str, Any]],
+    policy: Policy,
+    selection: Selection,
+    members: int,
+    seed: int,
+) -> Plan:
+    """The plan as plan.split makes it, each child's answer run here: the specs dealt
+    out file by file (one spec a file) to ``members`` children, each given the live
+    jobs of its names a few at a time; the jobs nobody claims stay with the join."""
+    deal = random.Random(seed)
+    done: list[dict[int, FileReport]] = [{} for _ in range(members)]
+    for item, one in enumerate(specs):
+        done[deal.randrange(members)][item] = FileReport(one.location.file, specs=[one])
+    route = {}
+    for member, files in enumerate(done):
+        for report in files.values():
+            route.update(dict.fromkeys(claims(report.specs), member))
+    frames: list[list[bytes]] = [[] for _ in range(members)]
+    rest = []
+    live = [o for o in objects if is_live(o)]
+    for start in range(0, len(live), 2):  # two jobs a frame: names split across frames
+        batch: list[list[dict[str, Any]]] = [[] for _ in range(members)]
+        for obj in live[start : start + 2]:
+            member = route.get(obj["job_name"])
+            (rest if member is None else batch[member]).append(obj)
+        for member, items in enumerate(batch):
+            if items:
+                frames[member].append(marshal.dumps(items))
+    answer = _share_answer(policy, selection, Sensitivity())
+    answers = [answer(done[m], iter(frames[m])) for m in range(members)]
+    plan = join_parts(
+        [part for part, _ in answers], map(remote_job_from_api, rest), policy, selection
+    )
+    warnings = crowding.crowded_in(crowding.merged(t for _, t in answers), NOW, crowd=2)
+    return Plan(
+        plan.changes,
+        plan.policy,
+        plan.ignored,
+        plan.blockers,
+        tuple(warnings),
+        plan.selection,
+        plan.unchanged,
+    )
+
+
+@settings(max_examples=150)
+@given(
+    specs_st,
+    live_st,
+    selection_st,
+    st.lists(st.sampled_from((0, 1, 1, 2)), max_size=4),
+    st.sampled_from((OPEN, STRICT)),
+    st.integers(1, 3),
+    st.integers(0, 1000),
+)
+def test_a_plan_made_in_shares_shows_what_the_whole_plan_shows(
+    specs: list[JobSpec],
+    live: list[tuple[Any, ...]],
+    selection: Selection,
+    copies: list[int],
+    policy: Policy,
+    members: int,
+    seed: int,
+) -> None:
+    api = _api(live, specs, copies)
+    try:
+        whole = make_plan(specs, api.list_jobs(), policy, selection)
+    except ConfigError as exc:
+        with pytest.raises(ConfigError) as shared:
+            _shares(specs, list(api.jobs.values()), policy, selection, members, seed)
+        assert str(shared.value) == str(exc)
+        return
+    shown = _shares(specs, list(api.jobs.values()), policy, selection, members, seed)
+    assert _view(shown) == _view(whole)
+    assert list(shown.warnings) == crowding.crowded_minutes(specs, NOW, crowd=2)
+    assert all(c.action is not Action.UNCHANGED or not c.quiet for c in shown.changes)
+
+
+@settings(max_examples=150)
+@given(specs_st, live_st, selection_st, st.sampled_from((OPEN, STRICT)))
+def test_one_part_joined_is_the_plan_with_every_change_kept(
+    specs: list[JobSpec], live: list[tuple[Any, ...]], selection: Selection, policy: Policy
+) -> None:
+    jobs = _api(live, specs, [1, 0, 2]).list_jobs()
+    try:
+        whole = make_plan(specs, jobs, policy, selection)
+    except ConfigError:
+        return
+    names = claims(specs)
+    part = plan_part(specs, [j for j in jobs if j.job_name in names], policy, selection)
+    joined = join_parts([part], [j for j in jobs if j.job_name not in names], policy, selection)
+    assert joined == whole
+    assert joined.unchanged == 0
+
+
+@settings(max_examples=200)
+@given(specs_st, st.sampled_from((OPEN, STRICT)))
+def test_a_job_holding_the_create_body_of_its_spec_is_quiet(
+    specs: list[JobSpec], policy: Policy
+) -> None:
+    for one in specs:
+        body = create_body(one, policy.owner)
+        obj = {"id": "j1", "status": "new", **body}
+        assert holds_body(obj, body)
+        if not settled(one):
+            continue
+        (change,) = make_plan([one], [remote_job_from_api(obj)], policy).changes
+        assert change.quiet, change
+
+
+def test_a_body_is_not_held_by_a_job_that_differs_or_has_no_id() -> None:
+    one = spec("a", properties={"n": 1})
+    body = create_body(one, OWNER)
+    assert holds_body({"id": "x", **body}, body)
+    assert not holds_body(body, body)  # no id
+    assert not holds_body({"id": "x", **body, "schedule": "@daily"}, body)
+    assert not holds_body({"id": "x", **body, "properties_json": '{"n": 1}'}, body)
+    assert not holds_body({"id": 7, **body}, body)
+    renamed = spec("a", previous_names=("old",))
+    ignoring = spec("a", ignore_changes=(("schedule",),))
+    assert settled(one) and not settled(renamed) and not settled(ignoring)
