@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+import orjson
+
 # The reserved keys inside properties_json that reconciler writes on every job it
 # creates (the marker): who owns the job, and which of its paths held secrets.
 OWNER_KEY = "_managed_by"
@@ -258,11 +260,20 @@ def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
                 marker[SENSITIVE_KEY] = sorted((list(p) for p in spec.sensitive), key=json.dumps)
             if spec.protect:
                 marker[PROTECT_KEY] = True
-            value = json.dumps(
-                {**(value or {}), **marker}, ensure_ascii=False, separators=(",", ":")
-            )
+            value = _json_text({**(value or {}), **marker})
         body[f.wire] = value or None
     return body
+
+
+def _json_text(value: dict[str, Any]) -> str:
+    """Compact JSON text of a mapping. orjson writes what ``json.dumps`` writes with
+    these separators, ten times faster, but for floats with an exponent (``1e-7``,
+    not ``1e-07``: the same number); it refuses integers beyond 64 bits and keys that
+    are not strings, which ``json.dumps`` then writes."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class Marker(NamedTuple):

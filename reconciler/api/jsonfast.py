@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -157,35 +157,64 @@ CHUNK_BYTES = 1 << 20
 def array_chunks(data: bytes, size: int = CHUNK_BYTES) -> Iterator[list[Any]]:
     """The items of the JSON array ``data`` (UTF-8), a list of them at a time, so a long
     array never lives decoded at once; ValueError as ``loads``, or when it is no array.
+    ``joined(array_pieces(data, size))``."""
+    return joined(array_pieces(data, size))
 
-    The array is cut where one object ends and the next begins (``},{``) and each piece
-    is decoded as an array of its own. JSON reads from left to right, so a piece that
-    decodes whole ends where an item of the whole array ends, and its items are those of
-    the array; a cut that falls inside a string does not decode and is joined to the
-    next piece. An array written with spaces between items is decoded in one piece.
-    """
-    body = data.strip(b" \t\n\r")
-    if body[:1] != b"[" or body[-1:] != b"]":
+
+def array_pieces(data: bytes, size: int = CHUNK_BYTES) -> Iterator[memoryview]:
+    """The JSON array ``data`` cut where one object ends and the next begins (``},{``),
+    about every ``size`` bytes: the pieces between the cuts, without the brackets and
+    the commas at the cuts; ValueError when ``data`` is not bracketed. A cut may fall
+    inside a string: ``joined`` finds out. An array written with spaces between items
+    is one piece."""
+    body = memoryview(data)
+    first, last = 0, len(data)
+    while first < last and data[first] in _WHITE:
+        first += 1
+    while last > first and data[last - 1] in _WHITE:
+        last -= 1
+    if data[first : first + 1] != b"[" or data[last - 1 : last] != b"]" or last - first < 2:
         raise ValueError("expected a JSON array")
-    start, stop = 1, len(body) - 1
-    search, span = start, size
+    start, stop = first + 1, last - 1
     while start < stop:
-        cut = body.find(b"},{", min(search + span, stop), stop)
+        cut = data.find(b"},{", min(start + size, stop), stop)
         end = stop if cut < 0 else cut + 1
+        yield body[start:end]
+        start = end + 1
+
+
+_WHITE = b" \t\n\r"
+
+
+def joined(pieces: Iterable[bytes | memoryview]) -> Iterator[list[Any]]:
+    """The items of the array that ``array_pieces`` cut, a list per piece read.
+
+    Each piece is decoded as an array of its own. JSON reads from left to right, so a
+    piece that decodes whole ends where an item of the whole array ends, and its items
+    are those of the array. A cut that fell inside a string does not decode: the piece
+    waits for the next ones, and is tried again once it is twice as long, so an answer
+    full of such cuts is read in a few tries, not one per cut. ValueError as ``loads``.
+    """
+    pending = b""
+    tried = 0  # the size that failed last
+    for piece in pieces:
+        pending = pending + b"," + piece if pending else bytes(piece)
+        if len(pending) < 2 * tried:
+            continue
         try:
-            items = loads(b"[" + body[start:end] + b"]")
+            items = loads(b"[" + pending + b"]")
         except ValueError:
-            if end == stop:
-                raise
-            # A cut inside a string: join the next piece, twice as long each time, so
-            # an answer full of such cuts is read in a few tries, not one per cut.
-            search, span = end, span * 2
+            tried = len(pending)
             continue
         if type(items) is not list:  # pragma: no cover - a piece opened with "["
             raise ValueError("expected a JSON array")
         yield items
-        start = search = end + 1
-        span = size
+        pending, tried = b"", 0
+    if pending:
+        items = loads(b"[" + pending + b"]")  # raises why the array does not read
+        if type(items) is not list:  # pragma: no cover - a piece opened with "["
+            raise ValueError("expected a JSON array")
+        yield items
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")

@@ -58,9 +58,6 @@ if TYPE_CHECKING:
     from reconciler.settings import Policy
     from reconciler.specs.interpolate import Target
 
-# The live jobs sent to a child at once: a frame of the question.
-_BATCH = 2_000
-
 
 @dataclass(frozen=True, slots=True)
 class _Summary:
@@ -148,17 +145,16 @@ def split_plan(
             report = judge(start, [by_item[i].report for i in range(len(start.names))], False)
             if report.problems:
                 raise SpecError(report.problems)
-            route: dict[str, int] = {}
-            for member, part in enumerate(summaries):
-                for summary in part.values():
-                    route.update(dict.fromkeys(summary.claims, member))
+            # The first child also keeps the live jobs nobody claims: it is told the
+            # names the others claim.
+            others = [n for part in summaries[1:] for f in part.values() for n in f.claims]
             answer = client.list_answer()
             try:
-                rest = _send_jobs(crew, answer, route)
+                _send_jobs(crew, answer, others)
                 answers = crew.answers()
                 if answers is None:
                     raise _Unsplit
-                return _outcome(request, answers, _read(rest))
+                return _outcome(request, answers)
             except _Unsplit:
                 crew.close()
                 return local(answer)
@@ -172,64 +168,42 @@ def _client(request: PlanRequest) -> NX1Client:
     return NX1Client(request.api)
 
 
-def _send_jobs(crew: Crew[Any, Any], answer: Answer, route: dict[str, int]) -> list[Any]:
-    """Each child the live jobs of its names; the jobs nobody claims are returned."""
+def _send_jobs(crew: Crew[Any, Any], answer: Answer, others: list[str]) -> None:
+    """Every child the list answer, piece by piece (``jsonfast.array_pieces``): each
+    reads the pieces and keeps the live jobs of its names, the first child also those
+    of no child's (``others``: the names the other children claim)."""
     from reconciler.api.answers import json_bytes
     from reconciler.api.client import JOBS
-    from reconciler.api.jsonfast import array_chunks
-    from reconciler.api.remote import is_live
+    from reconciler.api.jsonfast import array_pieces
 
     body = json_bytes(answer, "GET", JOBS)
     if body is None:
         raise _Unsplit
-    rest: list[Any] = []
-    batches: list[list[Any]] = [[] for _ in range(crew.size)]
-    try:
-        for items in array_chunks(body):
-            for item in items:
-                if type(item) is not dict:
-                    raise _Unsplit
-                if not is_live(item):
-                    continue
-                name = item.get("job_name")
-                member = route.get(name) if type(name) is str else None
-                if member is None:
-                    rest.append(item)
-                    continue
-                batch = batches[member]
-                batch.append(item)
-                if len(batch) >= _BATCH and not _flush(crew, member, batches):
-                    raise _Unsplit
-    except ValueError:
-        raise _Unsplit from None
     for member in range(crew.size):
-        if batches[member] and not _flush(crew, member, batches):
+        if not crew.send(member, marshal.dumps(others if member == 0 else None)):
             raise _Unsplit
-    return rest
-
-
-def _flush(crew: Crew[Any, Any], member: int, batches: list[list[Any]]) -> bool:
-    sent = crew.send(member, marshal.dumps(batches[member]))
-    batches[member] = []
-    return sent
-
-
-def _read(items: list[Any]) -> list[Any]:
-    from reconciler.api.remote import remote_job_from_api
-
     try:
-        return [remote_job_from_api(item) for item in items]
+        for piece in array_pieces(body):
+            for member in range(crew.size):
+                if not crew.send(member, piece):
+                    raise _Unsplit
     except ValueError:
         raise _Unsplit from None
+
+
+# A child's answer: its part, its schedules counted, and (the first child) the live
+# jobs no child claims, unread.
+Shared = tuple[Part, crowding.Tally, list[Any] | None]
 
 
 def _share_answer(
     policy: Policy, selection: Selection, sensitivity: Sensitivity
-) -> Callable[[dict[int, FileReport], Iterator[bytes]], tuple[Part, crowding.Tally]]:
+) -> Callable[[dict[int, FileReport], Iterator[bytes]], Shared]:
     """What a child answers: its share planned against the live jobs sent to it."""
 
-    def answer(done: dict[int, FileReport], frames: Iterator[bytes]) -> tuple[Part, Any]:
-        from reconciler.api.remote import remote_job_from_api
+    def answer(done: dict[int, FileReport], frames: Iterator[bytes]) -> Shared:
+        from reconciler.api.jsonfast import joined
+        from reconciler.api.remote import is_live, remote_job_from_api
         from reconciler.model import create_body
         from reconciler.sensitive import marked_as_live
 
@@ -245,23 +219,33 @@ def _share_answer(
         # without reading it (plan.judge.settled); any other is read and judged.
         owner = policy.owner
         bodies = {s.job_name: create_body(s, owner) for s in specs if settled(s)}
-        held: dict[str, tuple[int, int]] = {}  # name -> (frame, place) of the job holding it
-        received: list[bytes] = []
+        mine = claims(specs)
+        held: dict[str, bytes] = {}  # name -> the job holding its body (marshalled)
         live: list[RemoteJob] = []
-        for frame in frames:
-            received.append(frame)
-            for place, obj in enumerate(marshal.loads(frame)):
+        header = next(frames)
+        collect = marshal.loads(header)
+        unclaimed: list[Any] | None = None
+        if collect is not None:
+            theirs, unclaimed = set(collect), []
+        # A job that does not read raises (ValueError): the parent then plans it all.
+        for items in joined(frames):
+            for obj in items:
+                if type(obj) is not dict:
+                    raise ValueError("a listed job is not an object")
+                if not is_live(obj):
+                    continue
                 name = obj.get("job_name")
+                if type(name) is not str or name not in mine:
+                    if unclaimed is not None and (type(name) is not str or name not in theirs):
+                        unclaimed.append(obj)
+                    continue
                 if name in held:  # a second live job of the name: read both
-                    number, at = held.pop(name)
-                    live.append(remote_job_from_api(marshal.loads(received[number])[at]))
+                    live.append(remote_job_from_api(marshal.loads(held.pop(name))))
                 body = bodies.pop(name, None)  # only the first job of a name is held
                 if body is not None and holds_body(obj, body):
-                    held[name] = (len(received) - 1, place)
+                    held[name] = marshal.dumps(obj)
                 else:
-                    # A job that does not read raises: the parent then plans it all itself.
                     live.append(remote_job_from_api(obj))
-        del received
         quiet = [s for s in specs if s.job_name in held]
         rest = [(k, s) for k, s in zip(keys, specs, strict=True) if s.job_name not in held]
         others = [s for _, s in rest]
@@ -275,19 +259,22 @@ def _share_answer(
         part.specs += len(quiet)
         if selection:
             part.matched |= matching(selection, quiet, ())
-        return part, crowding.tally([*others, *quiet])
+        return part, crowding.tally([*others, *quiet]), unclaimed
 
     return answer
 
 
-def _outcome(
-    request: PlanRequest, answers: list[tuple[Part, crowding.Tally]], rest: list[Any]
-) -> PlanOutcome:
+def _outcome(request: PlanRequest, answers: list[Shared]) -> PlanOutcome:
+    from reconciler.api.remote import remote_job_from_api
     from reconciler.pipeline import PlanOutcome, render_options
 
-    parts = [part for part, _ in answers]
-    plan = join_parts(parts, rest, request.policy, request.selection)
+    rest = [obj for _, _, unclaimed in answers for obj in unclaimed or ()]
+    try:
+        unread = [remote_job_from_api(obj) for obj in rest]
+    except ValueError:
+        raise _Unsplit from None
+    plan = join_parts([part for part, _, _ in answers], unread, request.policy, request.selection)
     now = datetime.now(UTC)
-    warnings = crowding.crowded_in(crowding.merged(t for _, t in answers), now)
+    warnings = crowding.crowded_in(crowding.merged(t for _, t, _ in answers), now)
     plan = replace(plan, warnings=tuple(warnings))
     return PlanOutcome(plan, (), render_options(request, now))

@@ -201,10 +201,12 @@ class Crew(Generic[R, S]):
                 return None
         return out
 
-    def send(self, member: int, frame: bytes) -> bool:
+    def send(self, member: int, frame: bytes | memoryview) -> bool:
         """One frame of the question to child ``member``; False when it is gone."""
+        asked = self._members[member][2]
         try:
-            _write_all(self._members[member][2], _LENGTH.pack(len(frame)) + frame)
+            _write_all(asked, _LENGTH.pack(len(frame)))
+            _write_all(asked, frame)
         except OSError:
             return False
         return True
@@ -244,7 +246,7 @@ def _write_part(fd: int, value: object) -> None:
     _write_all(fd, _LENGTH.pack(len(data)) + data)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]

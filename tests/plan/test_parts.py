@@ -4,6 +4,7 @@ the children's answer of ``plan.split`` (run here, without forking), against
 
 from __future__ import annotations
 
+import json
 import marshal
 import random
 from datetime import UTC, datetime
@@ -13,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.api.remote import is_live, remote_job_from_api
+from reconciler.api.jsonfast import array_pieces
+from reconciler.api.remote import remote_job_from_api
 from reconciler.errors import ConfigError
 from reconciler.model import JobSpec, create_body
 from reconciler.plan import crowding
@@ -60,33 +62,24 @@ def _shares(
     seed: int,
 ) -> Plan:
     """The plan as plan.split makes it, each child's answer run here: the specs dealt
-    out file by file (one spec a file) to ``members`` children, each given the live
-    jobs of its names a few at a time; the jobs nobody claims stay with the join."""
+    out file by file (one spec a file) to ``members`` children, each given the whole
+    list in pieces cut anywhere; the first child keeps the jobs nobody claims."""
     deal = random.Random(seed)
     done: list[dict[int, FileReport]] = [{} for _ in range(members)]
     for item, one in enumerate(specs):
         done[deal.randrange(members)][item] = FileReport(one.location.file, specs=[one])
-    route = {}
-    for member, files in enumerate(done):
-        for report in files.values():
-            route.update(dict.fromkeys(claims(report.specs), member))
-    frames: list[list[bytes]] = [[] for _ in range(members)]
-    rest = []
-    live = [o for o in objects if is_live(o)]
-    for start in range(0, len(live), 2):  # two jobs a frame: names split across frames
-        batch: list[list[dict[str, Any]]] = [[] for _ in range(members)]
-        for obj in live[start : start + 2]:
-            member = route.get(obj["job_name"])
-            (rest if member is None else batch[member]).append(obj)
-        for member, items in enumerate(batch):
-            if items:
-                frames[member].append(marshal.dumps(items))
+    claimed = [{n for r in files.values() for n in claims(r.specs)} for files in done]
+    others = [n for names in claimed[1:] for n in names]
+    data = json.dumps(objects, separators=(",", ":")).encode()
+    pieces = [bytes(p) for p in array_pieces(data, size=deal.randint(1, 400))]
     answer = _share_answer(policy, selection, Sensitivity())
-    answers = [answer(done[m], iter(frames[m])) for m in range(members)]
-    plan = join_parts(
-        [part for part, _ in answers], map(remote_job_from_api, rest), policy, selection
-    )
-    warnings = crowding.crowded_in(crowding.merged(t for _, t in answers), NOW, crowd=2)
+    answers = []
+    for member in range(members):
+        header = marshal.dumps(others if member == 0 else None)
+        answers.append(answer(done[member], iter([header, *pieces])))
+    rest = [remote_job_from_api(o) for _, _, unclaimed in answers for o in unclaimed or ()]
+    plan = join_parts([part for part, _, _ in answers], rest, policy, selection)
+    warnings = crowding.crowded_in(crowding.merged(t for _, t, _ in answers), NOW, crowd=2)
     return Plan(
         plan.changes,
         plan.policy,
