@@ -30,6 +30,7 @@ from reconciler.api.answers import (
     Scrubber,
     escaped,
     json_body,
+    json_bytes,
     json_kind,
     json_text,
     one_line,
@@ -178,10 +179,11 @@ class NX1Client:
         """The live jobs of each name in ``names`` that has more than one, read with one
         request.
 
-        The answer is decoded one job at a time and only where each job stands is kept;
-        just the jobs that share a name are decoded again. A list of 100,000 jobs never
-        lives decoded at once (apply/settle.py lists after every apply that created jobs).
-        Items of other names are not checked further.
+        The answer is decoded a piece at a time and only where each job of ``names``
+        stands is kept; just the jobs that share a name are decoded again. A list of
+        100,000 jobs never lives decoded at once, nor as a text copy of its bytes
+        (apply/settle.py lists after every apply that created jobs). Items of other
+        names are not checked further.
         """
         response = self._session.retry(
             "GET",
@@ -189,8 +191,14 @@ class NX1Client:
             lambda n, d: self._session.send("GET", JOBS, n, d, max_bytes=MAX_LIST_BYTES),
         )
         where: dict[str, Any] = {"method": "GET", "path": JOBS, "status": response.status_code}
+        body = json_bytes(response, "GET", JOBS)
+        if body is not None:
+            try:
+                return self._copies_in(body, names, where)
+            except ValueError:
+                pass  # not a plain array of JSON: read as text, which says what is wrong
         text = json_text(response, "GET", JOBS)
-        del response  # its bytes: only the text is read from here on
+        del response, body  # only the text is read from here on
         spans: dict[str, list[tuple[int, int]]] = {}
         jobs = []
         try:
@@ -207,6 +215,33 @@ class NX1Client:
             raise ApiError(
                 f"the server answered invalid JSON ({one_line(str(exc))})", **where
             ) from None
+        return jobs
+
+    def _copies_in(
+        self, body: bytes, names: Collection[str], where: dict[str, Any]
+    ) -> list[RemoteJob]:
+        """``copies`` of a UTF-8 answer, read a piece at a time (``jsonfast.joined``): no
+        text copy of the answer, and a second reading only when a name has copies.
+        ValueError when it does not read as an array."""
+        places: dict[str, list[int]] = {}
+        index = -1
+        for items in jsonfast.array_chunks(body):
+            for item in items:
+                index += 1
+                obj = _listed_object(index, item, where)
+                name = obj.get("job_name")
+                if isinstance(name, str) and name in names and is_live(obj):
+                    places.setdefault(name, []).append(index)
+        shared = {i for found in places.values() if len(found) > 1 for i in found}
+        if not shared:
+            return []
+        jobs = []
+        index = -1
+        for items in jsonfast.array_chunks(body):
+            for item in items:
+                index += 1
+                if index in shared:
+                    jobs.append(self._listed(index, item, where))
         return jobs
 
     @_scrubbed

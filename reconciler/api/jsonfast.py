@@ -154,19 +154,20 @@ def array_items(text: str) -> Iterator[tuple[Any, int]]:
 CHUNK_BYTES = 1 << 20
 
 
-def array_chunks(data: bytes, size: int = CHUNK_BYTES) -> Iterator[list[Any]]:
+def array_chunks(data: bytes, size: int | None = None) -> Iterator[list[Any]]:
     """The items of the JSON array ``data`` (UTF-8), a list of them at a time, so a long
     array never lives decoded at once; ValueError as ``loads``, or when it is no array.
     ``joined(array_pieces(data, size))``."""
     return joined(array_pieces(data, size))
 
 
-def array_pieces(data: bytes, size: int = CHUNK_BYTES) -> Iterator[memoryview]:
+def array_pieces(data: bytes, size: int | None = None) -> Iterator[memoryview]:
     """The JSON array ``data`` cut where one object ends and the next begins (``},{``),
-    about every ``size`` bytes: the pieces between the cuts, without the brackets and
+    about every ``size`` bytes (default ``CHUNK_BYTES``): the pieces between the cuts, without the brackets and
     the commas at the cuts; ValueError when ``data`` is not bracketed. A cut may fall
     inside a string: ``joined`` finds out. An array written with spaces between items
     is one piece."""
+    size = size or CHUNK_BYTES
     body = memoryview(data)
     first, last = 0, len(data)
     while first < last and data[first] in _WHITE:

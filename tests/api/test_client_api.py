@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -407,3 +408,27 @@ def test_copies_refuses_what_is_not_a_job_list(body: bytes, words: str) -> None:
     client = NX1Client(psk_settings(), transport=transport)
     with client, pytest.raises(ApiError, match=re.escape(words)):
         client.copies({"a"})
+
+
+def test_copies_read_in_pieces_find_what_the_text_reading_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciler.api import jsonfast
+
+    tricky = {"v": '},{"job_name":"a"},{', "w": [{"x": 1}, {"y": 2}]}
+    jobs = []
+    for i, name in enumerate(["a", "b", "a", "c", "d", "d", "a", "e"]):
+        obj = {"id": f"{i}", "job_name": name, "job_type": "mirror", "properties_json": None}
+        jobs.append({**obj, **tricky, "is_deleted": name == "e"})
+    body = json.dumps(jobs, separators=(",", ":")).encode()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    monkeypatch.setattr(jsonfast, "CHUNK_BYTES", 7)  # a cut at every object, some in strings
+    with NX1Client(psk_settings(), transport=transport) as client:
+        found = client.copies({"a", "c", "d", "e"})
+    assert sorted((j.job_name, j.id) for j in found) == [
+        ("a", "0"),
+        ("a", "2"),
+        ("a", "6"),
+        ("d", "4"),
+        ("d", "5"),
+    ]

@@ -77,8 +77,8 @@ def test_fast_and_precise_readers_report_the_same(path: Path) -> None:
     from reconciler.specs.build import check_data
 
     data = path.read_bytes()
-    fast = check_data(path.name, data, {}, True)
-    precise = check_data(path.name, data, {}, True, precise=True)
+    fast = check_data(str(path), data, {}, True)
+    precise = check_data(str(path), data, {}, True, precise=True)
     assert fast.problems == precise.problems
     assert fast.specs == precise.specs
     assert fast.jobs == precise.jobs

@@ -122,12 +122,27 @@ def test_parallel_and_serial_agree(tmp_path: Path, bad: bool) -> None:
 
 def test_lazy_places_equal_precise_places(tmp_path: Path) -> None:
     _many(tmp_path, 2, False)
+    name = str(tmp_path / "f00.yaml")
     data = (tmp_path / "f00.yaml").read_bytes()
-    fast = check_data("f", data, {}, True).specs
-    precise = check_data("f", data, {}, True, precise=True).specs
+    fast = check_data(name, data, {}, True).specs
+    precise = check_data(name, data, {}, True, precise=True).specs
     assert fast == precise
     assert dict(fast[3].locations) == dict(precise[3].locations)
-    assert fast[3].where(("properties", "deep", "x", 1)) == Location("f", 13, 38)
+    assert fast[3].where(("properties", "deep", "x", 1)) == Location(name, 13, 38)
+
+
+def test_places_of_a_file_changed_since_it_was_loaded_are_the_jobs_own(tmp_path: Path) -> None:
+    """The file's bytes are not kept: a file changed (or gone) before its places are
+    read shows every field at its job's place, never at a place of other text."""
+    _many(tmp_path, 2, False)
+    path = tmp_path / "f00.yaml"
+    fast = check_data(str(path), path.read_bytes(), {}, True).specs
+    path.write_text("jobs: []\n")
+    assert dict(fast[3].locations) == {}
+    assert fast[3].where(("properties", "deep", "x", 1)) == fast[3].location
+    gone = check_data(str(path), b"jobs:\n  - job_name: a\n    job_type: mirror\n", {}, True)
+    path.unlink()
+    assert gone.specs[0].where(("job_type",)) == gone.specs[0].location
 
 
 NAMES = st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True)
