@@ -67,7 +67,8 @@ def plan(
     render = dataclasses.replace(
         outcome.render, color=use_color(sys.stdout), show_unchanged=show_unchanged
     )
-    click.echo(PLAN_FORMATS.renderer(fmt)(outcome.plan, render), nl=False)
+    for block in PLAN_FORMATS.in_blocks(fmt)(outcome.plan, render):
+        click.echo(block, nl=False)
     if out is not None:
         save_plan(outcome, request.paths, Path(out), request.plan_key)
         click.echo(
@@ -144,7 +145,8 @@ def apply(
     out = _Stdout()
     if text:
         render = dataclasses.replace(outcome.render, color=use_color(sys.stdout))
-        out.echo(PLAN_FORMATS.renderer("text")(plan, render), nl=False)
+        for block in PLAN_FORMATS.in_blocks("text")(plan, render):
+            out.echo(block, nl=False)
     check_allowed(plan)
     conflicts = [c.job_name for c in plan.changes if c.action is Action.CONFLICT]
     if not plan.actionable:

@@ -9,8 +9,8 @@ add a format, write its function and add one row.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -25,15 +25,29 @@ class Formats:
     live: tuple[str, ...] = ()
     # Formats that list every job, unchanged ones too (the others count quiet ones).
     every_job: tuple[str, ...] = ()
+    # Formats also rendered in blocks as they are made ("module:function" yielding
+    # strings), so a long output is written as it goes instead of held whole.
+    blocks: dict[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
         return list(self.targets)
 
     def renderer(self, name: str) -> Callable[..., Any]:
-        module, _, func = self.targets[name].partition(":")
-        found: Callable[..., Any] = getattr(importlib.import_module(module), func)
-        return found
+        return _load(self.targets[name])
+
+    def in_blocks(self, name: str) -> Callable[..., Iterable[str]]:
+        """The renderer of ``name`` as blocks of text (one block when it has none)."""
+        if name in self.blocks:
+            return _load(self.blocks[name])
+        whole = self.renderer(name)
+        return lambda *args: (whole(*args),)
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module, _, func = target.partition(":")
+    found: Callable[..., Any] = getattr(importlib.import_module(module), func)
+    return found
 
 
 PLAN_FORMATS = Formats(
@@ -45,6 +59,7 @@ PLAN_FORMATS = Formats(
     },
     "text",
     every_job=("json",),
+    blocks={"text": "reconciler.render.text:text_blocks"},
 )
 APPLY_FORMATS = Formats(
     "apply",

@@ -6,6 +6,8 @@ the server (a name, an id, a type, a value) can start a line, move the cursor or
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from reconciler.model import MANAGED_FIELDS
 from reconciler.plan.diff import Action, Change, Plan
 from reconciler.plan.timetable import plan_loads
@@ -87,45 +89,69 @@ def no_changes(plan: Plan) -> str:
 
 
 def render_text(plan: Plan, options: RenderOptions) -> str:
-    out: list[str] = []
+    return "".join(text_blocks(plan, options))
+
+
+# Lines per block of text_blocks: a few hundred kilobytes at most.
+_BLOCK_LINES = 2_000
+
+
+def text_blocks(plan: Plan, options: RenderOptions) -> Iterator[str]:
+    """``render_text`` in blocks of whole lines, each as soon as it is made, so a plan
+    of 100,000 creates is written as it goes instead of held as one text."""
+    block: list[str] = []
+    lines = _lines(plan, options)
+    for line in lines:  # no empty line before the first one
+        if line:
+            block.append(line)
+            break
+    for line in lines:
+        block.append(line)
+        if len(block) >= _BLOCK_LINES:
+            yield no_workflow_commands("\n".join(block) + "\n")
+            block = []
+    if block:
+        yield no_workflow_commands("\n".join(block) + "\n")
+
+
+def _lines(plan: Plan, options: RenderOptions) -> Iterator[str]:
     for change in plan.changes:
         if change.action is Action.UNCHANGED and not (
             options.show_unchanged or change.reason or change.protection == "lifted"
         ):
             continue
-        out.extend(change_lines(change, options))
+        yield from change_lines(change, options)
     hid = [c for c in plan.changes if c.ignored and c.action is Action.UNCHANGED]
     if hid:
-        out.append("")
-        out.append(f"Ignored (ignore_changes): {len(hid)} unchanged job(s) differ only there:")
-        out.extend(for_text(f"    {c.job_name}: {', '.join(c.ignored)}") for c in hid[:20])
+        yield ""
+        yield f"Ignored (ignore_changes): {len(hid)} unchanged job(s) differ only there:"
+        yield from (for_text(f"    {c.job_name}: {', '.join(c.ignored)}") for c in hid[:20])
         if len(hid) > 20:
-            out.append(f"    ... and {len(hid) - 20} more (see --format json)")
+            yield f"    ... and {len(hid) - 20} more (see --format json)"
     loads = plan_loads(plan, options.sensitivity)
     if loads:
-        out.append("")
-        out.extend(for_text(line) for line in plan_chart_text(*loads))
+        yield ""
+        yield from (for_text(line) for line in plan_chart_text(*loads))
     if plan.ignored:
-        out.append("")
-        out.append(f"Left alone: {len(plan.ignored)} live job(s) not managed by this run:")
-        out.extend(for_text(f"    {i.job_name} (id {i.id}): {i.reason}") for i in plan.ignored[:20])
+        yield ""
+        yield f"Left alone: {len(plan.ignored)} live job(s) not managed by this run:"
+        yield from (
+            for_text(f"    {i.job_name} (id {i.id}): {i.reason}") for i in plan.ignored[:20]
+        )
         if len(plan.ignored) > 20:
-            out.append(f"    ... and {len(plan.ignored) - 20} more (see --format json)")
+            yield f"    ... and {len(plan.ignored) - 20} more (see --format json)"
     if plan.warnings:
-        out.append("")
-        out.extend(_paint(for_text(f"warning: {w}"), "33", options.color) for w in plan.warnings)
+        yield ""
+        yield from (_paint(for_text(f"warning: {w}"), "33", options.color) for w in plan.warnings)
     if plan.blockers:
-        out.append("")
-        out.append(_paint("Apply will refuse to run:", "31;1", options.color))
-        out.extend(for_text(f"  - {b}") for b in plan.blockers)
+        yield ""
+        yield _paint("Apply will refuse to run:", "31;1", options.color)
+        yield from (for_text(f"  - {b}") for b in plan.blockers)
     if not plan.has_changes:
-        out.append("")
-        out.append(no_changes(plan))
-    out.append("")
+        yield ""
+        yield no_changes(plan)
+    yield ""
     for line in (selection_line(plan), history_line(plan)):
         if line:
-            out.append(for_text(line))
-    out.append(_paint(for_text(summary_line(plan, options.environment)), "1", options.color))
-    while out and out[0] == "":
-        out.pop(0)
-    return no_workflow_commands("\n".join(out) + "\n")
+            yield for_text(line)
+    yield _paint(for_text(summary_line(plan, options.environment)), "1", options.color)

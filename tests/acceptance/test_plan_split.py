@@ -185,3 +185,44 @@ def test_a_live_job_that_does_not_read_fails_the_same_way_in_shares(
     assert result.code == 1
     assert "item 0 of the job list cannot be read" in result.err
     assert result.err.count("\n") == 2  # the driver's line and the one-line error
+
+
+ENV_CONFIG = """\
+owner: data-platform
+sensitive_patterns: [token]
+environments:
+  dev:
+    api_url: {url}
+    owner: data-platform-dev
+    name_prefix: dev-
+    pause_schedules: true
+    vars:
+      bucket: s3://dev-raw
+"""
+
+
+def test_an_environment_plan_in_shares_prints_what_the_whole_plan_prints(
+    clean_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """Prefixed names, paused schedules, overrides and secrets from the environment:
+    the children judge the jobs under the names the API knows them by."""
+    (tmp_path / "reconciler.yaml").write_text(ENV_CONFIG.format(url=clean_emulator.url))
+    jobs = "".join(
+        f"  - job_name: s-{i}\n    job_type: mirror\n    source: ${{var.bucket}}/{i}/\n"
+        f'    schedule: "0 2 * * *"\n    properties:\n      token: ${{SECRET_TOKEN}}\n'
+        f"    overrides:\n      dev:\n        properties:\n          n: {i}\n"
+        for i in range(20)
+    )
+    write_jobs(tmp_path / "jobs" / "s.yaml", "jobs:\n" + jobs)
+    env = {"SECRET_TOKEN": "tok-very-secret-1"}
+    os.environ.update(env)
+    try:
+        assert _run("whole", ["apply", "--env", "dev", "--yes"], clean_emulator, tmp_path).code == 0
+        write_jobs(tmp_path / "jobs" / "s.yaml", "jobs:\n" + jobs.replace("n: 3\n", "n: 30\n"))
+        result = _both(["plan", "--env", "dev", "--allow-replace"], clean_emulator, tmp_path)
+    finally:
+        for key in env:
+            os.environ.pop(key)
+    assert "1 to replace" in result.out and "19 unchanged" in result.out
+    assert "dev-s-3" in result.out
+    assert "tok-very-secret-1" not in result.out + result.err
