@@ -15,6 +15,7 @@ streams with it, ``reconciler.api.wire`` reads its own connection through it):
 
 from __future__ import annotations
 
+import io
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -71,6 +72,16 @@ def answer_cap(
     if ok and declared.isascii() and declared.isdigit() and int(declared) > cap:
         raise AnswerTooLarge(f"larger than the {size(cap)} cap", request, status)
     return cap
+
+
+def gathered(pieces: Iterable[bytes]) -> bytes:
+    """The pieces as one bytes object, without holding the body twice: ``b"".join`` of
+    an iterator keeps every piece until its copy is made (a 64 MB list answer would
+    peak at 128 MB); a BytesIO grows in place and hands its buffer over."""
+    out = io.BytesIO()
+    for piece in pieces:
+        out.write(piece)
+    return out.getvalue()
 
 
 def bounded(

@@ -36,6 +36,7 @@ from reconciler.api.bounds import (
     DeadlinePassed,
     answer_cap,
     bounded,
+    gathered,
 )
 from reconciler.api.http11 import (
     CUT_SHORT,
@@ -246,7 +247,7 @@ class Wire:
                 content = whole
             else:
                 pieces = (whole,) if whole is not None else reader.body(answer)
-                content = b"".join(
+                content = gathered(
                     bounded(
                         pieces,
                         status=status,
