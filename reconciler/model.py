@@ -267,9 +267,9 @@ def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
 
 def _json_text(value: dict[str, Any]) -> str:
     """Compact JSON text of a mapping. orjson writes what ``json.dumps`` writes with
-    these separators, ten times faster, but for floats with an exponent (``1e-7``,
-    not ``1e-07``: the same number); it refuses integers beyond 64 bits and keys that
-    are not strings, which ``json.dumps`` then writes."""
+    these separators (at a fraction of the cost, BENCHMARKS.md), but for floats with an
+    exponent (``1e-7``, not ``1e-07``: the same number); it refuses integers beyond 64
+    bits and keys that are not strings, which ``json.dumps`` then writes."""
     try:
         return orjson.dumps(value).decode()
     except TypeError:

@@ -8,7 +8,7 @@ before the first request to the API.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from reconciler.model import JobSpec
 from reconciler.plan.diff import Plan, make_plan
 from reconciler.plan.select import Selection
 from reconciler.render.common import RenderOptions
-from reconciler.sensitive import Sensitivity, marked_as_live
+from reconciler.sensitive import Sensitivity, marked_as_live, secret_values
 from reconciler.settings import Policy
 
 if TYPE_CHECKING:
@@ -114,11 +114,14 @@ class _Fetch:
         except Exception as exc:  # raised again by start()
             self._error = exc
 
-    def start(self) -> None:
+    def start(self, secrets: Iterable[str] = ()) -> None:
+        """Send the request; ``secrets``: values no message about it may show."""
         if self._client is None and self._error is None:
             self.prepare()
         if self._error is not None:
             raise self._error
+        assert self._client is not None
+        self._client.add_secrets(secrets)
         self._thread = threading.Thread(target=self._run, name="list-jobs", daemon=True)
         self._thread.start()
 
@@ -197,11 +200,11 @@ def _plan_here(
             target=request.target,
             sensitivity=request.sensitivity,
         )
-        fetch.start()  # only now: bad input never costs a request
-        now = datetime.now(UTC)
-        # While the API answers: each spec carries every path that is secret by its
-        # origin or a pattern (sensitive.py) ...
+        # Each spec carries every path that is secret by its origin or a pattern
+        # (sensitive.py), and no message about the list request shows those values ...
         specs = [request.sensitivity.mark(spec) for spec in specs]
+        fetch.start(secret_values(specs))  # only now: bad input never costs a request
+        now = datetime.now(UTC)
         remote = fetch.result()
     finally:
         fetch.close()

@@ -196,23 +196,24 @@ def joined(pieces: Iterable[bytes | memoryview]) -> Iterator[list[Any]]:
     waits for the next ones, and is tried again once it is twice as long, so an answer
     full of such cuts is read in a few tries, not one per cut. ValueError as ``loads``.
     """
-    pending = b""
-    tried = 0  # the size that failed last
+    waiting: list[bytes | memoryview] = []  # pieces not read yet, joined when tried
+    size = tried = 0  # their bytes, and how many of them failed to read last time
     for piece in pieces:
-        pending = pending + b"," + piece if pending else bytes(piece)
-        if len(pending) < 2 * tried:
+        waiting.append(piece)
+        size += len(piece) + 1
+        if size < 2 * tried:
             continue
         try:
-            items = loads(b"[" + pending + b"]")
+            items = loads(b"[" + b",".join(waiting) + b"]")
         except ValueError:
-            tried = len(pending)
+            tried = size
             continue
         if type(items) is not list:  # pragma: no cover - a piece opened with "["
             raise ValueError("expected a JSON array")
         yield items
-        pending, tried = b"", 0
-    if pending:
-        items = loads(b"[" + pending + b"]")  # raises why the array does not read
+        waiting, size, tried = [], 0, 0
+    if waiting:
+        items = loads(b"[" + b",".join(waiting) + b"]")  # raises why it does not read
         if type(items) is not list:  # pragma: no cover - a piece opened with "["
             raise ValueError("expected a JSON array")
         yield items

@@ -100,6 +100,9 @@ class Plan:
     # Quiet unchanged jobs counted and not kept in ``changes``: a plan made only to be
     # shown as text or markdown (``diff.join_parts``); 0 when every change is kept.
     unchanged: int = 0
+    # Their schedules, counted: (schedule, whether a marker or spec marks it secret,
+    # how many), for the before/after chart, which counts them on both sides.
+    quiet_schedules: tuple[tuple[str | None, bool, int], ...] = ()
 
     def count(self, action: Action) -> int:
         kept = sum(1 for c in self.changes if c.action is action)

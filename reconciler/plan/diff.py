@@ -20,6 +20,7 @@ sends back only what differs.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,13 @@ class Part:
     owned: int = 0  # live jobs of ours in the selection
     matched: set[str] = field(default_factory=set)  # patterns some job of the part matches
     specs: int = 0
+    # The quiet jobs left out, by (schedule, marked secret): Plan.quiet_schedules.
+    quiet_schedules: Counter[tuple[str | None, bool]] = field(default_factory=Counter)
+
+    def count_quiet(self, schedule: str | None, secret: bool) -> None:
+        """One quiet unchanged job left out of ``changes``."""
+        self.unchanged += 1
+        self.quiet_schedules[schedule, secret] += 1
 
 
 def claims(specs: Iterable[JobSpec]) -> set[str]:
@@ -115,9 +123,11 @@ def plan_part(
             found.extend(judge.changes_for(spec, here, policy))
         found = [judge.marked(change, originals) for change in found]
         if not keep_quiet:
-            shown = [change for change in found if not change.quiet]
-            part.unchanged += len(found) - len(shown)
-            found = shown
+            for change in found:
+                if change.quiet:
+                    wanted_now = change.desired or spec
+                    part.count_quiet(wanted_now.schedule, schedule_marked(change))
+            found = [change for change in found if not change.quiet]
         if found:
             part.changes.append((keys[index] if keys is not None else index, found))
     part.owned = sum(1 for job in kept if job.owner == policy.owner)
@@ -162,6 +172,9 @@ def join_parts(
                 ignored.append(Ignored(name, job.id, why, leftover=True))
     plan_changes = tuple(changes)
     specs_total = sum(part.specs for part in parts)
+    quiet: Counter[tuple[str | None, bool]] = Counter()
+    for part in parts:
+        quiet.update(part.quiet_schedules)
     return Plan(
         changes=plan_changes,
         policy=policy,
@@ -169,7 +182,20 @@ def join_parts(
         blockers=budget.blockers(plan_changes, specs_total, owned_total, policy),
         selection=selection,
         unchanged=sum(part.unchanged for part in parts),
+        quiet_schedules=tuple(
+            (schedule, secret, count)
+            for (schedule, secret), count in sorted(quiet.items(), key=str)
+        ),
     )
+
+
+def schedule_marked(change: Change) -> bool:
+    """Whether the spec or a live job of a change marks its schedule secret."""
+    marked = change.desired.sensitive if change.desired is not None else frozenset()
+    return any(_SCHEDULE in job.sensitive for job in change.remote) or _SCHEDULE in marked
+
+
+_SCHEDULE = ("schedule",)
 
 
 def make_plan(

@@ -8,12 +8,12 @@ out over the cores. A plan shares it out too, and keeps each share where it was 
    and where they stand) and the names its specs claim (names and previous names).
 2. This process judges the files together, exactly as validate does; any problem ends
    the run before a request is made. Meanwhile it has set up the API client.
-3. It sends the one list request, reads the answer a piece at a time
-   (``jsonfast.array_chunks``), and sends each child the live jobs of the names it
-   claims; it keeps the jobs nobody claims.
+3. It sends the one list request and sends every child the answer's bytes, cut into
+   pieces (``jsonfast.array_pieces``). Each child reads the pieces (``joined``) and keeps
+   the live jobs of the names it claims; the first child also those nobody claims.
 4. Each child plans its share against its live jobs (``diff.plan_part``) and sends back
    only what a shown plan needs: the changes that are not quiet, counts, the live jobs
-   it did not want, and its schedules counted. This process joins the parts.
+   no child claims, and its schedules counted. This process joins the parts.
 
 The plan is the one ``diff.make_plan`` makes of all the specs and jobs, but for the
 quiet unchanged jobs, which are counted (``Plan.unchanged``): so it is made only for a
@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import SpecError
+from reconciler.errors import ApiError, SpecError
 from reconciler.model import JobSpec, RemoteJob
 from reconciler.plan import crowding
 from reconciler.plan.diff import Part, claims, join_parts, plan_part
@@ -62,15 +62,30 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class _Summary:
     """What a child sends back of one file: validate's report, without the JobSpecs,
-    and the names its specs claim on the API."""
+    the names its specs claim on the API, and their secret values (which no message
+    about the list request may show)."""
 
     report: FileReport
     claims: tuple[str, ...]
+    secrets: tuple[str, ...]
+
+
+def _loader(start: Start, sensitivity: Sensitivity) -> Callable[[int], FileReport]:
+    """One file loaded in a child, its specs marked secret where they are."""
+
+    def load(item: int) -> FileReport:
+        report = check_file(start.names[item], start.env, True)
+        report.specs = [sensitivity.mark(spec) for spec in report.specs]
+        return report
+
+    return load
 
 
 def _summary(report: FileReport) -> _Summary:
+    from reconciler.sensitive import secret_values
+
     bare = replace(report, specs=[])
-    return _Summary(bare, tuple(claims(report.specs)))
+    return _Summary(bare, tuple(claims(report.specs)), tuple(secret_values(report.specs)))
 
 
 class _Unsplit(Exception):
@@ -102,16 +117,17 @@ def start_loading(
     start = prepare(
         list(paths), env, allow_empty=policy.allow_empty, target=target, sensitivity=sensitivity
     )
-    children = cores()
+    # One child per core, and no child without a file to load: every child reads the
+    # whole list answer.
+    children = min(cores(), len(start.names))
     if children < 2 or not can_fork() or total_bytes(start.names) < PARALLEL_MIN_BYTES:
         return None
-    names = start.names
     crew = Crew(
-        lambda i: check_file(names[i], start.env, True),
-        len(names),
+        _loader(start, sensitivity),
+        len(start.names),
         children,
         _summary,
-        _share_answer(policy, selection, sensitivity),
+        _share_answer(policy, selection),
     )
     return Loading(start, crew)
 
@@ -121,17 +137,10 @@ def split_plan(
     env: Mapping[str, str],
     local: Callable[[Answer | None], PlanOutcome],
 ) -> PlanOutcome | None:
-    """The plan of ``request`` made in shares (``request.loading``, or started here);
-    None when one process is as quick. ``local(answer)`` plans everything here from the
-    list answer already read (None: none read yet)."""
-    loading = request.loading or start_loading(
-        request.paths,
-        env,
-        request.policy,
-        request.selection,
-        request.sensitivity,
-        request.target,
-    )
+    """The plan of ``request`` made in the shares ``request.loading`` loads; None when
+    there is none (``start_loading`` found one process as quick). ``local(answer)`` plans
+    everything here from the list answer already read (None: none read yet)."""
+    loading = request.loading
     if loading is None:
         return None
     start, crew = loading.start, loading.crew
@@ -148,6 +157,7 @@ def split_plan(
             # The first child also keeps the live jobs nobody claims: it is told the
             # names the others claim.
             others = [n for part in summaries[1:] for f in part.values() for n in f.claims]
+            client.add_secrets(v for part in summaries for f in part.values() for v in f.secrets)
             answer = client.list_answer()
             try:
                 _send_jobs(crew, answer, others)
@@ -176,7 +186,10 @@ def _send_jobs(crew: Crew[Any, Any], answer: Answer, others: list[str]) -> None:
     from reconciler.api.client import JOBS
     from reconciler.api.jsonfast import array_pieces
 
-    body = json_bytes(answer, "GET", JOBS)
+    try:
+        body = json_bytes(answer, "GET", JOBS)
+    except ApiError:  # said by the client, scrubbed, when this process plans it all
+        raise _Unsplit from None
     if body is None:
         raise _Unsplit
     for member in range(crew.size):
@@ -197,7 +210,7 @@ Shared = tuple[Part, crowding.Tally, list[Any] | None]
 
 
 def _share_answer(
-    policy: Policy, selection: Selection, sensitivity: Sensitivity
+    policy: Policy, selection: Selection
 ) -> Callable[[dict[int, FileReport], Iterator[bytes]], Shared]:
     """What a child answers: its share planned against the live jobs sent to it."""
 
@@ -210,9 +223,9 @@ def _share_answer(
         keys: list[tuple[int, int]] = []
         specs: list[JobSpec] = []
         for item in sorted(done):
-            for position, spec in enumerate(done[item].specs):
+            for position, spec in enumerate(done[item].specs):  # marked by _loader
                 keys.append((item, position))
-                specs.append(sensitivity.mark(spec))
+                specs.append(spec)
             done[item].specs = []
         # Before the first job arrives: the body apply would create from each spec. A
         # live job alone under its name that holds exactly that body is quiet, counted
@@ -254,7 +267,8 @@ def _share_answer(
             others, live, policy, selection, keys=[k for k, _ in rest], keep_quiet=False
         )
         picked = chosen(selection, quiet, ())[0]
-        part.unchanged += len(picked)
+        for spec in picked:
+            part.count_quiet(spec.schedule, ("schedule",) in spec.sensitive)
         part.owned += len(picked)
         part.specs += len(quiet)
         if selection:

@@ -172,6 +172,10 @@ def plan_loads(plan: Plan, sensitivity: Sensitivity) -> tuple[Load, Load] | None
         return None
     before: list[Scheduled] = []
     after: list[Scheduled] = []
+    for schedule, marked, count in plan.quiet_schedules:  # the same on both sides
+        quiet = [Scheduled("", schedule, by_pattern or marked)] * count
+        before += quiet
+        after += quiet
     for change in plan.changes:
         hidden = secret(change)
         was = [Scheduled(job.job_name, job.schedule, hidden) for job in change.remote]

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from reconciler.model import create_body
+from reconciler.render.charts import HOUR_TICKS
 from reconciler.specs.validate import load_specs
 from tests.acceptance.conftest import Result, write_jobs
 
@@ -77,7 +78,9 @@ def _post(emu: EmulatorHandle, body: dict[str, Any]) -> None:
 
 def _fleet(tmp_path: Path, emu: EmulatorHandle) -> None:
     """Thirty jobs applied, then every kind of drift, on both sides."""
-    many = "".join(_job(f"a-{i:02}", properties={"n": i}) for i in range(30))
+    many = "".join(
+        _job(f"a-{i:02}", properties={"n": i}, schedule=f"0 {i % 3} * * *") for i in range(30)
+    )
     write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + many)
     first = _run("whole", ["apply", "--yes"], emu, tmp_path)
     assert first.code == 0, first.err
@@ -90,21 +93,23 @@ def _fleet(tmp_path: Path, emu: EmulatorHandle) -> None:
         emu,
         {"job_name": "gone-1", "job_type": "mirror", "properties_json": '{"_managed_by":"team-a"}'},
     )
+
     # Drift in the specs: a change, a removal, a new job, a rename, protection, an
     # ignored field, and a second file.
-    edited = many.replace('"n": 7}', '"n": 70}').replace(_job("a-09", properties={"n": 9}), "")
+    def one(i: int, **more: Any) -> str:
+        return _job(f"a-{i:02}", properties={"n": i}, schedule=f"0 {i % 3} * * *", **more)
+
+    edited = many.replace('"n": 7}', '"n": 70}').replace(one(9), "")
     edited = edited.replace(
-        _job("a-11", properties={"n": 11}),
-        _job("a-11-new", properties={"n": 11}, previous_names=["a-11"]),
+        one(11), one(11).replace("a-11", "a-11-new") + '    previous_names: ["a-11"]\n'
     )
+    edited = edited.replace(one(12), one(12, protect=True))
     edited = edited.replace(
-        _job("a-12", properties={"n": 12}), _job("a-12", properties={"n": 12}, protect=True)
+        one(13), one(13).replace('"n": 13', '"n": 99') + '    ignore_changes: ["properties.n"]\n'
     )
-    edited = edited.replace(
-        _job("a-13", properties={"n": 13}),
-        _job("a-13", properties={"n": 99}, ignore_changes=["properties.n"]),
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml", "jobs:\n" + edited + _job("a-new", schedule="0 4 * * *")
     )
-    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + edited + _job("a-new"))
     write_jobs(tmp_path / "jobs" / "b.yaml", "jobs:\n" + _job("b-1", "airflow.nlp"))
 
 
@@ -130,13 +135,19 @@ def test_a_plan_in_shares_prints_what_the_whole_plan_prints(
         assert "matches no job" in result.err
     else:
         assert "unchanged" in result.out
+    if args == ["plan"]:
+        assert HOUR_TICKS in result.out  # the before/after chart, quiet jobs counted
 
 
 def test_in_sync_specs_in_shares_count_every_job_once(
     clean_emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
-    many = "".join(_job(f"s-{i:03}", schedule="0 3 * * *", properties={"i": i}) for i in range(200))
-    write_jobs(tmp_path / "jobs" / "s.yaml", "jobs:\n" + many)
+    for f in range(4):  # one file alone is loaded in one process
+        many = "".join(
+            _job(f"s-{i:03}", schedule="0 3 * * *", properties={"i": i})
+            for i in range(f * 50, f * 50 + 50)
+        )
+        write_jobs(tmp_path / "jobs" / f"s{f}.yaml", "jobs:\n" + many)
     assert _run("whole", ["apply", "--yes"], clean_emulator, tmp_path).code == 0
     before = clean_emulator.stats()["requests"].get("GET /api/jobs", 0)
     result = _both(["plan", "--detailed-exitcode"], clean_emulator, tmp_path)
@@ -175,6 +186,7 @@ def test_a_live_job_that_does_not_read_fails_the_same_way_in_shares(
         )
 
     write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + _job("a-00"))
+    write_jobs(tmp_path / "jobs" / "b.yaml", "jobs:\n" + _job("b-00"))
     with HostileServer(answer) as server:
 
         class Emu:
@@ -214,6 +226,7 @@ def test_an_environment_plan_in_shares_prints_what_the_whole_plan_prints(
         for i in range(20)
     )
     write_jobs(tmp_path / "jobs" / "s.yaml", "jobs:\n" + jobs)
+    write_jobs(tmp_path / "jobs" / "t.yaml", "jobs:\n" + _job("t-1"))
     env = {"SECRET_TOKEN": "tok-very-secret-1"}
     os.environ.update(env)
     try:
@@ -223,6 +236,39 @@ def test_an_environment_plan_in_shares_prints_what_the_whole_plan_prints(
     finally:
         for key in env:
             os.environ.pop(key)
-    assert "1 to replace" in result.out and "19 unchanged" in result.out
+    assert "1 to replace" in result.out and "20 unchanged" in result.out
     assert "dev-s-3" in result.out
     assert "tok-very-secret-1" not in result.out + result.err
+
+
+def test_a_spec_secret_the_server_echoes_about_the_list_is_masked(tmp_path: Path) -> None:
+    """Whichever way the plan is made: the parent of a split never holds the specs,
+    so the children send their secret values up before the list request."""
+    from tests.api.hostile import HostileServer
+
+    secret = "hunter2-secret-pw"
+    body = json.dumps({"detail": f"cannot list: {secret} is wrong"}).encode()
+
+    def answer(seen: Any) -> Any:
+        yield (
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+            + body
+        )
+
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n" + _job("a-00", properties={"db_password": secret}),
+    )
+    write_jobs(tmp_path / "jobs" / "b.yaml", "jobs:\n" + _job("b-00"))
+    with HostileServer(answer) as server:
+
+        class Emu:
+            url = server.url
+            psk = "psk_local_emulator"
+
+        result = _both(["plan"], Emu(), tmp_path)  # type: ignore[arg-type]
+    assert result.code == 1
+    assert "cannot list" in result.err
+    assert secret not in result.out + result.err
