@@ -4,8 +4,9 @@ For each size, realistic jobs (benches/bench_validate.py's generator, 100 per fi
 applied once to an emulator in its own process (``--db DIR`` keeps its databases, so a
 second run skips the seeding), then ``reconcile validate`` and ``reconcile plan`` of the
 same, in-sync, files run by turns. Printed per size: the median wall time of each, the
-median of the paired differences plan - validate, the peak memory (RSS) of each, and the
-list requests one plan made.
+median of the paired differences plan - validate, the peak memory (RSS) of each (the
+largest single process), the peak of the plan's processes together (summed PSS), and
+the list requests one plan made.
 
 Targets: at 10,000 jobs plan - validate <= +0.5 s, one list request; at 100,000 jobs
 plan <= 300 MiB and plan - validate <= +2.0 s.
@@ -58,6 +59,31 @@ def peak_of(cmd: list[str], env: dict[str, str]) -> float:
     return int(out.stdout) / 1024
 
 
+def pss_of(cmd: list[str], env: dict[str, str]) -> float:
+    """The peak (MiB) of the summed proportional set size (PSS: shared pages split
+    between the processes sharing them) of ``cmd`` and its children, sampled every
+    20 ms: what a plan made in shares costs the machine, not just its largest process."""
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    best = 0
+    while proc.poll() is None:
+        try:
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        except OSError:
+            children = []
+        total = 0
+        for pid in [str(proc.pid), *children]:
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            total += next(int(x.split()[1]) for x in rollup.splitlines() if x.startswith("Pss:"))
+        best = max(best, total)
+        time.sleep(0.02)
+    return best / 1024
+
+
 def list_requests(url: str) -> int:
     stats = httpx.get(f"{url}/_emulator/stats").json()
     return int(stats["requests"].get("GET /api/jobs", 0))
@@ -87,10 +113,12 @@ def one_size(jobs: int, repeat: int, work: Path, db_dir: Path) -> None:
             p_times.append(timed(plan, env))
             lists = list_requests(url) - before
         v_peak, p_peak = peak_of(validate, env), peak_of(plan, env)
+        p_sum = pss_of(plan, env) if Path("/proc/self/smaps_rollup").exists() else float("nan")
         paired = statistics.median(p - v for p, v in zip(p_times, v_times, strict=True))
         print(
             f"{jobs:>7} jobs: validate {statistics.median(v_times):6.2f} s {v_peak:5.0f} MiB | "
-            f"plan {statistics.median(p_times):6.2f} s {p_peak:5.0f} MiB | "
+            f"plan {statistics.median(p_times):6.2f} s {p_peak:5.0f} MiB"
+            f" (all its processes {p_sum:4.0f} MiB) | "
             f"plan - validate {paired:+.2f} s (median of {repeat} pairs) | "
             f"list requests per plan {lists}",
             flush=True,
