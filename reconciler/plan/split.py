@@ -3,11 +3,13 @@
 Loading specs is most of a plan's work, and it is what ``reconcile validate`` shares
 out over the cores. A plan shares it out too, and keeps each share where it was loaded:
 
-1. Children (one per core) take the files one at a time, as validate's do, and keep the
-   JobSpecs they build. Each sends back what validate's children send (problems, names
-   and where they stand) and the names its specs claim (names and previous names).
+1. Children (one per core, at most one per file) take the files one at a time, as
+   validate's do, and keep the JobSpecs they build, marked secret where they are. Each
+   sends back what validate's children send (problems, names and where they stand), the
+   names its specs claim (names and previous names) and their secret values.
 2. This process judges the files together, exactly as validate does; any problem ends
-   the run before a request is made. Meanwhile it has set up the API client.
+   the run before a request is made. Meanwhile it has set up the API client, which
+   masks those secret values in any message.
 3. It sends the one list request and sends every child the answer's bytes, cut into
    pieces (``jsonfast.array_pieces``). Each child reads the pieces (``joined``) and keeps
    the live jobs of the names it claims; the first child also those nobody claims.
