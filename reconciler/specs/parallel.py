@@ -193,13 +193,7 @@ class Crew(Generic[R, S]):
 
     def summaries(self) -> list[dict[int, S]] | None:
         """Each child's summaries of its results, by item; None when a child failed."""
-        out = []
-        for _, answers, _ in self._members:
-            try:
-                out.append(pickle.loads(_read_part(answers)))
-            except (OSError, EOFError, pickle.UnpicklingError):
-                return None
-        return out
+        return self._read_each()
 
     def send(self, member: int, frame: bytes | memoryview) -> bool:
         """One frame of the question to child ``member``; False when it is gone."""
@@ -216,6 +210,10 @@ class Crew(Generic[R, S]):
         for _, _, asked in self._members:
             with contextlib.suppress(OSError):
                 _write_all(asked, _LENGTH.pack(0))
+        return self._read_each()
+
+    def _read_each(self) -> list[Any] | None:
+        """The next part each child sends, in order; None when one cannot be read."""
         out = []
         for _, answers, _ in self._members:
             try:

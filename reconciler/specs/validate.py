@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from reconciler.errors import Problem, SpecError
 from reconciler.model import JobSpec
@@ -74,17 +74,23 @@ def load_specs(
     return report.specs
 
 
+class Reading(TypedDict, total=False):
+    """How the files are read (``prepare``'s keywords, which ``check_paths`` passes on)."""
+
+    placeholders: bool
+    names_from: Sequence[str | Path]
+    allow_empty: bool
+    target: Target | None
+    sensitivity: Sensitivity | None
+
+
 def check_paths(
     paths: Sequence[str | Path],
     env: Mapping[str, str] | None = None,
     *,
     build: bool = False,
     workers: int | None = None,
-    placeholders: bool = False,
-    names_from: Sequence[str | Path] = (),
-    allow_empty: bool = False,
-    target: Target | None = None,
-    sensitivity: Sensitivity | None = None,
+    **reading: Unpack[Reading],
 ) -> Report:
     """Validate every file under ``paths``; with ``build`` also return the JobSpecs.
 
@@ -98,15 +104,7 @@ def check_paths(
     problem (an offline validate; see ``specs.interpolate``). Without ``build``, files are
     shared out over ``workers`` processes (default: one per usable core, when there is enough YAML).
     """
-    start = prepare(
-        paths,
-        env,
-        placeholders=placeholders,
-        names_from=names_from,
-        allow_empty=allow_empty,
-        target=target,
-        sensitivity=sensitivity,
-    )
+    start = prepare(paths, env, **reading)
     names, environ = start.names, start.env
     children = 0 if build else _children(names, workers)
     done = share(lambda i: check_file(names[i], environ, build), len(names), children)

@@ -169,31 +169,31 @@ def test_spec_problems_in_shares_read_as_always_and_cost_no_request(
     assert clean_emulator.stats()["requests"].get("GET /api/jobs", 0) == 0
 
 
-def test_a_live_job_that_does_not_read_fails_the_same_way_in_shares(
-    tmp_path: Path,
-) -> None:
+def _against(status: bytes, answer: Any, specs: list[str], tmp_path: Path) -> Result:
+    """Both ways of planning ``specs`` (one file each) against a server that answers
+    every request with ``status`` and the JSON ``answer``."""
     from tests.api.hostile import HostileServer
 
-    bad = [{"id": 7, "job_name": "a-00", "job_type": "mirror"}]
-    body = json.dumps(bad).encode()
+    body = json.dumps(answer).encode()
+    head = b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+    reply = head % (status, len(body)) + b"Connection: close\r\n\r\n" + body
 
-    def answer(seen: Any) -> Any:
-        yield (
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-            + str(len(body)).encode()
-            + b"\r\nConnection: close\r\n\r\n"
-            + body
-        )
-
-    write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n" + _job("a-00"))
-    write_jobs(tmp_path / "jobs" / "b.yaml", "jobs:\n" + _job("b-00"))
-    with HostileServer(answer) as server:
+    for number, text in enumerate(specs):
+        write_jobs(tmp_path / "jobs" / f"f{number}.yaml", "jobs:\n" + text)
+    with HostileServer(lambda seen: iter([reply])) as server:
 
         class Emu:
             url = server.url
             psk = "psk_local_emulator"
 
-        result = _both(["plan"], Emu(), tmp_path)  # type: ignore[arg-type]
+        return _both(["plan"], Emu(), tmp_path)  # type: ignore[arg-type]
+
+
+def test_a_live_job_that_does_not_read_fails_the_same_way_in_shares(
+    tmp_path: Path,
+) -> None:
+    bad = [{"id": 7, "job_name": "a-00", "job_type": "mirror"}]
+    result = _against(b"200 OK", bad, [_job("a-00"), _job("b-00")], tmp_path)
     assert result.code == 1
     assert "item 0 of the job list cannot be read" in result.err
     assert result.err.count("\n") == 2  # the driver's line and the one-line error
@@ -244,31 +244,10 @@ def test_an_environment_plan_in_shares_prints_what_the_whole_plan_prints(
 def test_a_spec_secret_the_server_echoes_about_the_list_is_masked(tmp_path: Path) -> None:
     """Whichever way the plan is made: the parent of a split never holds the specs,
     so the children send their secret values up before the list request."""
-    from tests.api.hostile import HostileServer
-
     secret = "hunter2-secret-pw"
-    body = json.dumps({"detail": f"cannot list: {secret} is wrong"}).encode()
-
-    def answer(seen: Any) -> Any:
-        yield (
-            b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: "
-            + str(len(body)).encode()
-            + b"\r\nConnection: close\r\n\r\n"
-            + body
-        )
-
-    write_jobs(
-        tmp_path / "jobs" / "a.yaml",
-        "jobs:\n" + _job("a-00", properties={"db_password": secret}),
-    )
-    write_jobs(tmp_path / "jobs" / "b.yaml", "jobs:\n" + _job("b-00"))
-    with HostileServer(answer) as server:
-
-        class Emu:
-            url = server.url
-            psk = "psk_local_emulator"
-
-        result = _both(["plan"], Emu(), tmp_path)  # type: ignore[arg-type]
+    specs = [_job("a-00", properties={"db_password": secret}), _job("b-00")]
+    answer = {"detail": f"cannot list: {secret} is wrong"}
+    result = _against(b"400 Bad Request", answer, specs, tmp_path)
     assert result.code == 1
     assert "cannot list" in result.err
     assert secret not in result.out + result.err
