@@ -7,13 +7,13 @@ before the first request to the API.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.api.fetch import Fetch
 from reconciler.api.settings import ApiSettings
 from reconciler.errors import ConfigError
 from reconciler.model import JobSpec
@@ -25,10 +25,8 @@ from reconciler.settings import Policy
 
 if TYPE_CHECKING:
     from reconciler.api.answers import Answer
-    from reconciler.api.client import NX1Client
     from reconciler.api.throttle import AimdLimiter
     from reconciler.apply import ActionResult, ApplyResult
-    from reconciler.model import RemoteJob
     from reconciler.plan.saved import SavedPlan
     from reconciler.plan.split import Loading
     from reconciler.specs.interpolate import Target
@@ -92,67 +90,6 @@ def render_options(request: PlanRequest, now: datetime) -> RenderOptions:
     )
 
 
-class _Fetch:
-    """The one list request, in a thread: sent once the specs are known to be valid
-    (bad input never costs a request), answered while the plan's other checks run.
-    ``answer``: the list answer already read (no request is sent)."""
-
-    def __init__(self, api: ApiSettings, answer: Answer | None = None) -> None:
-        self._api = api
-        self._answer = answer
-        self._client: NX1Client | None = None
-        self._thread: threading.Thread | None = None
-        self._jobs: list[RemoteJob] = []
-        self._error: BaseException | None = None
-
-    def prepare(self) -> None:
-        """Import and build the client; a failure is raised by start()."""
-        try:
-            from reconciler.api.client import NX1Client
-
-            self._client = NX1Client(self._api)
-        except Exception as exc:  # raised again by start()
-            self._error = exc
-
-    def start(self, secrets: Iterable[str] = ()) -> None:
-        """Send the request; ``secrets``: values no message about it may show."""
-        if self._client is None and self._error is None:
-            self.prepare()
-        if self._error is not None:
-            raise self._error
-        assert self._client is not None
-        self._client.add_secrets(secrets)
-        self._thread = threading.Thread(target=self._run, name="list-jobs", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        assert self._client is not None
-        try:
-            if self._answer is None:
-                self._jobs = self._client.list_jobs()
-            else:
-                self._jobs = self._client.jobs_in(self._answer)
-        except BaseException as exc:  # handed to the caller by result()
-            self._error = exc
-
-    def result(self) -> list[RemoteJob]:
-        if self._thread is None:
-            self.start()  # raises what prepare() met
-        assert self._thread is not None
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._jobs
-
-    def close(self) -> None:
-        """Cancel what is left (Ctrl-C, an error) and close the connections; a thread
-        still waiting on the API is a daemon and ends with the process."""
-        if self._client is not None:
-            self._client.cancel()
-            if self._thread is None or not self._thread.is_alive():
-                self._client.close()
-
-
 def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Specs and the live jobs (one list request) into a Plan."""
     try:
@@ -191,7 +128,7 @@ def _plan_here(
     from reconciler.plan.crowding import crowded_minutes
     from reconciler.specs.validate import load_specs
 
-    fetch = _Fetch(request.api, answer)
+    fetch = Fetch(request.api, answer)
     try:
         specs = load_specs(
             list(request.paths),
