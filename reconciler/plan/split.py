@@ -270,6 +270,8 @@ def _share_answer(
         )
         picked = chosen(selection, quiet, ())[0]
         for spec in picked:
+            # A held job's marker is the one create_body writes from the spec (holds_body
+            # compares properties_json whole), so the spec says all that is secret.
             part.count_quiet(spec.schedule, ("schedule",) in spec.sensitive)
         part.owned += len(picked)
         part.specs += len(quiet)

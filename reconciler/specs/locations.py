@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from reconciler.model import FieldPath, Location
@@ -24,6 +25,7 @@ class FileMarks:
 
     def __init__(self, file: str, data: bytes) -> None:
         self.file = file
+        self._path = str(Path(file).absolute())  # read again from here, whatever the cwd
         self._digest = _digest(data)
         self._docs: list[Any] | None = None
 
@@ -42,7 +44,7 @@ class FileMarks:
         from reconciler.specs.discover import read_bytes
         from reconciler.specs.yamlread import read_stream
 
-        data, _ = read_bytes(self.file)
+        data, _ = read_bytes(self._path)
         if data is None or _digest(data) != self._digest:
             return []
         # Places do not depend on the environment, so none is kept around for this.

@@ -164,3 +164,21 @@ def test_a_body_is_not_held_by_a_job_that_differs_or_has_no_id() -> None:
     renamed = spec("a", previous_names=("old",))
     ignoring = spec("a", ignore_changes=(("schedule",),))
     assert settled(one) and not settled(renamed) and not settled(ignoring)
+
+
+def test_a_schedule_only_the_live_marker_keeps_secret_stays_hidden_in_shares() -> None:
+    """The job's marker records the schedule as secret, the spec no longer does: the
+    job does not hold the spec's body, so it is judged in full, and the chart hides it
+    both ways."""
+    quiet = spec("a1", schedule="0 2 * * *")
+    moved = spec("a2", schedule="0 3 * * *")
+    api = FakeApi()
+    marked = create_body(quiet, OWNER)
+    marked["properties_json"] = '{"_managed_by":"team-a","_sensitive":[["schedule"]]}'
+    api._store(marked)
+    api._store({**create_body(moved, OWNER), "schedule": "0 5 * * *"})
+    whole = make_plan([quiet, moved], api.list_jobs(), OPEN)
+    shown = _shares([quiet, moved], list(api.jobs.values()), OPEN, Selection(), 2, 1)
+    loads = plan_loads(shown, Sensitivity())
+    assert loads == plan_loads(whole, Sensitivity())
+    assert loads is not None and loads[0].hidden == 1 and loads[1].hidden == 1
