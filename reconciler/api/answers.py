@@ -332,21 +332,6 @@ def json_bytes(response: Answer, method: str, path: str) -> bytes | None:
     return content if utf8 else None
 
 
-def json_text(response: Answer, method: str, path: str) -> str:
-    """The body of an answer that should be JSON, as text, for a reader that decodes it
-    bit by bit; the same refusals as ``json_body``, and bytes that are not UTF-8 are
-    replaced as ``.text`` does."""
-    where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
-    content = _json_content(response, where)
-    utf8 = (response.charset_encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8")
-    if utf8:
-        try:
-            return content.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    return response.text
-
-
 def json_body(response: Answer, method: str, path: str) -> Any:
     where: dict[str, Any] = {"method": method, "path": path, "status": response.status_code}
     content = _json_content(response, where)

@@ -32,8 +32,6 @@ from reconciler.api.answers import (
     json_body,
     json_bytes,
     json_kind,
-    json_text,
-    one_line,
 )
 from reconciler.api.auth import ApiSettings, RetryPolicy, api_settings_from_env, refused_hint
 from reconciler.api.remote import is_live, read_body, remote_job_from_api
@@ -181,41 +179,24 @@ class NX1Client:
 
         The answer is decoded a piece at a time and only where each job of ``names``
         stands is kept; just the jobs that share a name are decoded again. A list of
-        100,000 jobs never lives decoded at once, nor as a text copy of its bytes
-        (apply/settle.py lists after every apply that created jobs). Items of other
-        names are not checked further.
+        100,000 jobs never lives decoded at once (apply/settle.py lists after every apply
+        that created jobs). Items of other names are not checked further. An answer that
+        is not a plain UTF-8 array is read as ``list_jobs`` reads it, which says what is
+        wrong with it.
         """
-        response = self._session.retry(
-            "GET",
-            JOBS,
-            lambda n, d: self._session.send("GET", JOBS, n, d, max_bytes=MAX_LIST_BYTES),
-        )
+        response = self.list_answer()
         where: dict[str, Any] = {"method": "GET", "path": JOBS, "status": response.status_code}
         body = json_bytes(response, "GET", JOBS)
         if body is not None:
             try:
                 return self._copies_in(body, names, where)
             except ValueError:
-                pass  # not a plain array of JSON: read as text, which says what is wrong
-        text = json_text(response, "GET", JOBS)
-        del response, body  # only the text is read from here on
-        spans: dict[str, list[tuple[int, int]]] = {}
-        jobs = []
-        try:
-            for index, (item, start) in enumerate(jsonfast.array_items(text)):
-                obj = _listed_object(index, item, where)
-                name = obj.get("job_name")
-                if isinstance(name, str) and name in names and is_live(obj):
-                    spans.setdefault(name, []).append((index, start))
-            for shared in spans.values():
-                for index, start in shared if len(shared) > 1 else ():
-                    obj, _ = jsonfast.raw_decode_at(text, start)
-                    jobs.append(self._listed(index, obj, where))
-        except ValueError as exc:
-            raise ApiError(
-                f"the server answered invalid JSON ({one_line(str(exc))})", **where
-            ) from None
-        return jobs
+                pass
+        count: dict[str, int] = {}
+        live = self.jobs_in(response)
+        for job in live:
+            count[job.job_name] = count.get(job.job_name, 0) + 1
+        return [job for job in live if job.job_name in names and count[job.job_name] > 1]
 
     def _copies_in(
         self, body: bytes, names: Collection[str], where: dict[str, Any]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -74,17 +73,6 @@ def raw_decode(text: str) -> tuple[Any, int]:
     return value, end
 
 
-def raw_decode_at(text: str, index: int) -> tuple[Any, int]:
-    """The strict ``raw_decode`` of the one value that starts at ``index``; raises
-    ``json.JSONDecodeError`` or ValueError. Reads a long array one item at a time."""
-    try:
-        value, end = _DECODER.raw_decode(text, index)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    check_text(value)
-    return value, end
-
-
 def loads_object(text: str) -> dict[str, Any] | None:
     """The JSON object in ``text`` when orjson reads it exactly; None when it does not
     (not an object, not JSON, or a long digit run): then ask ``raw_decode``, which explains."""
@@ -122,32 +110,6 @@ def deeper_than(value: Any, limit: int) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
-
-
-def array_items(text: str) -> Iterator[tuple[Any, int]]:
-    """The items of the JSON array ``text``, decoded one at a time, each with where it
-    starts; ValueError when it is not one."""
-    at = _skip(text, 0)
-    if text[at : at + 1] != "[":
-        value, _ = raw_decode_at(text, at)  # what it is instead, or why not JSON
-        raise ValueError(f"expected a JSON array of jobs, got a JSON {_kind(value)}")
-    at = _skip(text, at + 1)
-    if text[at : at + 1] == "]":
-        at = _skip(text, at + 1)
-    else:
-        while True:
-            start = at
-            value, at = raw_decode_at(text, at)
-            yield value, start
-            at = _skip(text, at)
-            mark = text[at : at + 1]
-            at = _skip(text, at + 1)
-            if mark == "]":
-                break
-            if mark != ",":
-                raise ValueError(f"expected ',' or ']' at char {at}")
-    if at != len(text):
-        raise ValueError("extra data after the array")
 
 
 # About this much of an answer is decoded at once by ``array_chunks``.
@@ -217,16 +179,3 @@ def joined(pieces: Iterable[bytes | memoryview]) -> Iterator[list[Any]]:
         if type(items) is not list:  # pragma: no cover - a piece opened with "["
             raise ValueError("expected a JSON array")
         yield items
-
-
-_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _skip(text: str, at: int) -> int:
-    match = _SPACE.match(text, at)
-    return match.end() if match else at
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), "number")

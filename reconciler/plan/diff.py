@@ -126,7 +126,8 @@ def plan_part(
             for change in found:
                 if change.quiet:
                     wanted_now = change.desired or spec
-                    part.count_quiet(wanted_now.schedule, schedule_marked(change))
+                    marked = schedule_marked(change.desired, change.remote)
+                    part.count_quiet(wanted_now.schedule, marked)
             found = [change for change in found if not change.quiet]
         if found:
             part.changes.append((keys[index] if keys is not None else index, found))
@@ -189,10 +190,11 @@ def join_parts(
     )
 
 
-def schedule_marked(change: Change) -> bool:
-    """Whether the spec or a live job of a change marks its schedule secret."""
-    marked = change.desired.sensitive if change.desired is not None else frozenset()
-    return any(_SCHEDULE in job.sensitive for job in change.remote) or _SCHEDULE in marked
+def schedule_marked(spec: JobSpec | None, live: Iterable[RemoteJob] = ()) -> bool:
+    """Whether a spec or a live job of it marks its schedule secret."""
+    if spec is not None and _SCHEDULE in spec.sensitive:
+        return True
+    return any(_SCHEDULE in job.sensitive for job in live)
 
 
 _SCHEDULE = ("schedule",)

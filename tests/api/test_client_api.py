@@ -395,10 +395,10 @@ def test_copies_are_the_live_jobs_of_names_that_have_several() -> None:
     ("body", "words"),
     [
         (b'{"jobs": []}', "expected a JSON array of jobs, got a JSON object"),
-        (b'[{"id": "1", "job_name": "a"} {"id": "2"}]', "expected ',' or ']'"),
+        (b'[{"id": "1", "job_name": "a"} {"id": "2"}]', "Expecting ',' delimiter"),
         (b'[{"id": "1", "job_name": "a"}, 3]', "item 1 of the job list cannot be read"),
         (b'[{"id": "1", "job_name": "a"}, {"id": 7, "job_name": "a"}]', "item 1 of the job"),
-        (b'[{"id": "1", "job_name": "a"}] []', "extra data after the array"),
+        (b'[{"id": "1", "job_name": "a"}] []', "invalid JSON (Extra data"),
         (b'[{"id": "1", "job_name": "a", "n": NaN}]', "invalid JSON"),
         (b"<html>", "HTML page"),
     ],
