@@ -9,7 +9,6 @@ or a request body.
 from __future__ import annotations
 
 import email.utils
-import json
 import ssl
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -21,12 +20,10 @@ import httpx
 from reconciler.api import jsonfast
 from reconciler.api.http11 import CUT_SHORT, MalformedAnswer, SpeaksTls
 from reconciler.errors import ApiError, AuthError
+from reconciler.sensitive import MIN_SECRET_CHARS, json_forms
 
 SHOWN_CHARS = 200  # of server text in one message
 MASK = "***"
-# Masking a shorter value would garble every message (a secret "22" in "-> 422") and
-# show the value by where the masks fall: such a value cannot be kept secret this way.
-MIN_SECRET_CHARS = 4
 _UNAVAILABLE = frozenset({502, 503, 504})
 
 
@@ -132,10 +129,7 @@ def _forms(secret: str) -> Iterator[str]:
     # As sent: raw, in a JSON string, in a JSON string inside a JSON string (a value of
     # properties_json in a request body), and form-encoded (the token request).
     yield secret
-    for ascii_only in (True, False):
-        once = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
-        yield once
-        yield json.dumps(once, ensure_ascii=ascii_only)[1:-1]
+    yield from json_forms(secret)
     if secret.isascii() or _is_unicode(secret):  # else no server could have echoed it so
         yield quote_plus(secret)
         yield quote(secret, safe="")

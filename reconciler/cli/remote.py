@@ -142,6 +142,7 @@ def apply(
     plan = outcome.plan
     text = fmt in APPLY_FORMATS.live
     final = APPLY_FORMATS.renderer(fmt)
+    sensitivity = outcome.render.sensitivity  # masks every known secret value it prints
     out = _Stdout()
     if text:
         render = dataclasses.replace(outcome.render, color=use_color(sys.stdout))
@@ -150,7 +151,7 @@ def apply(
     check_allowed(plan)
     conflicts = [c.job_name for c in plan.changes if c.action is Action.CONFLICT]
     if not plan.actionable:
-        out.echo(final(plan, None), nl=False)
+        out.echo(final(plan, None, sensitivity), nl=False)
         return _conflicts_left(conflicts)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not yes and interactive and not click.confirm(f"Apply {len(plan.actionable)} change(s)?"):
@@ -162,12 +163,12 @@ def apply(
     def on_result(result: ActionResult) -> None:
         progress.clear(sys.stderr)
         if text:
-            out.echo(result_line(result, color=color), flush=False)
+            out.echo(sensitivity.scrub(result_line(result, color=color)), flush=False)
         progress.advance(sys.stderr)
 
     result = run_apply(outcome, request, fail_fast=fail_fast, on_result=on_result)
     progress.clear(sys.stderr)
-    out.echo(final(plan, result), nl=False, always=text)
+    out.echo(final(plan, result, sensitivity), nl=False, always=text)
     if result.interrupted:
         return EXIT_INTERRUPTED
     if not result.ok:

@@ -33,7 +33,7 @@ from reconciler.plan.ignore import without
 from reconciler.plan.select import Selection
 from reconciler.render.common import RenderOptions
 from reconciler.render.jsonplan import FORMAT_VERSION, change_json, plan_document
-from reconciler.sensitive import MASK, Sensitivity
+from reconciler.sensitive import MASK
 from reconciler.settings import Policy
 
 
@@ -73,14 +73,16 @@ def _sign(key: bytes, value: Any) -> str:
 
 
 def _keyed(options: RenderOptions, key: bytes) -> RenderOptions:
-    return replace(options, sensitivity=Sensitivity(options.sensitivity.globs, key=key))
+    return replace(options, sensitivity=replace(options.sensitivity, key=key))
 
 
 def saved_document(
     plan: Plan, options: RenderOptions, paths: list[str], key: bytes
 ) -> dict[str, Any]:
-    """The JSON plan with what ``apply --plan`` needs to check it is still true, signed."""
-    doc = plan_document(plan, _keyed(options, key))
+    """The JSON plan with what ``apply --plan`` needs to check it is still true, signed;
+    every known secret value masked wherever it stands."""
+    keyed = _keyed(options, key)
+    doc: dict[str, Any] = keyed.sensitivity.scrub_data(plan_document(plan, keyed))
     doc["kind"] = "reconciler-saved-plan"
     doc["paths"] = paths
     for entry, change in zip(doc["changes"], plan.changes, strict=True):
@@ -184,6 +186,14 @@ def read_saved(
     return SavedPlan(doc, paths, policy, api_url, environment, selection)
 
 
+def _entry(change: Change, options: RenderOptions, key: bytes) -> dict[str, Any]:
+    """A change as saved: its JSON, every known secret value masked, and fingerprints
+    of its live jobs (taken from the jobs as they are: a fingerprint shows nothing)."""
+    entry: dict[str, Any] = options.sensitivity.scrub_data(change_json(change, options))
+    entry["remote_fingerprints"] = _fingerprints(change, key)
+    return entry
+
+
 def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions, key: bytes) -> Plan:
     """The part of ``fresh`` that was reviewed in ``saved``; StalePlanError if any differs.
 
@@ -193,8 +203,7 @@ def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions, key: by
     fresh_by_name: dict[str, dict[str, Any]] = {}
     keyed = _keyed(options, key)
     for change in fresh.changes:
-        entry = change_json(change, keyed)
-        entry["remote_fingerprints"] = _fingerprints(change, key)
+        entry = _entry(change, keyed, key)
         fresh_by_key[_key(entry)] = (change, entry)
         fresh_by_name.setdefault(entry["job_name"], entry)
     causes: dict[str, str] = {}

@@ -159,14 +159,15 @@ def split_plan(
             # The first child also keeps the live jobs nobody claims: it is told the
             # names the others claim.
             others = [n for part in summaries[1:] for f in part.values() for n in f.claims]
-            client.add_secrets(v for part in summaries for f in part.values() for v in f.secrets)
+            secrets = [v for part in summaries for f in part.values() for v in f.secrets]
+            client.add_secrets(secrets)
             answer = client.list_answer()
             try:
                 _send_jobs(crew, answer, others)
                 answers = crew.answers()
                 if answers is None:
                     raise _Unsplit
-                return _outcome(request, answers)
+                return _outcome(request, answers, secrets)
             except _Unsplit:
                 crew.close()
                 return local(answer)
@@ -282,7 +283,7 @@ def _share_answer(
     return answer
 
 
-def _outcome(request: PlanRequest, answers: list[Shared]) -> PlanOutcome:
+def _outcome(request: PlanRequest, answers: list[Shared], secrets: list[str]) -> PlanOutcome:
     from reconciler.api.remote import remote_job_from_api
     from reconciler.pipeline import PlanOutcome, render_options
 
@@ -295,4 +296,4 @@ def _outcome(request: PlanRequest, answers: list[Shared]) -> PlanOutcome:
     now = datetime.now(UTC)
     warnings = crowding.crowded_in(crowding.merged(t for _, t, _ in answers), now)
     plan = replace(plan, warnings=tuple(warnings))
-    return PlanOutcome(plan, (), render_options(request, now))
+    return PlanOutcome(plan, (), render_options(request, now, plan, secrets))

@@ -9,6 +9,7 @@ from reconciler import __version__
 from reconciler.apply import ActionResult, ApplyResult
 from reconciler.plan.diff import Action, Plan
 from reconciler.render.escape import for_json, for_text, no_workflow_commands
+from reconciler.sensitive import Sensitivity
 
 _DONE = {
     Action.CREATE: "created",
@@ -66,12 +67,20 @@ def result_summary(result: ApplyResult) -> str:
     return for_text(line)
 
 
-def render_result_text(plan: Plan, result: ApplyResult | None) -> str:
+def render_result_text(
+    plan: Plan, result: ApplyResult | None, sensitivity: Sensitivity | None = None
+) -> str:
     """The closing line of a text apply (each action's line was printed as it ended)."""
-    return result_summary(result) + "\n" if result is not None else ""
+    if result is None:
+        return ""
+    line = result_summary(result) + "\n"
+    return sensitivity.scrub(line) if sensitivity else line
 
 
-def render_result_json(plan: Plan, result: ApplyResult | None) -> str:
+def render_result_json(
+    plan: Plan, result: ApplyResult | None, sensitivity: Sensitivity | None = None
+) -> str:
+    """The apply result as JSON; every secret value ``sensitivity`` knows masked."""
     results = result.results if result else ()
     doc: dict[str, Any] = {
         "format_version": 1,
@@ -97,7 +106,11 @@ def render_result_json(plan: Plan, result: ApplyResult | None) -> str:
         "interrupted": bool(result and result.interrupted),
         "settle_error": result.settle_error if result else None,
     }
-    return for_json(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return for_json((sensitivity or Sensitivity()).json_text(doc, _dumped))
+
+
+def _dumped(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 class ProgressLine:

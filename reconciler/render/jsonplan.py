@@ -67,4 +67,9 @@ def plan_document(plan: Plan, options: RenderOptions) -> dict[str, Any]:
 
 
 def render_json(plan: Plan, options: RenderOptions) -> str:
-    return json.dumps(plan_document(plan, options), indent=2, ensure_ascii=False) + "\n"
+    """The JSON plan, every known secret value masked wherever it stands."""
+    return options.sensitivity.json_text(plan_document(plan, options), _dumped)
+
+
+def _dumped(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -44,6 +44,8 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
         now=options.now,
         show_unchanged=False,
     )
+    # Every known secret value is masked, in the details before they are measured.
+    scrub = options.sensitivity.scrub
     title = "### reconciler plan"
     if options.environment:
         title += f" for environment {code_span(options.environment)}"
@@ -84,7 +86,7 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     notes = [c for c in plan.changes if c.action is Action.UNCHANGED and _noted(c)]
     changes = [c for c in plan.changes if c.action is not Action.UNCHANGED]
     if not changes and not notes:
-        return _done([*head, no_changes(plan), *tail])
+        return scrub(_done([*head, no_changes(plan), *tail]))
 
     label = f"{len(changes)} change(s)" + (f", {len(notes)} note(s)" if notes else "")
     opening = [f"<details><summary>{label}</summary>", "", "```diff"]
@@ -100,7 +102,7 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     for shown_count, change in enumerate(changes):
         # Escaped before it is measured: escapes make a line longer.
         block = [
-            no_workflow_commands(for_code_block(_diff_prefix(line)))
+            scrub(no_workflow_commands(for_code_block(_diff_prefix(line))))
             for line in change_lines(change, plain)
         ]
         size = sum(len(line) + 1 for line in block)
@@ -111,7 +113,7 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
             break
         body.extend(block)
         used += size
-    return _done([*head, *opening, *body, *closing, *tail])
+    return scrub(_done([*head, *opening, *body, *closing, *tail]))
 
 
 def _noted(change: Change) -> bool:

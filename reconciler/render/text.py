@@ -98,7 +98,9 @@ _BLOCK_LINES = 2_000
 
 def text_blocks(plan: Plan, options: RenderOptions) -> Iterator[str]:
     """``render_text`` in blocks of whole lines, each as soon as it is made, so a plan
-    of 100,000 creates is written as it goes instead of held as one text."""
+    of 100,000 creates is written as it goes instead of held as one text. Every known
+    secret value is masked in each block, wherever it stands (a name, an id, a field)."""
+    scrub = options.sensitivity.scrub
     block: list[str] = []
     lines = _lines(plan, options)
     for line in lines:  # no empty line before the first one
@@ -108,10 +110,10 @@ def text_blocks(plan: Plan, options: RenderOptions) -> Iterator[str]:
     for line in lines:
         block.append(line)
         if len(block) >= _BLOCK_LINES:
-            yield no_workflow_commands("\n".join(block) + "\n")
+            yield scrub(no_workflow_commands("\n".join(block) + "\n"))
             block = []
     if block:
-        yield no_workflow_commands("\n".join(block) + "\n")
+        yield scrub(no_workflow_commands("\n".join(block) + "\n"))
 
 
 def _lines(plan: Plan, options: RenderOptions) -> Iterator[str]:

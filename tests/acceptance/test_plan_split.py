@@ -169,7 +169,9 @@ def test_spec_problems_in_shares_read_as_always_and_cost_no_request(
     assert clean_emulator.stats()["requests"].get("GET /api/jobs", 0) == 0
 
 
-def _against(status: bytes, answer: Any, specs: list[str], tmp_path: Path) -> Result:
+def _against(
+    status: bytes, answer: Any, specs: list[str], tmp_path: Path, args: tuple[str, ...] = ()
+) -> Result:
     """Both ways of planning ``specs`` (one file each) against a server that answers
     every request with ``status`` and the JSON ``answer``."""
     from tests.api.hostile import HostileServer
@@ -186,7 +188,7 @@ def _against(status: bytes, answer: Any, specs: list[str], tmp_path: Path) -> Re
             url = server.url
             psk = "psk_local_emulator"
 
-        return _both(["plan"], Emu(), tmp_path)  # type: ignore[arg-type]
+        return _both(["plan", *args], Emu(), tmp_path)  # type: ignore[arg-type]
 
 
 def test_a_live_job_that_does_not_read_fails_the_same_way_in_shares(
@@ -251,3 +253,21 @@ def test_a_spec_secret_the_server_echoes_about_the_list_is_masked(tmp_path: Path
     assert result.code == 1
     assert "cannot list" in result.err
     assert secret not in result.out + result.err
+
+
+def test_a_spec_secret_the_server_moves_into_another_field_is_masked_in_shares(
+    tmp_path: Path,
+) -> None:
+    """The children hold the specs; the parent that prints knows their secret values."""
+    secret = "hunter2-secret-pw"
+    marker = json.dumps({"_managed_by": "team-a", "db_password": secret})
+    live = [
+        {"id": "1", "job_name": "a-00", "job_type": secret, "properties_json": marker},
+        {"id": "2", "job_name": f"b-{secret}", "job_type": "mirror", "properties_json": marker},
+    ]
+    specs = [_job("a-00", properties={"db_password": secret}), _job("b-00")]
+    for args in ((), ("--format", "markdown"), ("--prune", "--allow-replace")):
+        result = _against(b"200 OK", live, specs, tmp_path, args)
+        assert result.code == 0, result.err
+        assert secret not in result.out + result.err
+        assert "(sensitive)" in result.out

@@ -110,3 +110,91 @@ def test_unreadable_live_properties_are_not_shown(reconcile: Runner, tmp_path: P
         for fmt in ("text", "markdown", "json"):
             out = reconcile("plan", "--format", fmt, "jobs", env=env).out
             assert "raw-pw-99" not in out and "unreadable" in out, out
+
+
+def _moved(secret: str) -> list[dict[str, object]]:
+    """A list whose server put ``secret`` into every field it could: the type, the source,
+    another property, the name and id of a job of ours that no spec names."""
+    marker = {"_managed_by": "reconciler"}
+    return [
+        {
+            "id": "1",
+            "job_name": "a",
+            "job_type": secret,
+            "source": f"s3://{secret}/in/",
+            "properties_json": json.dumps({"db_password": secret, "note": secret, **marker}),
+        },
+        {
+            "id": f"id-{secret}",
+            "job_name": f"left-{secret}",
+            "job_type": "mirror",
+            "properties_json": json.dumps(marker),
+        },
+    ]
+
+
+def test_a_secret_the_server_moves_into_other_fields_is_masked_everywhere(
+    reconcile: Runner, tmp_path: Path
+) -> None:
+    """Masking by path alone printed it: the value is what is secret, wherever it stands."""
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n  - job_name: a\n    job_type: mirror\n    source: s3://in/\n"
+        f"    properties:\n      db_password: {SECRET}\n      note: plain\n",
+    )
+    with HostileServer(
+        route({"/api/jobs": answer(200, json.dumps(_moved(SECRET)).encode())})
+    ) as api:
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+        outputs = []
+        for args in (
+            ("plan",),
+            ("plan", "--format", "markdown"),
+            ("plan", "--format", "json"),
+            ("plan", "--prune", "--allow-replace", "--show-unchanged"),
+            ("plan", "--prune", "--allow-replace", "--format", "json"),
+            ("plan", "--prune", "--allow-replace", "--out", "saved.json"),
+        ):
+            done = reconcile(*args, "jobs", env=env)
+            assert done.code == 0, done.err
+            outputs.append(done.out + done.err)
+        outputs.append((tmp_path / "saved.json").read_text())
+    for out in outputs:
+        assert SECRET not in out, out
+    text = outputs[3]
+    assert 'job_type: (sensitive) -> "mirror"' in text, text
+    assert 'source: "s3://(sensitive)/in/" -> "s3://in/"' in text, text
+    assert "properties.note: (sensitive) -> " in text, text
+    assert "left-(sensitive)" in text and "id id-(sensitive)" in text, text
+    doc = json.loads(outputs[4])
+    deleted = [c for c in doc["changes"] if c["action"] == "delete"]
+    assert deleted[0]["job_name"] == "left-(sensitive)", deleted
+    assert deleted[0]["remote_ids"] == ["id-(sensitive)"], deleted
+
+
+def test_a_saved_plan_with_a_moved_secret_applies_as_reviewed(
+    reconcile: Runner, tmp_path: Path
+) -> None:
+    """The saved plan masks the moved value, and apply --plan masks it the same way, so
+    the plan still matches: it is not taken for stale."""
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n  - job_name: a\n    job_type: mirror\n    source: s3://in/\n"
+        f"    properties:\n      db_password: {SECRET}\n      note: plain\n",
+    )
+    listed = answer(200, json.dumps(_moved(SECRET)).encode())
+
+    def behaviour(seen: object) -> object:
+        if getattr(seen, "method", "") == "GET":
+            return listed(seen)
+        return answer(503, json.dumps({"detail": f"down, {SECRET}"}).encode())(seen)
+
+    with HostileServer(route({"/api/jobs": behaviour})) as api:  # type: ignore[dict-item]
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK, "NX1_MAX_RETRIES": "0"}
+        saved = reconcile("plan", "--allow-replace", "--out", "saved.json", "jobs", env=env)
+        assert saved.code == 0, saved.err
+        done = reconcile("apply", "--plan", "saved.json", "--yes", "--format", "json", env=env)
+    assert "every reviewed change still matches" in done.err, done.err
+    assert SECRET not in done.out + done.err
+    assert done.code == 1  # the server refuses the writes
+    assert json.loads(done.out)["failed"] >= 1

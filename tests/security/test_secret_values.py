@@ -127,3 +127,59 @@ def test_a_pattern_makes_whole_fields_secret_but_never_the_type() -> None:
     assert {("source",), ("schedule",), ("destination",)} <= spec.sensitive
     assert ("job_type",) not in spec.sensitive
     assert Sensitivity().mark(JobSpec("a", "mirror", schedule="@daily")).sensitive == frozenset()
+
+
+# Known by its value: wherever a server put it, in every output (Sensitivity.values).
+
+
+@pytest.mark.parametrize("count", [1, 200, 800])
+def test_every_form_of_every_known_value_is_found_few_or_many(count: int) -> None:
+    """Up to 512 forms are searched one by one, beyond that by their first characters:
+    both find the same."""
+    values = [f"val-{i:04}-x" for i in range(count)] + ['quo"te\\back']
+    sensitivity = Sensitivity(values=frozenset(values))
+    last = values[count - 1]
+    assert sensitivity.scrub(f"a {last} b") == "a (sensitive) b"
+    assert sensitivity.scrub('id "quo\\"te\\\\back"') == 'id "(sensitive)"'  # as JSON writes it
+    assert sensitivity.scrub("val-9999-x and val-00") == "val-9999-x and val-00"
+    assert sensitivity.mask({"type": last, "source": f"s3://{last}"}) == {
+        "type": "(sensitive)",
+        "source": f"s3://{last}",  # inside a longer text: scrub() finds it, as above
+    }
+    assert sensitivity.mask({"type": "plain"}) == {"type": "plain"}
+
+
+def test_values_shorter_than_four_characters_are_not_masked() -> None:
+    sensitivity = Sensitivity(values=frozenset({"abc"}))
+    assert sensitivity.scrub("abc abcd") == "abc abcd"
+
+
+def test_json_stays_json_when_a_form_matches_across_an_escape() -> None:
+    """A secret written as JSON (``\\nabcd``) also matches inside an escaped backslash
+    followed by ``nabcd``: the text is masked value by value then, never cut in an escape
+    (a value holding the secret as JSON writes it is masked too: an echo of it)."""
+    import json
+
+    sensitivity = Sensitivity(values=frozenset({"\nabcd"}))
+    document = {"a": "\\nabcd", "b": "x\nabcd"}
+    text = sensitivity.json_text(document, json.dumps)
+    assert json.loads(text) == {"a": "(sensitive)", "b": "x(sensitive)"}
+    assert sensitivity.json_text({"a": "plain"}, json.dumps) == '{"a": "plain"}'
+
+
+def test_a_known_value_in_the_apply_result_is_masked() -> None:
+    import json
+
+    from reconciler.apply import ActionResult, ApplyResult
+    from reconciler.plan.diff import Action, Plan
+    from reconciler.render.applyresult import render_result_json, render_result_text
+    from reconciler.settings import Policy
+
+    secret = "pw-Result-77aa"
+    result = ApplyResult(
+        (ActionResult("a", Action.CREATE, ok=True, created_id=f"id-{secret}", seconds=0.1),)
+    )
+    sensitivity = Sensitivity(values=frozenset({secret}))
+    doc = json.loads(render_result_json(Plan((), Policy()), result, sensitivity))
+    assert doc["created_ids"] == ["id-(sensitive)"]
+    assert secret not in render_result_text(Plan((), Policy()), result, sensitivity)
