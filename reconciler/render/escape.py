@@ -72,12 +72,26 @@ def _underscores(match: re.Match[str]) -> str:
     return "&#95;" * (end - start)
 
 
+# GitHub links a URL or a www. name in text by itself (its extended autolinks).
+_URL = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://|www\.|mailto:|xmpp:)\S*")
+
+
 def for_markdown(text: str) -> str:
     """``text`` for running Markdown on GitHub: one line, no HTML, links, code, tables,
-    math, emphasis or strikethrough, and no ``@mention`` (each ``@`` stands alone in a code span, which GitHub
-    shows as ``@`` and never reads as a mention; entities and backslashes do not stop
-    mentions). For text after some prefix of ours: a marker at the start of a line
-    (``#``, ``-``, ``1.``) is not escaped. Not for a code span or code block."""
+    math, emphasis or strikethrough, and no ``@mention`` (each ``@`` stands alone in a
+    code span, which GitHub shows as ``@`` and never reads as a mention; entities and
+    backslashes do not stop mentions). A URL or a www. name stands in a code span of its
+    own, which GitHub never links. For text after some prefix of ours: a marker at the
+    start of a line (``#``, ``-``, ``1.``) is not escaped. Not for a code span or code
+    block."""
+    out, done = [], 0
+    for url in _URL.finditer(text):
+        out += [_markdown_text(text[done : url.start()]), code_span(url.group())]
+        done = url.end()
+    return "".join([*out, _markdown_text(text[done:])])
+
+
+def _markdown_text(text: str) -> str:
     escaped = _UNDERSCORES.sub(_underscores, for_text(text).translate(_MARKDOWN))
     return _AT.sub(lambda m: f"`{m.group()}`", escaped)
 

@@ -21,6 +21,8 @@ from reconciler.render.escape import (
 )
 
 HIDDEN = {"Cc", "Cf", "Zl", "Zp", "Cs"}
+# Where GitHub starts a link of its own in text: a scheme, www., mailto: or xmpp:.
+URL_START = re.compile(r"(?i)[a-z][a-z0-9+.-]*://|www\.|mailto:|xmpp:")
 # Every code point, surrogates included: names from the server may hold any of them.
 ANY_TEXT = st.text(st.characters(codec=None, categories=None))
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -106,6 +108,7 @@ def _inline_children(source: str) -> list[Any]:
 @example("\\@user \\`@` &lt;b&gt; <!-- hidden -->")
 @example("*bold* _em_ __strong__ a*b*c ~~gone~~ x_ _y _a_b_")
 @example("sales_daily a__b")
+@example("go to https://evil.example/@x or www.x.example_ _y")
 def test_for_markdown_renders_as_the_plain_text_with_no_markup(text: str) -> None:
     children = _inline_children(f"- x{for_markdown(text)}x")
     kinds = {c.type for c in children}
@@ -113,9 +116,12 @@ def test_for_markdown_renders_as_the_plain_text_with_no_markup(text: str) -> Non
     assert kinds <= {"text", "code_inline"}
     read = "".join(c.content for c in children)
     assert read == f"x{for_text(text)}x"
-    # GitHub mentions only outside code: every @ stands in a code span of its own.
-    assert all(re.fullmatch("@+", c.content) for c in children if c.type == "code_inline")
-    assert not any("@" in c.content for c in children if c.type == "text")
+    # GitHub mentions only outside code: every @ stands in a code span of its own, and
+    # GitHub links a URL by itself: every one stands in a code span too.
+    spans = [c.content for c in children if c.type == "code_inline"]
+    assert all(re.fullmatch("@+", s) or URL_START.match(s.strip(" ")) for s in spans), spans
+    texts = [c.content for c in children if c.type == "text"]
+    assert not any("@" in t or URL_START.search(t) for t in texts), texts
 
 
 def test_for_markdown_keeps_ordinary_words() -> None:
@@ -126,6 +132,20 @@ def test_for_markdown_keeps_ordinary_words() -> None:
     assert for_markdown("sales_daily_v2") == "sales_daily_v2"  # snake_case cannot emphasise
     assert for_markdown("_x *y*") == "&#95;x &#42;y&#42;"
     assert for_markdown("@@x") == "`@@`x"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("see https://evil.example/x now", "see `https://evil.example/x` now"),
+        ("www.evil.example", "`www.evil.example`"),
+        ("mailto:a@b.example", "`mailto:a@b.example`"),
+        ("ftp://x_y*z", "`ftp://x_y*z`"),
+        ("plain.example.com a.b", "plain.example.com a.b"),
+    ],
+)
+def test_for_markdown_puts_urls_where_github_links_none(text: str, shown: str) -> None:
+    assert for_markdown(text) == shown
 
 
 @NO_DEADLINE
