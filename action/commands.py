@@ -234,7 +234,13 @@ def _plan_outcome(inputs: Inputs, done: Completed, doc: Any) -> Outcome:
         return Outcome(step_code, code, report, summary, outcome, changes, comment=True)
     outcome = "changes" if plan.has_changes else "no-changes"
     return Outcome(
-        step_code, code, report, summary_line(plan), outcome, plan.has_changes, comment=True
+        step_code,
+        code,
+        report,
+        summary_line(plan, inputs.environment or None),
+        outcome,
+        plan.has_changes,
+        comment=True,
     )
 
 
@@ -271,7 +277,7 @@ def do_apply(inputs: Inputs, env: Mapping[str, str]) -> Outcome:
         return Outcome(done.returncode, done.returncode, "\n".join(lines) + "\n", summary, outcome)
     summary = result_summary(result)
     if inputs.fmt != JSON:
-        log_line(summary_line(plan))
+        log_line(summary_line(plan, inputs.environment or None))
         for r in result.results:
             print(result_line(r), flush=True)
         print(summary, flush=True)

@@ -73,7 +73,10 @@ def _underscores(match: re.Match[str]) -> str:
 
 
 # GitHub links a URL or a www. name in text by itself (its extended autolinks).
-_URL = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://|www\.|mailto:|xmpp:)\S*")
+# Punctuation at its end stays outside, as GitHub leaves it outside a link.
+_URL = re.compile(
+    r"(?i)(?:[a-z][a-z0-9+.-]*://|www\.|mailto:|xmpp:)\S*?(?=[).,:;!?'\"\]]*(?:\s|$))"
+)
 
 
 def for_markdown(text: str) -> str:

@@ -421,7 +421,7 @@ def test_problems_in_the_report_are_escaped(workdir: Path) -> None:
     assert "<img" not in item
     assert "&lt;img src=x&gt;" in item
     assert "`@`octocat" in item
-    assert "&#91;x&#93;(http://e)" in item
+    assert "&#91;x&#93;(`http://e`)" in item
     assert "&#96;tick&#96;" in item
 
 
@@ -564,3 +564,6 @@ def test_each_environment_keeps_its_own_comment(
     assert prod_body.count("environment `prod`") == 1
     assert "Plan of paths `jobs`." in prod_body
     assert fake_github.methods().count("POST") == 2  # the second dev plan updated its own
+    # The summary output names the environment, as the text plan's summary line does.
+    assert dev.outputs["summary"].startswith("Plan for environment dev: 2 to create"), dev.outputs
+    assert prod.outputs["summary"].startswith("Plan for environment prod: "), prod.outputs

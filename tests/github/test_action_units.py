@@ -126,7 +126,7 @@ def test_problems_are_read_from_the_json_and_escaped_for_markdown(run: ModuleTyp
     assert run.problems_markdown(read) == [
         "- ``jobs/a,b`c.yaml:3:7``: &#36;.jobs&#91;0&#93;.schedule: "
         "bad 100%&#92;n&lt;b&gt;`@`team&lt;/b&gt;",
-        "- `jobs/x.yaml:1:1`: &#91;click&#93;(https://e) &#124; &#96;&#96;",
+        "- `jobs/x.yaml:1:1`: &#91;click&#93;(`https://e`) &#124; &#96;&#96;",
     ]
     assert run.read_problems("error: not json") is None
     assert run.read_problems('{"not": "a list"}') is None

@@ -142,6 +142,7 @@ def test_for_markdown_keeps_ordinary_words() -> None:
         ("mailto:a@b.example", "`mailto:a@b.example`"),
         ("ftp://x_y*z", "`ftp://x_y*z`"),
         ("plain.example.com a.b", "plain.example.com a.b"),
+        ("(see https://x.example/a).", "(see `https://x.example/a`)."),
     ],
 )
 def test_for_markdown_puts_urls_where_github_links_none(text: str, shown: str) -> None:
