@@ -17,7 +17,7 @@ from reconciler.api.fetch import Fetch
 from reconciler.api.settings import ApiSettings
 from reconciler.errors import ConfigError
 from reconciler.model import JobSpec
-from reconciler.plan.diff import Action, Plan, make_plan
+from reconciler.plan.diff import Plan, make_plan
 from reconciler.plan.select import Selection
 from reconciler.render.common import RenderOptions
 from reconciler.sensitive import Sensitivity, marked_as_live, secret_values
@@ -81,13 +81,10 @@ class PlanOutcome:
     render: RenderOptions
 
 
-def render_options(
-    request: PlanRequest, now: datetime, plan: Plan, secrets: Sequence[str]
-) -> RenderOptions:
+def render_options(request: PlanRequest, now: datetime, secrets: Sequence[str]) -> RenderOptions:
     """How ``plan`` is shown. Every output masks the ``secrets`` of the specs and the
-    secret values of the live jobs it shows, wherever a server put them."""
-    shown = [job for c in plan.changes if c.action is not Action.UNCHANGED for job in c.remote]
-    values = frozenset((*secrets, *secret_values((), shown, request.sensitivity)))
+    credential's, wherever a server put them (sensitive.py)."""
+    values = frozenset((*secrets, *request.api.credential.secrets()))
     return RenderOptions(
         sensitivity=replace(request.sensitivity, values=values),
         api_url=request.api.base_url,
@@ -158,7 +155,7 @@ def _plan_here(
     warnings = tuple(crowded_minutes(specs, now))
     plan = make_plan(specs, remote, request.policy, request.selection)
     plan = replace(plan, warnings=warnings)
-    return PlanOutcome(plan, tuple(specs), render_options(request, now, plan, secrets))
+    return PlanOutcome(plan, tuple(specs), render_options(request, now, secrets))
 
 
 def save_plan(outcome: PlanOutcome, paths: Sequence[str], out: Path, key: bytes) -> None:

@@ -15,14 +15,18 @@ How a secret is shown: with a key (``RECONCILER_FINGERPRINT_KEY``, a CI secret),
 ``(sensitive, hmac:1a2b3c4d)``, an HMAC-SHA256 that only the key's holder can test
 guesses against; without one, as ``(sensitive)``, and a diff line says it changed.
 
-A secret is also known by its value (``Sensitivity.values``: every string at a secret
-path of the specs and of the live jobs planned): a server that puts one into another
-field of a live job, a name or an id gets it masked there too, in every output.
+A secret is also known by its value (``Sensitivity.values``: every string or number at
+a secret path of the specs, and the credential): a server that puts one into another
+field of a live job, a name or an id gets it masked there too, in every output. The
+values a server holds at secret paths are masked by their paths; they are not masked
+wherever else they stand, or a server could blank any text of a plan (a job's name)
+by holding it as a password.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import hmac
 import json
@@ -84,7 +88,7 @@ class Sensitivity:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "globs", tuple(g.lower() for g in self.globs))
-        object.__setattr__(self, "_finder", Finder(self.values) if self.values else None)
+        object.__setattr__(self, "_finder", _finder(self.values) if self.values else None)
         object.__setattr__(self, "_regex", _compile(DEFAULT_PATTERNS))
         fields = frozenset((name,) for name in MAY_BE_SECRET if self.key_is_sensitive(name))
         object.__setattr__(self, "_fields", fields)
@@ -255,10 +259,10 @@ def secret_values(
 # Masking a shorter value would garble every output (a secret "22" in "-> 422") and
 # show the value by where the masks fall: such a value cannot be kept secret this way.
 MIN_SECRET_CHARS = 4
-# Up to this many forms each is searched for by itself (in C, about 0.7 ms a form per
-# 2.4 MB of plan); beyond it, the text is read once, position by position, against the
-# forms' first characters (0.4 s per 2.4 MB, however many forms).
-_ONE_BY_ONE = 512
+# Up to this many forms each is searched for by itself (str.find, in C: about 0.7 ms a
+# form for 2.4 MB of plan); beyond it, all at once with one Aho-Corasick automaton
+# (pyahocorasick, in C: one pass over the text, however many forms).
+_ONE_BY_ONE = 32
 
 
 def json_forms(secret: str) -> set[str]:
@@ -272,20 +276,25 @@ def json_forms(secret: str) -> set[str]:
 
 
 class Finder:
-    """Finds every form of a set of secret values in a text, and masks them."""
+    """Finds every form of a set of secret values in a text, and masks them: as given,
+    as JSON writes them (``json_forms``) and as Python's repr does (reasons quote names
+    and owners so)."""
 
-    __slots__ = ("_all", "_heads", "_json")
+    __slots__ = ("_all", "_automaton", "_json")
 
     def __init__(self, values: Iterable[str]) -> None:
         kept = [v for v in values if len(v) >= MIN_SECRET_CHARS]
         self._json = frozenset(f for v in kept for f in json_forms(v))
-        self._all = frozenset((*kept, *self._json))
-        # Beyond _ONE_BY_ONE forms: the forms by their first characters.
-        heads: dict[str, list[str]] = {}
+        self._all = frozenset((*kept, *(repr(v)[1:-1] for v in kept), *self._json))
+        self._automaton: Any = None
         if len(self._all) > _ONE_BY_ONE:
+            import ahocorasick
+
+            automaton = ahocorasick.Automaton()
             for form in self._all:
-                heads.setdefault(form[:MIN_SECRET_CHARS], []).append(form)
-        self._heads = heads
+                automaton.add_word(form, len(form))
+            automaton.make_automaton()
+            self._automaton = automaton
 
     def is_form(self, text: str) -> bool:
         """True when ``text`` is a known value, or one as JSON writes it, whole."""
@@ -293,32 +302,55 @@ class Finder:
 
     def in_json(self, text: str) -> bool:
         """True when JSON text holds a secret as a JSON string writes it."""
-        return bool(self._found(text, self._json))
+        return bool(self._spans(text, self._json))
 
     def scrub(self, text: str) -> str:
-        masked = text
-        for form in _longest_first(self._found(text, self._all)):
-            masked = masked.replace(form, MASK)
-        return masked
+        """``text`` with every stretch that holds a known form masked once: overlapping
+        or adjacent matches are masked together, so no part of either shows."""
+        spans = sorted(self._spans(text, self._all))
+        if not spans:
+            return text
+        out, done = [], 0
+        start, end = spans[0]
+        for first, last in spans[1:]:
+            if first <= end:
+                end = max(end, last)
+                continue
+            out += [text[done:start], MASK]
+            done, start, end = end, first, last
+        out += [text[done:start], MASK, text[end:]]
+        return "".join(out)
 
-    def _found(self, text: str, forms: frozenset[str]) -> set[str]:
-        if not self._heads:
-            return {form for form in forms if form in text}
-        heads, found = self._heads, set()
-        for i in range(len(text) - MIN_SECRET_CHARS + 1):
-            for form in heads.get(text[i : i + MIN_SECRET_CHARS], ()):
-                if form in forms and text.startswith(form, i):
-                    found.add(form)
-        return found
+    def _spans(self, text: str, forms: frozenset[str]) -> list[tuple[int, int]]:
+        """Where the forms stand in ``text``: (start, end) of every match."""
+        if self._automaton is not None:
+            found = self._automaton.iter(text)
+            return [
+                (end + 1 - size, end + 1)
+                for end, size in found
+                if forms is self._all or text[end + 1 - size : end + 1] in forms
+            ]
+        spans = []
+        for form in forms:
+            at = text.find(form)
+            while at >= 0:
+                spans.append((at, at + len(form)))
+                at = text.find(form, at + 1)
+        return spans
 
 
-def _longest_first(forms: Iterable[str]) -> list[str]:
-    return sorted(forms, key=lambda f: (-len(f), f))
+@functools.lru_cache(maxsize=4)
+def _finder(values: frozenset[str]) -> Finder:
+    # One per set of values: a plan's options are copied (saved plans add a key), and
+    # an automaton of 100,000 values takes about a second to build.
+    return Finder(values)
 
 
 def _strings(value: Any) -> Iterable[str]:
     if isinstance(value, str):
         yield value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield json.dumps(value)  # a number shows as its JSON text
     elif isinstance(value, Mapping):
         for item in value.values():
             yield from _strings(item)

@@ -1,9 +1,9 @@
 """Reading the API's answers: one clear line for every way a call can go wrong.
 
 Shared by the client's calls and the token flow; nothing here sends a request. Server
-text reaches a message only through a ``Scrubber``: every known secret value masked,
-control characters escaped, cut to ``SHOWN_CHARS``. No message echoes a header, a token
-or a request body.
+text reaches a message only through a ``Scrubber`` (``reconciler.api.scrub``): every
+known secret value masked, control characters escaped, cut to ``SHOWN_CHARS``. No
+message echoes a header, a token or a request body.
 """
 
 from __future__ import annotations
@@ -11,19 +11,17 @@ from __future__ import annotations
 import email.utils
 import ssl
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from reconciler.api import jsonfast
 from reconciler.api.http11 import CUT_SHORT, MalformedAnswer, SpeaksTls
+from reconciler.api.scrub import Scrubber, one_line
 from reconciler.errors import ApiError, AuthError
-from reconciler.sensitive import MIN_SECRET_CHARS, json_forms
 
-SHOWN_CHARS = 200  # of server text in one message
-MASK = "***"
 _UNAVAILABLE = frozenset({502, 503, 504})
 
 
@@ -80,67 +78,6 @@ class RetryableFailure(Exception):
             path=self.path,
             status=self.status,
         )
-
-
-def escaped(text: str) -> str:
-    """``text`` on one line, safe for a terminal or a log: runs of whitespace become one
-    space; control, format and surrogate characters are written as escapes."""
-    text = " ".join(text.split())
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
-
-
-def one_line(text: str, limit: int = SHOWN_CHARS) -> str:
-    text = escaped(text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-class Scrubber:
-    """Masks every known secret value in text that came from a server.
-
-    ``sources`` are asked each time (a token renewed meanwhile is masked too). A secret is
-    also found as JSON and as a URL form would write it, for servers echo what they got.
-    Values shorter than ``MIN_SECRET_CHARS`` are not masked.
-    """
-
-    def __init__(self, *sources: Callable[[], Iterable[str]]) -> None:
-        self._sources = sources
-
-    def __call__(self, text: str, limit: int = SHOWN_CHARS) -> str:
-        """Server text ready for a message: masked, then escaped and cut to ``limit``."""
-        return one_line(self.mask(text), limit)
-
-    def mask(self, text: str) -> str:
-        """``text`` with every form of every known secret replaced by ``***``."""
-        forms = {
-            form
-            for source in self._sources
-            for secret in source()
-            if len(secret) >= MIN_SECRET_CHARS
-            for form in _forms(secret)
-        }
-        for form in sorted(forms, key=len, reverse=True):
-            text = text.replace(form, MASK)
-        return text
-
-
-def _forms(secret: str) -> Iterator[str]:
-    # As sent: raw, in a JSON string, in a JSON string inside a JSON string (a value of
-    # properties_json in a request body), and form-encoded (the token request).
-    yield secret
-    yield from json_forms(secret)
-    if secret.isascii() or _is_unicode(secret):  # else no server could have echoed it so
-        yield quote_plus(secret)
-        yield quote(secret, safe="")
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def json_kind(value: Any) -> str:
@@ -285,7 +222,9 @@ def status_error(response: Answer, method: str, path: str, hint: str, scrub: Scr
     if 300 <= status < 400:
         try:
             target = urlsplit(response.headers.get("location", ""))
-            place = f"{target.scheme}://{target.hostname}{target.path}" if target.hostname else ""
+            # The host as sent (hostname lowercases it, and a secret with it).
+            host = target.netloc.rpartition("@")[2]
+            place = f"{target.scheme}://{host}{target.path}" if target.hostname else ""
         except ValueError:
             place = ""
         shown = f" to {scrub(place)}" if place else ""

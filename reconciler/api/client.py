@@ -1,7 +1,7 @@
 """The NX1 jobs API client: what each call means, and no duplicates.
 
 Every attempt has a wall-clock deadline and a cap on what it reads, and calls are
-retried where that is safe (``reconciler.api.session``). A create whose answer is lost
+retried where that is safe (``reconciler.api.retries``). A create whose answer is lost
 is not repeated blindly: the job list is read first and a job that the lost attempt
 committed is returned instead of creating a second one. The credential authenticates
 requests as an ``httpx.Auth`` (``reconciler.api.auth``).
@@ -23,18 +23,11 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.api import jsonfast
-from reconciler.api.answers import (
-    Answer,
-    RetryableFailure,
-    Scrubber,
-    escaped,
-    json_body,
-    json_bytes,
-    json_kind,
-)
+from reconciler.api.answers import Answer, RetryableFailure, json_body, json_bytes, json_kind
 from reconciler.api.auth import ApiSettings, RetryPolicy, api_settings_from_env, refused_hint
+from reconciler.api.joblist import copies_in, listed, listed_object
 from reconciler.api.remote import is_live, read_body, remote_job_from_api
+from reconciler.api.scrub import Scrubber, escaped
 from reconciler.api.session import Session
 from reconciler.api.throttle import AimdLimiter
 from reconciler.api.transport import MAX_LIST_BYTES
@@ -78,17 +71,6 @@ def _scrubbed(
 
     functools.update_wrapper(wrapper, call)
     return wrapper
-
-
-def _listed_object(index: int, item: Any, where: dict[str, Any]) -> dict[str, Any]:
-    """Item ``index`` of the job list, which must be a JSON object."""
-    if not isinstance(item, dict):
-        raise ApiError(
-            f"item {index} of the job list cannot be read: it is a JSON "
-            f"{json_kind(item)}, not an object",
-            **where,
-        )
-    return item
 
 
 class NX1Client:
@@ -167,9 +149,9 @@ class NX1Client:
             raise ApiError(f"expected a JSON array of jobs, got a JSON {json_kind(data)}", **where)
         jobs = []
         for index, item in enumerate(data):
-            obj = _listed_object(index, item, where)
+            obj = listed_object(index, item, where)
             if is_live(obj):
-                jobs.append(self._listed(index, obj, where))
+                jobs.append(listed(index, obj, where, self._scrub))
         return jobs
 
     @_scrubbed
@@ -189,7 +171,7 @@ class NX1Client:
         body = json_bytes(response, "GET", JOBS)
         if body is not None:
             try:
-                return self._copies_in(body, names, where)
+                return copies_in(body, names, where, self._scrub)
             except ValueError:
                 pass
         count: dict[str, int] = {}
@@ -197,33 +179,6 @@ class NX1Client:
         for job in live:
             count[job.job_name] = count.get(job.job_name, 0) + 1
         return [job for job in live if job.job_name in names and count[job.job_name] > 1]
-
-    def _copies_in(
-        self, body: bytes, names: Collection[str], where: dict[str, Any]
-    ) -> list[RemoteJob]:
-        """``copies`` of a UTF-8 answer, read a piece at a time (``jsonfast.joined``): no
-        text copy of the answer, and a second reading only when a name has copies.
-        ValueError when it does not read as an array."""
-        places: dict[str, list[int]] = {}
-        index = -1
-        for items in jsonfast.array_chunks(body):
-            for item in items:
-                index += 1
-                obj = _listed_object(index, item, where)
-                name = obj.get("job_name")
-                if isinstance(name, str) and name in names and is_live(obj):
-                    places.setdefault(name, []).append(index)
-        shared = {i for found in places.values() if len(found) > 1 for i in found}
-        if not shared:
-            return []
-        jobs = []
-        index = -1
-        for items in jsonfast.array_chunks(body):
-            for item in items:
-                index += 1
-                if index in shared:
-                    jobs.append(self._listed(index, item, where))
-        return jobs
 
     @_scrubbed
     def create_job(self, payload: dict[str, Any], *, ignore_ids: Collection[str] = ()) -> RemoteJob:
@@ -311,16 +266,6 @@ class NX1Client:
         ]
         log.debug("POST %s: answer lost; %d committed match(es) found", JOBS, len(matches))
         return min(matches, key=lambda j: (j.created_at or "", j.id)) if matches else None
-
-    def _listed(self, index: int, obj: Any, where: dict[str, Any]) -> RemoteJob:
-        """Item ``index`` of the job list; an ApiError that names it when it cannot be read."""
-        try:
-            return remote_job_from_api(obj)
-        except ValueError as exc:
-            reason = self._scrub(str(exc))
-            raise ApiError(
-                f"item {index} of the job list cannot be read: {reason}", **where
-            ) from None
 
     def _job_from(self, response: Answer) -> RemoteJob:
         data = json_body(response, "POST", JOBS)

@@ -3,9 +3,8 @@
 A ``Session`` holds a ``Line`` per thread (``reconciler.api.transport``), the AIMD
 limiter and the watchdog. ``send`` is one attempt: a place in the limiter, the request
 with its credential's flow, a wall-clock deadline (the timeout, and what is left of the
-call's), the status checked. ``retry`` runs attempts with jittered exponential backoff
-(stamina) on transport errors, timeouts, 429 (honouring Retry-After) and 502/503/504,
-within bounded attempts and deadlines, and never on other 4xx.
+call's), the status checked. ``retry`` runs attempts with the retries between them
+(``reconciler.api.retries``): on transport errors, timeouts, 429 and 502/503/504 only.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import random
 import ssl
 import threading
 import time
@@ -21,28 +19,25 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 import httpx
-import stamina
 
 from reconciler import __version__
+from reconciler.api import retries
 from reconciler.api.answers import (
     Answer,
     RetryableFailure,
-    Scrubber,
     describe_transport,
     raise_for_status,
     shown_url,
 )
-from reconciler.api.settings import ApiSettings, RetryPolicy
+from reconciler.api.scrub import Scrubber
+from reconciler.api.settings import ApiSettings
 from reconciler.api.throttle import AimdLimiter, Outcome
 from reconciler.api.transport import MAX_BYTES, AnswerRefused, AnswerTooLarge, Line, Watchdog
-from reconciler.api.wire import send_on_wire, usable
+from reconciler.api.wire import usable
+from reconciler.api.wiresend import send_on_wire
 from reconciler.errors import ApiError, ConfigError, TransportError
 
 log = logging.getLogger("reconciler.api.client")
-
-# stamina reports every scheduled retry as a WARNING; without this, an application that
-# configured no logging would get them printed raw on stderr by logging's last resort.
-logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 # The request never left us: even a create is safe to repeat.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -144,61 +139,10 @@ class Session:
         return line
 
     def retry(self, method: str, path: str, attempt: Callable[[int, float], T]) -> T:
-        """Run ``attempt(number, deadline)`` until it succeeds or the policy gives up.
-
-        No attempt starts after the call's deadline: a wait that would end past it ends
-        the call instead, with the last failure's reason.
-        """
+        """Run ``attempt(number, deadline)`` until it succeeds or the policy gives up
+        (``reconciler.api.retries``)."""
         policy = self.settings.retry
-        started = time.monotonic()
-        deadline = min(started + policy.deadline_s, self._run_deadline)
-        if deadline <= started:
-            raise TransportError(
-                f"the run's deadline of {policy.run_deadline_s or 0:g} s has passed",
-                method=method,
-                path=path,
-            )
-        number = 0
-
-        def retry_on(exc: Exception) -> bool | float:
-            if not isinstance(exc, RetryableFailure) or self.cancelled.is_set():
-                return False
-            now = time.monotonic()
-            # Nothing answered at all: no wait may end past the unreachable deadline.
-            until = started + policy.unreachable_deadline_s if exc.unreachable else deadline
-            if exc.retry_after is None:
-                wait = _backoff(policy, number)
-            else:
-                wait = min(exc.retry_after, policy.retry_after_cap_s)
-                # A little jitter, so threads throttled together do not all come back together.
-                wait += random.uniform(0, wait / 10)
-            return wait if now + wait < min(until, deadline) else False
-
-        # The first attempt runs on its own: nearly every call succeeds at once, and
-        # setting up stamina's retry loop costs more CPU than a request on a kept connection.
-        number = 1
-        try:
-            return attempt(number, deadline)
-        except RetryableFailure as exc:
-            wait = retry_on(exc)
-            if wait is False or policy.attempts < 2:
-                raise exc.gave_up(number, started) from exc
-        time.sleep(float(wait))
-        try:
-            for context in stamina.retry_context(
-                on=retry_on,
-                attempts=policy.attempts - 1,
-                timeout=max(0.001, deadline - time.monotonic()),
-                wait_initial=policy.wait_initial_s,
-                wait_max=policy.wait_max_s,
-                wait_jitter=policy.wait_jitter_s,
-            ):
-                with context:
-                    number = context.num + 1
-                    return attempt(number, deadline)
-        except RetryableFailure as exc:
-            raise exc.gave_up(number, started) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+        return retries.retry(policy, self._run_deadline, self.cancelled, method, path, attempt)
 
     def send(
         self,
@@ -262,7 +206,7 @@ class Session:
                     log.debug(
                         "%s %s -> %s in %.3f s (attempt %d)",
                         method,
-                        shown_url(self.url(path)),
+                        self._scrub.mask(shown_url(self.url(path))),  # an id may echo one
                         outcome,
                         time.monotonic() - started,
                         number,
@@ -329,12 +273,6 @@ class Session:
             if path in _KEPT:
                 self._absolute[path] = url
         return url
-
-
-def _backoff(policy: RetryPolicy, number: int) -> float:
-    """The wait after attempt ``number``, as RetryPolicy documents it."""
-    wait = policy.wait_initial_s * 2.0 ** (number - 1) + random.uniform(0, policy.wait_jitter_s)
-    return min(policy.wait_max_s, wait)
 
 
 def _request_of(exc: httpx.RequestError) -> httpx.Request | None:

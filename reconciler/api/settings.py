@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
-    from reconciler.api.auth import Credential
+    from reconciler.api.credential import Credential
     from reconciler.environments import Environment
 
 DEFAULT_TIMEOUT_S = 30.0

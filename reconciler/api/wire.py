@@ -7,7 +7,7 @@ one ``sendall``) on one socket kept open, reads the answer with ``reconciler.api
 and hands back a ``Reply``: the status, the headers and the whole decoded body, read
 within the same bounds as on the httpx path (``reconciler.api.bounds``: caps, the
 attempt's deadline, gzip). The line's watchdog can shut the socket down.
-``send_on_wire`` takes one request of the API there, through the credential.
+``reconciler.api.wiresend`` takes one request of the API there, through the credential.
 
 Errors are raised as the httpx exceptions httpx would raise for the same failure, so
 that what is retried, and how it is worded, does not depend on the path taken. They
@@ -19,14 +19,12 @@ configured for the API's address, the httpx path is used instead.
 from __future__ import annotations
 
 import codecs
-import functools
 import select
 import socket
 import ssl
 import time
 import urllib.request
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import httpx
 
@@ -45,20 +43,11 @@ from reconciler.api.http11 import (
     MalformedAnswer,
     Reader,
     SpeaksTls,
-    head_of,
-    request_head,
 )
-
-if TYPE_CHECKING:
-    from reconciler.api.answers import Answer
-    from reconciler.api.auth import Credential
-    from reconciler.api.transport import Line
 
 # A connection's read timeout is set again only when it moves by more than this: the
 # watchdog, not the socket, enforces each attempt's deadline.
 _TIMEOUT_SLACK_S = 0.5
-Flow = Generator[httpx.Request, httpx.Response, None]
-_JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def usable(url: httpx.URL) -> bool:
@@ -300,74 +289,3 @@ _IDEMPOTENT = frozenset((b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS"))
 
 class Stale(Exception):
     """A kept connection was closed under a request that can simply be sent again."""
-
-
-def send_on_wire(
-    line: Line,
-    credential: Credential,
-    method: str,
-    url: httpx.URL,
-    content: bytes | None,
-    *,
-    max_bytes: int | None,
-    timeout_s: float,
-) -> Answer:
-    """The API's request on the line's wire, within ``line.deadline``. A credential
-    that has its header at hand (a key, a token, a cached fresh token) costs no httpx
-    request at all; else, and after a 401 a credential can renew, its flow runs on an
-    httpx request, whose token requests take the line's httpx client (bounded by the
-    same line)."""
-    wire = line.wire
-    assert wire is not None
-
-    def exchange(head: bytes) -> Reply:
-        deadline = line.deadline
-        send = functools.partial(
-            wire.exchange,
-            head,
-            content,
-            url=url,
-            read_timeout=min(timeout_s, deadline - time.monotonic()),
-            deadline=deadline,
-            max_bytes=max_bytes,
-        )
-        try:
-            return send(resend=True)
-        except Stale:  # the kept connection was closed under it: once more, on a new one
-            return send()
-
-    header = credential.header()
-    flow: Flow | None
-    if header is not None:
-        length = None if content is None else len(content)
-        reply = exchange(request_head(method, url.raw_path, line.fixed, header, length))
-        if reply.status_code != 401:
-            return reply
-        request = _request(line, method, url, content)
-        flow = credential.refused(request, header)
-        if flow is None:
-            return reply
-    else:
-        request = _request(line, method, url, content)
-        flow = credential.sync_auth_flow(request)
-    try:  # closing the flow releases what it holds (a token lock) when a request fails
-        out = next(flow)
-        while True:
-            answer: Answer
-            if out is request:
-                reply = exchange(head_of(request))
-                answer, response = reply, reply.response(request)
-            else:
-                answer = response = line.http.send(out, auth=None)
-            try:
-                out = flow.send(response)
-            except StopIteration:
-                return answer
-    finally:
-        flow.close()
-
-
-def _request(line: Line, method: str, url: httpx.URL, content: bytes | None) -> httpx.Request:
-    """The httpx request a credential's flow works on (its head is written as it is)."""
-    headers = line.headers if content is None else {**line.headers, **_JSON_TYPE}
-    return httpx.Request(method, url, headers=headers, content=content)

@@ -38,8 +38,8 @@ def say(line: str) -> None:
     a server or a spec echoed), escaped so it stays one line and no workflow command."""
     import os
 
-    from reconciler.api.answers import Scrubber
     from reconciler.api.auth import credential_secrets
+    from reconciler.api.scrub import Scrubber
     from reconciler.render.escape import for_text, no_workflow_commands
     from reconciler.sensitive import KEY_ENV
 

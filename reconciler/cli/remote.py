@@ -163,7 +163,7 @@ def apply(
     def on_result(result: ActionResult) -> None:
         progress.clear(sys.stderr)
         if text:
-            out.echo(sensitivity.scrub(result_line(result, color=color)), flush=False)
+            out.echo(result_line(result, color=color, sensitivity=sensitivity), flush=False)
         progress.advance(sys.stderr)
 
     result = run_apply(outcome, request, fail_fast=fail_fast, on_result=on_result)

@@ -296,4 +296,4 @@ def _outcome(request: PlanRequest, answers: list[Shared], secrets: list[str]) ->
     now = datetime.now(UTC)
     warnings = crowding.crowded_in(crowding.merged(t for _, t, _ in answers), now)
     plan = replace(plan, warnings=tuple(warnings))
-    return PlanOutcome(plan, (), render_options(request, now, plan, secrets))
+    return PlanOutcome(plan, (), render_options(request, now, secrets))

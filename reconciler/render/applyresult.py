@@ -18,8 +18,12 @@ _DONE = {
 }
 
 
-def result_line(result: ActionResult, color: bool = False) -> str:
-    """One line, whatever the name, the ids or the server's error text hold."""
+def result_line(
+    result: ActionResult, color: bool = False, sensitivity: Sensitivity | None = None
+) -> str:
+    """One line, whatever the name, the ids or the server's error text hold; every
+    secret value ``sensitivity`` knows masked."""
+    scrub = sensitivity.scrub if sensitivity else str
     if result.ok:
         text = f"{_DONE[result.action]} {result.job_name}"
         if result.created_id:
@@ -28,16 +32,16 @@ def result_line(result: ActionResult, color: bool = False) -> str:
             text += f" (id {', '.join(result.deleted_ids)})"
         if result.note:
             text += f": {result.note}"
-        text = no_workflow_commands(for_text(text))
+        text = no_workflow_commands(for_text(scrub(text)))
         return f"\x1b[32m{text}\x1b[0m" if color else text
     verb = "SKIPPED" if result.skipped else "FAILED to"
     text = no_workflow_commands(
-        for_text(f"{verb} {result.action.value} {result.job_name}: {result.error}")
+        for_text(scrub(f"{verb} {result.action.value} {result.job_name}: {result.error}"))
     )
     return f"\x1b[31m{text}\x1b[0m" if color else text
 
 
-def result_summary(result: ApplyResult) -> str:
+def result_summary(result: ApplyResult, sensitivity: Sensitivity | None = None) -> str:
     counts = dict.fromkeys(_DONE.values(), 0)
     copies = 0
     for r in result.results:
@@ -64,7 +68,7 @@ def result_summary(result: ApplyResult) -> str:
             " The list after the writes, to find copies made by another run at the same "
             f"time, failed (the next run removes them): {result.settle_error}"
         )
-    return for_text(line)
+    return for_text(sensitivity.scrub(line) if sensitivity else line)
 
 
 def render_result_text(
@@ -73,8 +77,7 @@ def render_result_text(
     """The closing line of a text apply (each action's line was printed as it ended)."""
     if result is None:
         return ""
-    line = result_summary(result) + "\n"
-    return sensitivity.scrub(line) if sensitivity else line
+    return result_summary(result, sensitivity) + "\n"
 
 
 def render_result_json(

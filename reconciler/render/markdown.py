@@ -44,30 +44,35 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
         now=options.now,
         show_unchanged=False,
     )
-    # Every known secret value is masked, in the details before they are measured.
+    # Every known secret value is masked before it is escaped (as given), and the
+    # details before they are measured.
     scrub = options.sensitivity.scrub
+
+    def text(line: str) -> str:
+        return for_markdown(scrub(line))
+
     title = "### reconciler plan"
     if options.environment:
-        title += f" for environment {code_span(options.environment)}"
+        title += f" for environment {code_span(scrub(options.environment))}"
     head = [MARKER, title, ""]
     if options.api_url:
         head += [
-            f"Against {code_span(options.api_url)}, owner {code_span(plan.policy.owner)}.",
+            f"Against {code_span(scrub(options.api_url))}, owner {code_span(scrub(plan.policy.owner))}.",
             "",
         ]
     head += _banner(plan)
     head += [f"**{summary_line(plan)}**", ""]
-    head += [for_markdown(line) for line in (selection_line(plan), history_line(plan)) if line]
+    head += [text(line) for line in (selection_line(plan), history_line(plan)) if line]
     if head[-1] != "":
         head.append("")
     if plan.blockers:
         head += [
             "**Apply will refuse to run:**",
-            *[f"- {for_markdown(b)}" for b in plan.blockers],
+            *[f"- {text(b)}" for b in plan.blockers],
             "",
         ]
     if plan.warnings:
-        head += [*[f"- :warning: {for_markdown(w)}" for w in plan.warnings], ""]
+        head += [*[f"- :warning: {text(w)}" for w in plan.warnings], ""]
     tail: list[str] = []
     if plan.ignored:
         tail += ["", f"{len(plan.ignored)} live job(s) left alone (not managed by this run)."]
@@ -79,14 +84,14 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     if hid:
         shown = "; ".join(f"{c.job_name}: {', '.join(c.ignored)}" for c in hid[:20])
         more = f"; and {len(hid) - 20} more" if len(hid) > 20 else ""
-        tail += ["", f"Ignored (ignore_changes), unchanged: {for_markdown(shown + more)}."]
+        tail += ["", f"Ignored (ignore_changes), unchanged: {text(shown + more)}."]
 
     # Unchanged jobs the reviewer should know of (adopted in place, protection lifted)
     # are shown too, after the changes.
     notes = [c for c in plan.changes if c.action is Action.UNCHANGED and _noted(c)]
     changes = [c for c in plan.changes if c.action is not Action.UNCHANGED]
     if not changes and not notes:
-        return scrub(_done([*head, no_changes(plan), *tail]))
+        return _done([*head, no_changes(plan), *tail])
 
     label = f"{len(changes)} change(s)" + (f", {len(notes)} note(s)" if notes else "")
     opening = [f"<details><summary>{label}</summary>", "", "```diff"]
@@ -102,7 +107,7 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
     for shown_count, change in enumerate(changes):
         # Escaped before it is measured: escapes make a line longer.
         block = [
-            scrub(no_workflow_commands(for_code_block(_diff_prefix(line))))
+            no_workflow_commands(for_code_block(_diff_prefix(line)))
             for line in change_lines(change, plain)
         ]
         size = sum(len(line) + 1 for line in block)
@@ -113,7 +118,7 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
             break
         body.extend(block)
         used += size
-    return scrub(_done([*head, *opening, *body, *closing, *tail]))
+    return _done([*head, *opening, *body, *closing, *tail])
 
 
 def _noted(change: Change) -> bool:

@@ -74,7 +74,8 @@ def change_lines(change: Change, options: RenderOptions) -> list[str]:
         note = schedule_note(spec.schedule, options.now)
         if note:
             lines.append(f"      when: {note}")
-    shown_lines = [for_text(line) for line in lines]
+    scrub = options.sensitivity.scrub  # before escaping: the secret as it was given
+    shown_lines = [for_text(scrub(line)) for line in lines]
     shown_lines[0] = _paint(shown_lines[0], _COLORS[change.action], options.color)
     return shown_lines
 
@@ -99,8 +100,7 @@ _BLOCK_LINES = 2_000
 def text_blocks(plan: Plan, options: RenderOptions) -> Iterator[str]:
     """``render_text`` in blocks of whole lines, each as soon as it is made, so a plan
     of 100,000 creates is written as it goes instead of held as one text. Every known
-    secret value is masked in each block, wherever it stands (a name, an id, a field)."""
-    scrub = options.sensitivity.scrub
+    secret value is masked in each line, wherever it stands (a name, an id, a field)."""
     block: list[str] = []
     lines = _lines(plan, options)
     for line in lines:  # no empty line before the first one
@@ -110,13 +110,16 @@ def text_blocks(plan: Plan, options: RenderOptions) -> Iterator[str]:
     for line in lines:
         block.append(line)
         if len(block) >= _BLOCK_LINES:
-            yield scrub(no_workflow_commands("\n".join(block) + "\n"))
+            yield no_workflow_commands("\n".join(block) + "\n")
             block = []
     if block:
-        yield scrub(no_workflow_commands("\n".join(block) + "\n"))
+        yield no_workflow_commands("\n".join(block) + "\n")
 
 
 def _lines(plan: Plan, options: RenderOptions) -> Iterator[str]:
+    def safe(line: str) -> str:  # every line from a spec or the server, as change_lines
+        return for_text(options.sensitivity.scrub(line))
+
     for change in plan.changes:
         if change.action is Action.UNCHANGED and not (
             options.show_unchanged or change.reason or change.protection == "lifted"
@@ -127,33 +130,31 @@ def _lines(plan: Plan, options: RenderOptions) -> Iterator[str]:
     if hid:
         yield ""
         yield f"Ignored (ignore_changes): {len(hid)} unchanged job(s) differ only there:"
-        yield from (for_text(f"    {c.job_name}: {', '.join(c.ignored)}") for c in hid[:20])
+        yield from (safe(f"    {c.job_name}: {', '.join(c.ignored)}") for c in hid[:20])
         if len(hid) > 20:
             yield f"    ... and {len(hid) - 20} more (see --format json)"
     loads = plan_loads(plan, options.sensitivity)
     if loads:
         yield ""
-        yield from (for_text(line) for line in plan_chart_text(*loads))
+        yield from (safe(line) for line in plan_chart_text(*loads))
     if plan.ignored:
         yield ""
         yield f"Left alone: {len(plan.ignored)} live job(s) not managed by this run:"
-        yield from (
-            for_text(f"    {i.job_name} (id {i.id}): {i.reason}") for i in plan.ignored[:20]
-        )
+        yield from (safe(f"    {i.job_name} (id {i.id}): {i.reason}") for i in plan.ignored[:20])
         if len(plan.ignored) > 20:
             yield f"    ... and {len(plan.ignored) - 20} more (see --format json)"
     if plan.warnings:
         yield ""
-        yield from (_paint(for_text(f"warning: {w}"), "33", options.color) for w in plan.warnings)
+        yield from (_paint(safe(f"warning: {w}"), "33", options.color) for w in plan.warnings)
     if plan.blockers:
         yield ""
         yield _paint("Apply will refuse to run:", "31;1", options.color)
-        yield from (for_text(f"  - {b}") for b in plan.blockers)
+        yield from (safe(f"  - {b}") for b in plan.blockers)
     if not plan.has_changes:
         yield ""
         yield no_changes(plan)
     yield ""
     for line in (selection_line(plan), history_line(plan)):
         if line:
-            yield for_text(line)
-    yield _paint(for_text(summary_line(plan, options.environment)), "1", options.color)
+            yield safe(line)
+    yield _paint(safe(summary_line(plan, options.environment)), "1", options.color)

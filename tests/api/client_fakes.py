@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 
-from reconciler.api.auth import ApiSettings, ClientCredentials, PskCredential, RetryPolicy
+from reconciler.api.auth import ApiSettings, PskCredential, RetryPolicy
 from reconciler.api.client import NX1Client
+from reconciler.api.oauth import ClientCredentials
 
 PSK = "psk_test_SECRETPSK0001"
 CLIENT_ID = "reconciler-ci"

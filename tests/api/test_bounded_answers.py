@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.api.answers import Scrubber, one_line
 from reconciler.api.auth import ApiSettings, PskCredential, RetryPolicy
 from reconciler.api.client import NX1Client
+from reconciler.api.scrub import Scrubber, one_line
 from reconciler.api.transport import MAX_ERROR_BYTES, Watchdog, size
 from reconciler.errors import ApiError, ReconcilerError, TransportError
 from tests.api.client_fakes import FAST, PSK

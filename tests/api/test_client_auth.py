@@ -10,14 +10,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from reconciler.api.auth import (
-    ApiSettings,
-    ClientCredentials,
-    TokenCredential,
-    parse_token_answer,
-    renewal_margin,
-)
+from reconciler.api.auth import ApiSettings, TokenCredential
 from reconciler.api.client import NX1Client
+from reconciler.api.oauth import ClientCredentials, parse_token_answer, renewal_margin
 from reconciler.api.throttle import AimdLimiter
 from reconciler.errors import ApiError, AuthError
 from tests.api.client_fakes import (

@@ -248,7 +248,8 @@ def test_one_thread_keeps_one_connection_for_its_calls(
 def test_a_cached_token_the_api_refuses_is_renewed_once_on_the_wire(
     oauth_emulator: EmulatorHandle,
 ) -> None:
-    from reconciler.api.auth import ApiSettings, ClientCredentials
+    from reconciler.api.auth import ApiSettings
+    from reconciler.api.oauth import ClientCredentials
 
     # A clock that never moves: the client keeps taking its cached token for fresh, so
     # after the emulator's 2 s lifetime only the API's 401 can tell it otherwise.

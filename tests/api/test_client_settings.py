@@ -7,13 +7,13 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from reconciler.api.auth import (
-    ClientCredentials,
     PskCredential,
     RetryPolicy,
     TokenCredential,
     api_settings_from_env,
     is_loopback,
 )
+from reconciler.api.oauth import ClientCredentials
 from reconciler.errors import ConfigError
 
 HOST = "https://aiapi.acme.nx1cloud.com"

@@ -4,7 +4,10 @@ forges nothing: the real command against hostile servers on loopback."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+
+import pytest
 
 from tests.acceptance.conftest import Runner, write_jobs
 from tests.api.hostile import HostileServer, answer, echo, route
@@ -114,9 +117,16 @@ def test_unreadable_live_properties_are_not_shown(reconcile: Runner, tmp_path: P
 
 def _moved(secret: str) -> list[dict[str, object]]:
     """A list whose server put ``secret`` into every field it could: the type, the source,
-    another property, the name and id of a job of ours that no spec names."""
+    another property, the name and id of a job of ours that no spec names; and the API
+    key into a job's type and id."""
     marker = {"_managed_by": "reconciler"}
     return [
+        {
+            "id": f"key-{PSK}",
+            "job_name": "b",
+            "job_type": PSK,
+            "properties_json": json.dumps(marker),
+        },
         {
             "id": "1",
             "job_name": "a",
@@ -160,16 +170,17 @@ def test_a_secret_the_server_moves_into_other_fields_is_masked_everywhere(
             outputs.append(done.out + done.err)
         outputs.append((tmp_path / "saved.json").read_text())
     for out in outputs:
-        assert SECRET not in out, out
+        assert SECRET not in out and PSK not in out, out
     text = outputs[3]
     assert 'job_type: (sensitive) -> "mirror"' in text, text
     assert 'source: "s3://(sensitive)/in/" -> "s3://in/"' in text, text
     assert "properties.note: (sensitive) -> " in text, text
     assert "left-(sensitive)" in text and "id id-(sensitive)" in text, text
     doc = json.loads(outputs[4])
-    deleted = [c for c in doc["changes"] if c["action"] == "delete"]
-    assert deleted[0]["job_name"] == "left-(sensitive)", deleted
-    assert deleted[0]["remote_ids"] == ["id-(sensitive)"], deleted
+    deleted = {c["job_name"]: c for c in doc["changes"] if c["action"] == "delete"}
+    assert deleted["left-(sensitive)"]["remote_ids"] == ["id-(sensitive)"], deleted
+    assert deleted["b"]["remote_ids"] == ["key-(sensitive)"], deleted
+    assert deleted["b"]["job_type"] == "(sensitive)", deleted
 
 
 def test_a_saved_plan_with_a_moved_secret_applies_as_reviewed(
@@ -198,3 +209,105 @@ def test_a_saved_plan_with_a_moved_secret_applies_as_reviewed(
     assert SECRET not in done.out + done.err
     assert done.code == 1  # the server refuses the writes
     assert json.loads(done.out)["failed"] >= 1
+
+
+def test_escaped_secrets_and_repr_quoted_owners_are_masked_as_given(
+    reconcile: Runner, tmp_path: Path
+) -> None:
+    """Masked before escaping: a secret with characters the text output escapes (a
+    workflow-command lookalike, a tab) is still found; and a reason that quotes an owner
+    with repr shows no secret either."""
+    odd = "ab##[cd\tpw"
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        f"jobs:\n  - job_name: a\n    job_type: mirror\n    properties:\n"
+        f"      db_password: {json.dumps(odd)}\n      api_token: {json.dumps(SECRET)}\n",
+    )
+    live = [
+        {
+            "id": "1",
+            "job_name": f"gone-{odd}",
+            "job_type": "mirror",
+            "properties_json": json.dumps({"_managed_by": "reconciler"}),
+        },
+        {
+            "id": "2",
+            "job_name": "a",
+            "job_type": "mirror",
+            "properties_json": json.dumps({"_managed_by": f"x'{SECRET}\"y"}),
+        },
+    ]
+    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+        for fmt in ("text", "markdown", "json"):
+            done = reconcile("plan", "--prune", "--format", fmt, "jobs", env=env)
+            shown = done.out + done.err
+            assert done.code == 0, done.err
+            assert "ab##" not in shown and "cd\\tpw" not in shown and "cd\tpw" not in shown
+            assert SECRET not in shown, shown
+
+
+def test_a_server_cannot_blank_plan_text_by_holding_it_as_a_secret(
+    reconcile: Runner, tmp_path: Path
+) -> None:
+    """Only the values we hold are masked wherever they stand: a live job whose password
+    is another job's name leaves that name readable."""
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml", "jobs:\n  - job_name: etl-users\n    job_type: mirror\n"
+    )
+    live = [
+        {
+            "id": "1",
+            "job_name": "etl-users",
+            "job_type": "airflow.nlp",
+            "properties_json": json.dumps(
+                {"_managed_by": "reconciler", "db_password": "etl-users", "api_key": "Plan"}
+            ),
+        },
+    ]
+    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+        done = reconcile("plan", "--allow-replace", "jobs", env=env)
+    assert done.code == 0, done.err
+    assert "-/+ etl-users (mirror)" in done.out, done.out
+    assert "Plan: 0 to create, 1 to replace" in done.out, done.out
+
+
+def test_verbose_logs_and_redirects_show_no_secret_the_server_put_there(
+    reconcile: Runner, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """-v logs every request's URL: an id holding a secret is masked there too; and a
+    redirect's host is shown as sent, so a secret in it is masked whatever its case."""
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n  - job_name: a\n    job_type: mirror\n"
+        f"    properties:\n      db_password: {SECRET}\n",
+    )
+    gone = {
+        "id": f"id-{SECRET}",
+        "job_name": "gone",
+        "job_type": "mirror",
+        "status": "new",
+        "properties_json": json.dumps({"_managed_by": "reconciler"}),
+    }
+    listed = answer(200, json.dumps([gone]).encode())
+    one = answer(200, json.dumps(gone).encode())
+
+    def behaviour(seen: object) -> object:
+        method, path = getattr(seen, "method", ""), getattr(seen, "path", "")
+        if method == "GET":
+            return (listed if path.rstrip("/") == "/api/jobs" else one)(seen)
+        return answer(500, b'{"detail": "no"}')(seen)
+
+    with HostileServer(route({"/api/jobs": behaviour})) as api:  # type: ignore[dict-item]
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK, "NX1_RETRIES": "0"}
+        caplog.set_level(logging.DEBUG)
+        done = reconcile("apply", "-v", "--prune", "--yes", "jobs", env=env)
+    logged = caplog.text
+    assert "DELETE http" in logged, logged  # the delete's URL was logged
+    assert SECRET not in done.out + done.err + logged
+    redirect = {"Location": f"https://{PSK}.example/api/jobs"}
+    with HostileServer(route({"/api/jobs": answer(302, b"", redirect)})) as api:
+        done = reconcile("plan", "jobs", env={"NX1_HOST": api.url, "NX1_API_KEY": PSK})
+    assert done.code == 1 and "redirect" in done.err, done.err
+    assert PSK not in done.err and PSK.lower() not in done.err, done.err

@@ -132,16 +132,18 @@ def test_a_pattern_makes_whole_fields_secret_but_never_the_type() -> None:
 # Known by its value: wherever a server put it, in every output (Sensitivity.values).
 
 
-@pytest.mark.parametrize("count", [1, 200, 800])
+@pytest.mark.parametrize("count", [1, 10, 40, 800])
 def test_every_form_of_every_known_value_is_found_few_or_many(count: int) -> None:
-    """Up to 512 forms are searched one by one, beyond that by their first characters:
+    """Up to 32 forms are searched one by one, beyond that all at once (Aho-Corasick):
     both find the same."""
-    values = [f"val-{i:04}-x" for i in range(count)] + ['quo"te\\back']
+    values = [f"val-{i:04}-x" for i in range(count)] + ['quo"te\\back', "pässwörd-ü"]
     sensitivity = Sensitivity(values=frozenset(values))
     last = values[count - 1]
     assert sensitivity.scrub(f"a {last} b") == "a (sensitive) b"
     assert sensitivity.scrub('id "quo\\"te\\\\back"') == 'id "(sensitive)"'  # as JSON writes it
     assert sensitivity.scrub("val-9999-x and val-00") == "val-9999-x and val-00"
+    assert sensitivity.scrub("ä pässwörd-ü \\u00e4") == "ä (sensitive) \\u00e4"
+    assert sensitivity.scrub('"p\\u00e4ssw\\u00f6rd-\\u00fc"') == '"(sensitive)"'  # ASCII JSON
     assert sensitivity.mask({"type": last, "source": f"s3://{last}"}) == {
         "type": "(sensitive)",
         "source": f"s3://{last}",  # inside a longer text: scrub() finds it, as above
@@ -183,3 +185,24 @@ def test_a_known_value_in_the_apply_result_is_masked() -> None:
     doc = json.loads(render_result_json(Plan((), Policy()), result, sensitivity))
     assert doc["created_ids"] == ["id-(sensitive)"]
     assert secret not in render_result_text(Plan((), Policy()), result, sensitivity)
+
+
+def test_overlapping_known_values_are_masked_together() -> None:
+    sensitivity = Sensitivity(values=frozenset({"abcdef", "defghi"}))
+    assert sensitivity.scrub("x abcdefghi y abcdef") == "x (sensitive) y (sensitive)"
+
+
+def test_a_value_is_found_as_python_quotes_it_too() -> None:
+    """Reasons quote an owner with repr (``owned by 'x'``): that form is known too."""
+    value = "pa'ss\"wd-1"
+    sensitivity = Sensitivity(values=frozenset({value}))
+    assert value not in sensitivity.scrub(f"owned by {value!r}")
+    assert repr(value)[1:-1] not in sensitivity.scrub(f"owned by {value!r}")
+
+
+def test_a_secret_number_is_known_by_its_text() -> None:
+    from reconciler.sensitive import secret_values
+
+    one = JobSpec(job_name="a", job_type="mirror", properties={"pin_password": 90817263})
+    marked = Sensitivity().mark(one)
+    assert "90817263" in secret_values([marked])

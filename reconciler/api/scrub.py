@@ -1,0 +1,77 @@
+"""Server text made fit for a message: secrets masked, control characters escaped, cut short.
+
+Every piece of server text that reaches an error message goes through a ``Scrubber``
+(``reconciler.api.answers``, the client's boundary); the command line masks its own
+lines with one too. Nothing here reads an answer or sends a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from urllib.parse import quote, quote_plus
+
+from reconciler.sensitive import MIN_SECRET_CHARS, json_forms
+
+SHOWN_CHARS = 200  # of server text in one message
+MASK = "***"
+
+
+def escaped(text: str) -> str:
+    """``text`` on one line, safe for a terminal or a log: runs of whitespace become one
+    space; control, format and surrogate characters are written as escapes."""
+    text = " ".join(text.split())
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def one_line(text: str, limit: int = SHOWN_CHARS) -> str:
+    text = escaped(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Scrubber:
+    """Masks every known secret value in text that came from a server.
+
+    ``sources`` are asked each time (a token renewed meanwhile is masked too). A secret is
+    also found as JSON and as a URL form would write it, for servers echo what they got.
+    Values shorter than ``MIN_SECRET_CHARS`` are not masked.
+    """
+
+    def __init__(self, *sources: Callable[[], Iterable[str]]) -> None:
+        self._sources = sources
+
+    def __call__(self, text: str, limit: int = SHOWN_CHARS) -> str:
+        """Server text ready for a message: masked, then escaped and cut to ``limit``."""
+        return one_line(self.mask(text), limit)
+
+    def mask(self, text: str) -> str:
+        """``text`` with every form of every known secret replaced by ``***``."""
+        forms = {
+            form
+            for source in self._sources
+            for secret in source()
+            if len(secret) >= MIN_SECRET_CHARS
+            for form in _forms(secret)
+        }
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, MASK)
+        return text
+
+
+def _forms(secret: str) -> Iterator[str]:
+    # As sent: raw, in a JSON string, in a JSON string inside a JSON string (a value of
+    # properties_json in a request body), and form-encoded (the token request).
+    yield secret
+    yield from json_forms(secret)
+    if secret.isascii() or _is_unicode(secret):  # else no server could have echoed it so
+        yield quote_plus(secret)
+        yield quote(secret, safe="")
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
