@@ -40,8 +40,6 @@ log = logging.getLogger("reconciler.api.client")
 
 JOBS = "/api/jobs"
 PING = "/api/health/ping"
-# The request never left us: even a create is safe to repeat.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 T = TypeVar("T")
 P = ParamSpec("P")
 
