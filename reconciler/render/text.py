@@ -74,8 +74,8 @@ def change_lines(change: Change, options: RenderOptions) -> list[str]:
         note = schedule_note(spec.schedule, options.now)
         if note:
             lines.append(f"      when: {note}")
-    scrub = options.sensitivity.scrub  # before escaping: the secret as it was given
-    shown_lines = [for_text(scrub(line)) for line in lines]
+    # Secrets masked before escaping: each as it was given.
+    shown_lines = [for_text(line) for line in options.sensitivity.scrub_lines(lines)]
     shown_lines[0] = _paint(shown_lines[0], _COLORS[change.action], options.color)
     return shown_lines
 
