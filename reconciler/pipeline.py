@@ -20,7 +20,7 @@ from reconciler.model import JobSpec
 from reconciler.plan.diff import Plan, make_plan
 from reconciler.plan.select import Selection
 from reconciler.render.common import RenderOptions
-from reconciler.sensitive import Sensitivity, marked_as_live, secret_values
+from reconciler.sensitive import Sensitivity, marked_as_live, secret_values, shown_secrets
 from reconciler.settings import Policy
 
 if TYPE_CHECKING:
@@ -81,10 +81,14 @@ class PlanOutcome:
     render: RenderOptions
 
 
-def render_options(request: PlanRequest, now: datetime, secrets: Sequence[str]) -> RenderOptions:
-    """How ``plan`` is shown. Every output masks the ``secrets`` of the specs and the
-    credential's, wherever a server put them (sensitive.py)."""
-    values = frozenset((*secrets, *request.api.credential.secrets()))
+def render_options(
+    request: PlanRequest, now: datetime, named: Sequence[str], env: Mapping[str, str]
+) -> RenderOptions:
+    """How a plan is shown. Every output masks the ``named`` secret values of the specs
+    (``secret_values(named=True)``), and those of the environment and the credential,
+    wherever a server put them (``sensitive.shown_secrets``)."""
+    credential = request.api.credential.secrets()
+    values = shown_secrets(named, env, request.sensitivity, credential)
     return RenderOptions(
         sensitivity=replace(request.sensitivity, values=values),
         api_url=request.api.base_url,
@@ -155,7 +159,8 @@ def _plan_here(
     warnings = tuple(crowded_minutes(specs, now))
     plan = make_plan(specs, remote, request.policy, request.selection)
     plan = replace(plan, warnings=warnings)
-    return PlanOutcome(plan, tuple(specs), render_options(request, now, secrets))
+    named = secret_values(specs, sensitivity=request.sensitivity, named=True)
+    return PlanOutcome(plan, tuple(specs), render_options(request, now, named, env))
 
 
 def save_plan(outcome: PlanOutcome, paths: Sequence[str], out: Path, key: bytes) -> None:

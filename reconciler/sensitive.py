@@ -26,7 +26,6 @@ by holding it as a password.
 from __future__ import annotations
 
 import fnmatch
-import functools
 import hashlib
 import hmac
 import json
@@ -35,6 +34,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.masks import Finder
+from reconciler.masks import finder as finder_of
 from reconciler.model import MAY_BE_SECRET, FieldPath, JobSpec, RemoteJob
 
 # Matched against whole words of a key and runs of them (see key_words): the first also
@@ -88,7 +89,7 @@ class Sensitivity:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "globs", tuple(g.lower() for g in self.globs))
-        object.__setattr__(self, "_finder", _finder(self.values) if self.values else None)
+        object.__setattr__(self, "_finder", finder_of(self.values) if self.values else None)
         object.__setattr__(self, "_regex", _compile(DEFAULT_PATTERNS))
         fields = frozenset((name,) for name in MAY_BE_SECRET if self.key_is_sensitive(name))
         object.__setattr__(self, "_fields", fields)
@@ -127,10 +128,8 @@ class Sensitivity:
             return None
         if self.path_is_sensitive(path, marked):
             return self.show(value)
-        if isinstance(value, str):
-            # A known value whole (in O(1)); inside a longer text, scrub() finds it.
-            finder = self._finder
-            return self.show(value) if finder and finder.is_form(value) else value
+        if self._finder is not None and self._finder.is_form(_text_of(value)):
+            return self.show(value)  # a known value whole; inside a text, scrub finds it
         if isinstance(value, Mapping):
             return {k: self.mask(v, (*path, k), marked) for k, v in value.items()}
         if isinstance(value, list):
@@ -138,23 +137,22 @@ class Sensitivity:
         return value
 
     def scrub(self, text: str) -> str:
-        """``text`` with every known secret value in it replaced by ``(sensitive)``: the
-        last step of every text output."""
-        finder = self._finder
-        if finder is None or isinstance(text, Masked):
+        """``text`` with every known secret value in it replaced by ``(sensitive)``. Text
+        outputs ask before they escape a line, so each value is found as it was given."""
+        if self._finder is None or isinstance(text, Masked):
             return text
-        return finder.scrub(text)
+        return self._finder.scrub(text, MASK)
 
     def scrub_lines(self, lines: list[str]) -> list[str]:
         """``scrub`` of each line, asked once for all of them when none holds a secret
         (most lines of a long plan): one search instead of one per line."""
-        finder = self._finder
-        if finder is None or not finder.holds("\n".join(lines)):
+        if self._finder is None or not self._finder.holds("\n".join(lines)):
             return lines
-        return [finder.scrub(line) for line in lines]
+        return [self.scrub(line) for line in lines]
 
     def scrub_data(self, value: Any) -> Any:
-        """JSON data with every known secret value in its strings (keys too) masked."""
+        """JSON data with every known secret value masked: in its strings (keys too),
+        and a number whose text is one."""
         if self._finder is None:
             return value
         if isinstance(value, str):
@@ -163,15 +161,23 @@ class Sensitivity:
             return {self.scrub_data(k): self.scrub_data(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.scrub_data(v) for v in value]
+        if self._finder.is_form(_text_of(value)):
+            return MASK
         return value
+
+    def scrub_json_data(self, value: Any) -> Any:
+        """``scrub_data``, asked only when the value's JSON text holds a known value (one
+        search instead of one per string)."""
+        if self._finder is None or not self._finder.in_json(json.dumps(value)):
+            return value
+        return self.scrub_data(value)
 
     def json_text(self, document: Any, dump: Callable[[Any], str]) -> str:
         """``dump(document)`` with every known secret value masked: the text is searched
         for the forms a JSON string writes, and only when one is there is the document
-        masked string by string (a form may also match across an escape) and dumped again."""
+        masked value by value (a form may also match across an escape) and dumped again."""
         text = dump(document)
-        finder = self._finder
-        if finder is None or not finder.in_json(text):
+        if self._finder is None or not self._finder.in_json(text):
             return text
         return dump(self.scrub_data(document))
 
@@ -239,14 +245,28 @@ def marked_as_live(specs: Iterable[JobSpec], live: Iterable[RemoteJob]) -> list[
 
 
 def secret_values(
-    specs: Iterable[JobSpec], live: Iterable[RemoteJob] = (), sensitivity: Sensitivity | None = None
+    specs: Iterable[JobSpec],
+    live: Iterable[RemoteJob] = (),
+    sensitivity: Sensitivity | None = None,
+    *,
+    named: bool = False,
 ) -> list[str]:
-    """Every string held at a secret path of the specs and of the live jobs (by key
-    pattern or marker), so a server that echoes one back in an error is masked too
-    (``NX1Client(secrets=...)``)."""
+    """Every string (and number, as its text) held at a secret path of the specs and of
+    the live jobs (by key pattern or marker), so a server that echoes one back in an
+    error is masked too (``NX1Client(secrets=...)``). ``named``: only those a key on the
+    path names secret (``db_password``), not those secret by their origin alone (any
+    ``${ENV}`` value): what outputs mask wherever it stands (``shown_secrets``)."""
     out: dict[str, None] = {}
     sensitivity = sensitivity or Sensitivity()
-    jobs: list[tuple[Any, Iterable[FieldPath]]] = [(spec, spec.sensitive) for spec in specs]
+    jobs: list[tuple[Any, Iterable[FieldPath]]] = [
+        (
+            spec,
+            [p for p in spec.sensitive if sensitivity.path_is_sensitive(p)]
+            if named
+            else spec.sensitive,
+        )
+        for spec in specs
+    ]
     for job in live:
         paths = sensitivity.paths_in(job.properties, ("properties",)) | set(job.sensitive)
         jobs.append((job, paths))
@@ -264,98 +284,30 @@ def secret_values(
     return list(out)
 
 
-# Masking a shorter value would garble every output (a secret "22" in "-> 422") and
-# show the value by where the masks fall: such a value cannot be kept secret this way.
-MIN_SECRET_CHARS = 4
-# Up to this many forms each is searched for by itself (str.find, in C: about 0.7 ms a
-# form for 2.4 MB of plan); beyond it, all at once with one Aho-Corasick automaton
-# (pyahocorasick, in C: one pass over the text, however many forms).
-_ONE_BY_ONE = 32
+def shown_secrets(
+    named: Iterable[str],
+    env: Mapping[str, str],
+    sensitivity: Sensitivity,
+    credential: Iterable[str],
+) -> frozenset[str]:
+    """The values every output masks wherever they stand (``Sensitivity.values``): the
+    values of the specs a key names secret (``secret_values(named=True)``), those of the
+    environment variables a pattern names secret (``DB_PASSWORD``, also inside a longer
+    value such as a connection string), and the credential's. Any other ``${ENV}`` value
+    is masked where it was put (by its path) but not wherever else it stands: those are
+    often short common words (``prod``), and masking them would blank every name, owner
+    and heading that holds them."""
+    from_env = (v for k, v in env.items() if sensitivity.key_is_sensitive(k))
+    return frozenset((*named, *from_env, *credential))
 
 
-def json_forms(secret: str) -> set[str]:
-    """``secret`` as a JSON string writes it (either way with non-ASCII), and as a JSON
-    string inside a JSON string writes it (a value of properties_json)."""
-    out = set()
-    for ascii_only in (True, False):
-        once = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
-        out |= {once, json.dumps(once, ensure_ascii=ascii_only)[1:-1]}
-    return out
-
-
-class Finder:
-    """Finds every form of a set of secret values in a text, and masks them: as given,
-    as JSON writes them (``json_forms``) and as Python's repr does (reasons quote names
-    and owners so)."""
-
-    __slots__ = ("_all", "_automaton", "_json")
-
-    def __init__(self, values: Iterable[str]) -> None:
-        kept = [v for v in values if len(v) >= MIN_SECRET_CHARS]
-        self._json = frozenset(f for v in kept for f in json_forms(v))
-        self._all = frozenset((*kept, *(repr(v)[1:-1] for v in kept), *self._json))
-        self._automaton: Any = None
-        if len(self._all) > _ONE_BY_ONE:
-            import ahocorasick
-
-            automaton = ahocorasick.Automaton()
-            for form in self._all:
-                automaton.add_word(form, len(form))
-            automaton.make_automaton()
-            self._automaton = automaton
-
-    def is_form(self, text: str) -> bool:
-        """True when ``text`` is a known value, or one as JSON writes it, whole."""
-        return text in self._all
-
-    def holds(self, text: str) -> bool:
-        """True when ``text`` holds any known form."""
-        return bool(self._spans(text, self._all))
-
-    def in_json(self, text: str) -> bool:
-        """True when JSON text holds a secret as a JSON string writes it."""
-        return bool(self._spans(text, self._json))
-
-    def scrub(self, text: str) -> str:
-        """``text`` with every stretch that holds a known form masked once: overlapping
-        or adjacent matches are masked together, so no part of either shows."""
-        spans = sorted(self._spans(text, self._all))
-        if not spans:
-            return text
-        out, done = [], 0
-        start, end = spans[0]
-        for first, last in spans[1:]:
-            if first <= end:
-                end = max(end, last)
-                continue
-            out += [text[done:start], MASK]
-            done, start, end = end, first, last
-        out += [text[done:start], MASK, text[end:]]
-        return "".join(out)
-
-    def _spans(self, text: str, forms: frozenset[str]) -> list[tuple[int, int]]:
-        """Where the forms stand in ``text``: (start, end) of every match."""
-        if self._automaton is not None:
-            found = self._automaton.iter(text)
-            return [
-                (end + 1 - size, end + 1)
-                for end, size in found
-                if forms is self._all or text[end + 1 - size : end + 1] in forms
-            ]
-        spans = []
-        for form in forms:
-            at = text.find(form)
-            while at >= 0:
-                spans.append((at, at + len(form)))
-                at = text.find(form, at + 1)
-        return spans
-
-
-@functools.lru_cache(maxsize=4)
-def _finder(values: frozenset[str]) -> Finder:
-    # One per set of values: a plan's options are copied (saved plans add a key), and
-    # an automaton of 100,000 values takes about a second to build.
-    return Finder(values)
+def _text_of(value: Any) -> str:
+    """How a leaf reads in a text output: a string as it is, a number as JSON writes it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return json.dumps(value)
+    return ""
 
 
 def _strings(value: Any) -> Iterable[str]:

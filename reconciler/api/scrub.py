@@ -7,10 +7,9 @@ lines with one too. Nothing here reads an answer or sends a request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from urllib.parse import quote, quote_plus
+from collections.abc import Callable, Iterable
 
-from reconciler.sensitive import MIN_SECRET_CHARS, json_forms
+from reconciler.masks import finder
 
 SHOWN_CHARS = 200  # of server text in one message
 MASK = "***"
@@ -34,8 +33,8 @@ class Scrubber:
     """Masks every known secret value in text that came from a server.
 
     ``sources`` are asked each time (a token renewed meanwhile is masked too). A secret is
-    also found as JSON and as a URL form would write it, for servers echo what they got.
-    Values shorter than ``MIN_SECRET_CHARS`` are not masked.
+    also found as JSON and as a URL form would write it, for servers echo what they got
+    (``reconciler.masks``). Values shorter than ``MIN_SECRET_CHARS`` are not masked.
     """
 
     def __init__(self, *sources: Callable[[], Iterable[str]]) -> None:
@@ -47,31 +46,5 @@ class Scrubber:
 
     def mask(self, text: str) -> str:
         """``text`` with every form of every known secret replaced by ``***``."""
-        forms = {
-            form
-            for source in self._sources
-            for secret in source()
-            if len(secret) >= MIN_SECRET_CHARS
-            for form in _forms(secret)
-        }
-        for form in sorted(forms, key=len, reverse=True):
-            text = text.replace(form, MASK)
-        return text
-
-
-def _forms(secret: str) -> Iterator[str]:
-    # As sent: raw, in a JSON string, in a JSON string inside a JSON string (a value of
-    # properties_json in a request body), and form-encoded (the token request).
-    yield secret
-    yield from json_forms(secret)
-    if secret.isascii() or _is_unicode(secret):  # else no server could have echoed it so
-        yield quote_plus(secret)
-        yield quote(secret, safe="")
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+        values = tuple(secret for source in self._sources for secret in source())
+        return finder(values, urls=True).scrub(text, MASK) if values else text

@@ -149,7 +149,7 @@ def apply(
         for block in PLAN_FORMATS.in_blocks("text")(plan, render):
             out.echo(block, nl=False)
     check_allowed(plan)
-    conflicts = [c.job_name for c in plan.changes if c.action is Action.CONFLICT]
+    conflicts = [sensitivity.scrub(c.job_name) for c in plan.changes if c.action is Action.CONFLICT]
     if not plan.actionable:
         out.echo(final(plan, None, sensitivity), nl=False)
         return _conflicts_left(conflicts)

@@ -32,7 +32,7 @@ from reconciler.plan.diff import Change, Plan
 from reconciler.plan.ignore import without
 from reconciler.plan.select import Selection
 from reconciler.render.common import RenderOptions
-from reconciler.render.jsonplan import FORMAT_VERSION, change_json, plan_document
+from reconciler.render.jsonplan import FORMAT_VERSION, SHOWN, change_json, plan_document
 from reconciler.sensitive import MASK
 from reconciler.settings import Policy
 
@@ -80,9 +80,13 @@ def saved_document(
     plan: Plan, options: RenderOptions, paths: list[str], key: bytes
 ) -> dict[str, Any]:
     """The JSON plan with what ``apply --plan`` needs to check it is still true, signed;
-    every known secret value masked wherever it stands."""
+    every known secret value masked wherever it stands in what comes from the specs and
+    the server (``SHOWN``). The settings apply reads back (policy, environment, api_url,
+    selection, paths) stay exactly as given."""
     keyed = _keyed(options, key)
-    doc: dict[str, Any] = keyed.sensitivity.scrub_data(plan_document(plan, keyed))
+    doc = plan_document(plan, keyed)
+    for part in SHOWN:
+        doc[part] = keyed.sensitivity.scrub_json_data(doc[part])
     doc["kind"] = "reconciler-saved-plan"
     doc["paths"] = paths
     for entry, change in zip(doc["changes"], plan.changes, strict=True):
@@ -186,14 +190,6 @@ def read_saved(
     return SavedPlan(doc, paths, policy, api_url, environment, selection)
 
 
-def _entry(change: Change, options: RenderOptions, key: bytes) -> dict[str, Any]:
-    """A change as saved: its JSON, every known secret value masked, and fingerprints
-    of its live jobs (taken from the jobs as they are: a fingerprint shows nothing)."""
-    entry: dict[str, Any] = options.sensitivity.scrub_data(change_json(change, options))
-    entry["remote_fingerprints"] = _fingerprints(change, key)
-    return entry
-
-
 def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions, key: bytes) -> Plan:
     """The part of ``fresh`` that was reviewed in ``saved``; StalePlanError if any differs.
 
@@ -202,8 +198,10 @@ def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions, key: by
     fresh_by_key: dict[tuple[str, str, tuple[str, ...]], tuple[Change, dict[str, Any]]] = {}
     fresh_by_name: dict[str, dict[str, Any]] = {}
     keyed = _keyed(options, key)
-    for change in fresh.changes:
-        entry = _entry(change, keyed, key)
+    # Masked as saved_document masked them: the whole list at once, so alike.
+    entries = keyed.sensitivity.scrub_json_data([change_json(c, keyed) for c in fresh.changes])
+    for change, entry in zip(fresh.changes, entries, strict=True):
+        entry["remote_fingerprints"] = _fingerprints(change, key)
         fresh_by_key[_key(entry)] = (change, entry)
         fresh_by_name.setdefault(entry["job_name"], entry)
     causes: dict[str, str] = {}
@@ -220,7 +218,8 @@ def reviewed_plan(saved: SavedPlan, fresh: Plan, options: RenderOptions, key: by
     if causes:
         raise StalePlanError(sorted(causes), causes)
     # Safety rules are judged afresh with the saved policy; what the file adds still holds.
-    blockers = dict.fromkeys([*fresh.blockers, *map(str, saved.document.get("blockers", []))])
+    now = keyed.sensitivity.scrub_json_data(list(fresh.blockers))
+    blockers = dict.fromkeys([*now, *map(str, saved.document.get("blockers", []))])
     return replace(fresh, changes=tuple(keep), blockers=tuple(blockers))
 
 

@@ -70,6 +70,7 @@ class _Summary:
     report: FileReport
     claims: tuple[str, ...]
     secrets: tuple[str, ...]
+    named: tuple[str, ...]  # those a key names secret (sensitive.secret_values)
 
 
 def _loader(start: Start, sensitivity: Sensitivity) -> Callable[[int], FileReport]:
@@ -83,11 +84,16 @@ def _loader(start: Start, sensitivity: Sensitivity) -> Callable[[int], FileRepor
     return load
 
 
-def _summary(report: FileReport) -> _Summary:
-    from reconciler.sensitive import secret_values
+def _summarizer(sensitivity: Sensitivity) -> Callable[[FileReport], _Summary]:
+    def summary(report: FileReport) -> _Summary:
+        from reconciler.sensitive import secret_values
 
-    bare = replace(report, specs=[])
-    return _Summary(bare, tuple(claims(report.specs)), tuple(secret_values(report.specs)))
+        bare = replace(report, specs=[])
+        secrets = secret_values(report.specs, sensitivity=sensitivity)
+        named = secret_values(report.specs, sensitivity=sensitivity, named=True)
+        return _Summary(bare, tuple(claims(report.specs)), tuple(secrets), tuple(named))
+
+    return summary
 
 
 class _Unsplit(Exception):
@@ -128,7 +134,7 @@ def start_loading(
         _loader(start, sensitivity),
         len(start.names),
         children,
-        _summary,
+        _summarizer(sensitivity),
         _share_answer(policy, selection),
     )
     return Loading(start, crew)
@@ -167,7 +173,8 @@ def split_plan(
                 answers = crew.answers()
                 if answers is None:
                     raise _Unsplit
-                return _outcome(request, answers, secrets)
+                named = [v for part in summaries for f in part.values() for v in f.named]
+                return _outcome(request, env, answers, named)
             except _Unsplit:
                 crew.close()
                 return local(answer)
@@ -283,7 +290,9 @@ def _share_answer(
     return answer
 
 
-def _outcome(request: PlanRequest, answers: list[Shared], secrets: list[str]) -> PlanOutcome:
+def _outcome(
+    request: PlanRequest, env: Mapping[str, str], answers: list[Shared], named: list[str]
+) -> PlanOutcome:
     from reconciler.api.remote import remote_job_from_api
     from reconciler.pipeline import PlanOutcome, render_options
 
@@ -296,4 +305,4 @@ def _outcome(request: PlanRequest, answers: list[Shared], secrets: list[str]) ->
     now = datetime.now(UTC)
     warnings = crowding.crowded_in(crowding.merged(t for _, t, _ in answers), now)
     plan = replace(plan, warnings=tuple(warnings))
-    return PlanOutcome(plan, (), render_options(request, now, secrets))
+    return PlanOutcome(plan, (), render_options(request, now, named, env))

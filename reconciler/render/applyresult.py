@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import IO, Any
 
 from reconciler import __version__
 from reconciler.apply import ActionResult, ApplyResult
 from reconciler.plan.diff import Action, Plan
 from reconciler.render.escape import for_json, for_text, no_workflow_commands
+from reconciler.render.jsonplan import json_document
 from reconciler.sensitive import Sensitivity
 
 _DONE = {
@@ -109,11 +109,7 @@ def render_result_json(
         "interrupted": bool(result and result.interrupted),
         "settle_error": result.settle_error if result else None,
     }
-    return for_json((sensitivity or Sensitivity()).json_text(doc, _dumped))
-
-
-def _dumped(document: Any) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return for_json((sensitivity or Sensitivity()).json_text(doc, json_document))
 
 
 class ProgressLine:

@@ -72,11 +72,10 @@ def _underscores(match: re.Match[str]) -> str:
     return "&#95;" * (end - start)
 
 
-# GitHub links a URL or a www. name in text by itself (its extended autolinks).
-# Punctuation at its end stays outside, as GitHub leaves it outside a link.
-_URL = re.compile(
-    r"(?i)(?:[a-z][a-z0-9+.-]*://|www\.|mailto:|xmpp:)\S*?(?=[).,:;!?'\"\]]*(?:\s|$))"
-)
+# GitHub links a URL or a www. name in text by itself (its extended autolinks); the
+# punctuation at its end stays outside, as GitHub leaves it outside a link.
+_URL = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://|www\.|mailto:|xmpp:)\S*")
+_TRAILING = ").,:;!?'\"]"
 
 
 def for_markdown(text: str) -> str:
@@ -89,8 +88,9 @@ def for_markdown(text: str) -> str:
     block."""
     out, done = [], 0
     for url in _URL.finditer(text):
-        out += [_markdown_text(text[done : url.start()]), code_span(url.group())]
-        done = url.end()
+        link = url.group().rstrip(_TRAILING) or url.group()
+        out += [_markdown_text(text[done : url.start()]), code_span(link)]
+        done = url.start() + len(link)
     return "".join([*out, _markdown_text(text[done:])])
 
 

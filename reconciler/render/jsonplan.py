@@ -10,6 +10,9 @@ from reconciler.plan.diff import Change, Plan
 from reconciler.render.common import RenderOptions, dotted, masked_desired, masked_diff
 
 FORMAT_VERSION = 1
+# The parts of a plan document made of what the specs and the server hold, where a
+# secret value could stand; the others are settings (plan.saved reads them back).
+SHOWN = ("changes", "ignored", "warnings", "blockers")
 
 
 def change_json(change: Change, options: RenderOptions) -> dict[str, Any]:
@@ -68,8 +71,9 @@ def plan_document(plan: Plan, options: RenderOptions) -> dict[str, Any]:
 
 def render_json(plan: Plan, options: RenderOptions) -> str:
     """The JSON plan, every known secret value masked wherever it stands."""
-    return options.sensitivity.json_text(plan_document(plan, options), _dumped)
+    return options.sensitivity.json_text(plan_document(plan, options), json_document)
 
 
-def _dumped(document: Any) -> str:
+def json_document(document: Any) -> str:
+    """A JSON output as every command writes it: indented, not limited to ASCII."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

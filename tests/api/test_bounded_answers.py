@@ -185,6 +185,11 @@ def test_the_watchdog_serves_many_threads() -> None:
 # -- scrubbing -------------------------------------------------------------------------
 
 
+def test_scrubber_masks_overlapping_secrets_together() -> None:
+    scrub = Scrubber(lambda: ["abcdef", "defghi"])
+    assert scrub.mask("x abcdefghi y") == "x *** y"
+
+
 def test_scrubber_masks_every_form_and_escapes() -> None:
     scrub = Scrubber(lambda: ['p@ss w/"rd', ""], lambda: ["toke", "abc"])
     text = 'got p@ss w/"rd, "p@ss w/\\"rd", p%40ss+w%2F%22rd and toke\x07 abc'

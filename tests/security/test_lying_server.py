@@ -311,3 +311,37 @@ def test_verbose_logs_and_redirects_show_no_secret_the_server_put_there(
         done = reconcile("plan", "jobs", env={"NX1_HOST": api.url, "NX1_API_KEY": PSK})
     assert done.code == 1 and "redirect" in done.err, done.err
     assert PSK not in done.err and PSK.lower() not in done.err, done.err
+
+
+def test_quotes_numbers_and_conflict_names_are_masked_in_every_format(
+    reconcile: Runner, tmp_path: Path
+) -> None:
+    """A secret with both quotes, quoted by a reason with repr, in JSON too; a numeric
+    secret the server moved into another property; a conflict's name on stderr."""
+    quoted = "pa'ss\"wd-1"
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n"
+        "  - job_name: a\n    job_type: mirror\n    properties:\n"
+        f"      db_password: {json.dumps(quoted)}\n      pin_password: 90817263\n"
+        f"  - job_name: c-{SECRET}\n    job_type: mirror\n"
+        f"    properties:\n      api_token: {SECRET}\n",
+    )
+    live = [
+        {"id": "1", "job_name": "a", "job_type": "mirror",
+         "properties_json": json.dumps({"_managed_by": quoted, "note": 90817263})},
+        {"id": "2", "job_name": f"c-{SECRET}", "job_type": "mirror",
+         "properties_json": json.dumps({"_managed_by": "someone-else"})},
+    ]  # fmt: skip
+    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+        for fmt in ("text", "markdown", "json"):
+            done = reconcile("plan", "--format", fmt, "jobs", env=env)
+            shown = done.out + done.err
+            assert done.code == 0, done.err
+            for secret in (quoted, repr(quoted)[1:-1], json.dumps(quoted)[1:-1], SECRET):
+                assert secret not in shown, (secret, shown)
+            assert "90817263" not in shown, shown
+        done = reconcile("apply", "--yes", "jobs", env=env)
+    assert "in conflict were left alone" in done.err, done.err
+    assert SECRET not in done.out + done.err

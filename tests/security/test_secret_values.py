@@ -136,13 +136,14 @@ def test_a_pattern_makes_whole_fields_secret_but_never_the_type() -> None:
 def test_every_form_of_every_known_value_is_found_few_or_many(count: int) -> None:
     """Up to 32 forms are searched one by one, beyond that all at once (Aho-Corasick):
     both find the same."""
-    values = [f"val-{i:04}-x" for i in range(count)] + ['quo"te\\back', "pässwörd-ü"]
+    values = [f"val-{i:04}-x" for i in range(count)] + ['quo"te\\back', "pässwörd-ü", "key-🔑-x"]
     sensitivity = Sensitivity(values=frozenset(values))
     last = values[count - 1]
     assert sensitivity.scrub(f"a {last} b") == "a (sensitive) b"
     assert sensitivity.scrub('id "quo\\"te\\\\back"') == 'id "(sensitive)"'  # as JSON writes it
     assert sensitivity.scrub("val-9999-x and val-00") == "val-9999-x and val-00"
     assert sensitivity.scrub("ä pässwörd-ü \\u00e4") == "ä (sensitive) \\u00e4"
+    assert sensitivity.scrub("🔑 key-🔑-x") == "🔑 (sensitive)"  # beyond the BMP too
     assert sensitivity.scrub('"p\\u00e4ssw\\u00f6rd-\\u00fc"') == '"(sensitive)"'  # ASCII JSON
     assert sensitivity.mask({"type": last, "source": f"s3://{last}"}) == {
         "type": "(sensitive)",
@@ -206,3 +207,24 @@ def test_a_secret_number_is_known_by_its_text() -> None:
     one = JobSpec(job_name="a", job_type="mirror", properties={"pin_password": 90817263})
     marked = Sensitivity().mark(one)
     assert "90817263" in secret_values([marked])
+
+
+def test_a_saved_plan_keeps_its_settings_exact_whatever_secrets_hold(
+    api: Runner, tmp_path: Path
+) -> None:
+    """Only what comes from the specs and the server is masked in a saved plan: a
+    secret ("team") inside the owner (team-a) leaves the policy apply reads back as it
+    was, and the job is created with its real owner."""
+    import json
+
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n  - job_name: a\n    job_type: mirror\n    properties:\n      db_password: team\n",
+    )
+    assert api("plan", "--out", "plan.json", "jobs").code == 0
+    saved = json.loads((tmp_path / "plan.json").read_text())
+    assert saved["policy"]["owner"] == "team-a", saved["policy"]
+    done = api("apply", "--plan", "plan.json")
+    assert done.code == 0, done.err
+    again = api("plan", "--detailed-exitcode", "jobs")
+    assert again.code == 0, again.out + again.err

@@ -1,0 +1,124 @@
+"""Known secret values found in text, in every form they may take there, and masked.
+
+One engine for every output: plan and apply output (``Sensitivity.scrub``, masked as
+``(sensitive)``) and messages built from server text (``api.scrub.Scrubber``, masked as
+``***``). A value is found as given, as JSON writes it (once, and inside a JSON string
+such as properties_json), as Python's repr quotes it (reasons quote names and owners
+so), and for messages also URL-encoded (a server echoes a token request's form).
+Stretches that overlap or touch are masked as one, so no part of either value shows.
+
+Up to ``ONE_BY_ONE`` forms each is searched for with ``str.find``; beyond it, all at once
+with an Aho-Corasick automaton (pyahocorasick), one pass however many values there are
+(BENCHMARKS.md, "secrets masked by value").
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+# Masking a shorter value would garble every output (a secret "22" in "-> 422") and
+# show the value by where the masks fall: such a value cannot be kept secret this way.
+MIN_SECRET_CHARS = 4
+ONE_BY_ONE = 32
+
+
+def json_forms(secret: str) -> set[str]:
+    """``secret`` as a JSON string writes it (either way with non-ASCII), and as a JSON
+    string inside a JSON string writes it (a value of properties_json)."""
+    out = set()
+    for ascii_only in (True, False):
+        once = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        out |= {once, json.dumps(once, ensure_ascii=ascii_only)[1:-1]}
+    return out
+
+
+def _url_forms(secret: str) -> set[str]:
+    try:
+        secret.encode("utf-8")
+    except UnicodeEncodeError:  # no server could have echoed it so
+        return set()
+    return {quote_plus(secret), quote(secret, safe="")}
+
+
+class Finder:
+    """Finds every form of a set of secret values in a text, and masks them."""
+
+    __slots__ = ("_all", "_automaton", "_json")
+
+    def __init__(self, values: Iterable[str], *, urls: bool = False) -> None:
+        kept = [v for v in values if len(v) >= MIN_SECRET_CHARS]
+        given = {*kept, *(repr(v)[1:-1] for v in kept)}
+        # JSON text holds each form as JSON writes it (a reason quoting a repr too).
+        self._json = frozenset(f for form in given for f in json_forms(form))
+        found = {*given, *self._json}
+        if urls:
+            found |= {f for v in kept for f in _url_forms(v)}
+        self._all = frozenset(found)
+        self._automaton: Any = None
+        if len(self._all) > ONE_BY_ONE:
+            import ahocorasick
+
+            automaton = ahocorasick.Automaton()
+            for form in self._all:
+                automaton.add_word(form, len(form))
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    def is_form(self, text: str) -> bool:
+        """True when ``text`` is a known value, or one of its forms, whole."""
+        return text in self._all
+
+    def holds(self, text: str) -> bool:
+        """True when ``text`` holds any known form."""
+        return bool(self._spans(text, self._all))
+
+    def in_json(self, text: str) -> bool:
+        """True when JSON text holds a known value as a JSON string writes it."""
+        return bool(self._spans(text, self._json))
+
+    def scrub(self, text: str, mask: str) -> str:
+        """``text`` with every stretch that holds a known form replaced by ``mask``:
+        overlapping or adjacent matches are masked together."""
+        spans = sorted(self._spans(text, self._all))
+        if not spans:
+            return text
+        out, done = [], 0
+        start, end = spans[0]
+        for first, last in spans[1:]:
+            if first <= end:
+                end = max(end, last)
+                continue
+            out += [text[done:start], mask]
+            done, start, end = end, first, last
+        out += [text[done:start], mask, text[end:]]
+        return "".join(out)
+
+    def _spans(self, text: str, forms: frozenset[str]) -> list[tuple[int, int]]:
+        """Where the forms stand in ``text``: (start, end) of every match."""
+        if self._automaton is not None:
+            found = self._automaton.iter(text)
+            every = forms is self._all
+            return [
+                (end + 1 - size, end + 1)
+                for end, size in found
+                if every or text[end + 1 - size : end + 1] in forms
+            ]
+        spans = []
+        for form in forms:
+            at = text.find(form)
+            while at >= 0:
+                spans.append((at, at + len(form)))
+                at = text.find(form, at + 1)
+        return spans
+
+
+@functools.lru_cache(maxsize=8)
+def finder(values: frozenset[str] | tuple[str, ...], urls: bool = False) -> Finder:
+    """The Finder of these values, made once: options are copied (a saved plan adds a
+    key) and messages ask for it per line, and an automaton of many values takes time
+    to build."""
+    return Finder(values, urls=urls)
