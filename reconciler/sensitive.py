@@ -297,8 +297,16 @@ def shown_secrets(
     is masked where it was put (by its path) but not wherever else it stands: those are
     often short common words (``prod``), and masking them would blank every name, owner
     and heading that holds them."""
-    from_env = (v for k, v in env.items() if sensitivity.key_is_sensitive(k))
+    from_env = (
+        v
+        for k, v in env.items()
+        if sensitivity.key_is_sensitive(k) and v.lower() not in _NO_SECRETS
+    )
     return frozenset((*named, *from_env, *credential))
+
+
+# What a switch such as USE_TOKEN=true holds: no secret, and in every JSON output.
+_NO_SECRETS = frozenset({"true", "false", "null", "none", "yes"})
 
 
 def _text_of(value: Any) -> str:
