@@ -97,6 +97,23 @@ def render_options(
     )
 
 
+def masked_names_noted(plan: Plan, options: RenderOptions) -> Plan:
+    """The plan with a warning when job names hold a secret value: they show masked, and
+    a reviewer must know that a "(sensitive)" name stands for a job (a pull request
+    could name a secret after a job to hide it)."""
+    scrub = options.sensitivity.scrub
+    names = [c.job_name for c in plan.changes] + [i.job_name for i in plan.ignored]
+    masked = sum(1 for name in names if scrub(name) != name)
+    if not masked:
+        return plan
+    warning = (
+        f"{masked} job name(s) hold a secret value and show as (sensitive): find them "
+        "by their file and line or their id, and check that no spec declares a job's "
+        "name (or part of one) as a secret"
+    )
+    return replace(plan, warnings=(*plan.warnings, warning))
+
+
 def build_plan(request: PlanRequest, env: Mapping[str, str]) -> PlanOutcome:
     """Specs and the live jobs (one list request) into a Plan."""
     try:
@@ -160,7 +177,8 @@ def _plan_here(
     plan = make_plan(specs, remote, request.policy, request.selection)
     plan = replace(plan, warnings=warnings)
     named = secret_values(specs, sensitivity=request.sensitivity, named=True)
-    return PlanOutcome(plan, tuple(specs), render_options(request, now, named, env))
+    options = render_options(request, now, named, env)
+    return PlanOutcome(masked_names_noted(plan, options), tuple(specs), options)
 
 
 def save_plan(outcome: PlanOutcome, paths: Sequence[str], out: Path, key: bytes) -> None:

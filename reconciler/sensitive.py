@@ -86,10 +86,16 @@ class Sensitivity:
     # The fields whose own name matches as a whole (``sensitive_patterns: [schedule]``).
     _fields: frozenset[FieldPath] = field(init=False, repr=False, compare=False)
     _finder: Finder | None = field(init=False, repr=False, compare=False)
+    # Values of digits only: masked as whole values, not inside text (a secret 1002
+    # would mask line 1002 of every file, and counts).
+    _numbers: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "globs", tuple(g.lower() for g in self.globs))
-        object.__setattr__(self, "_finder", finder_of(self.values) if self.values else None)
+        numbers = frozenset(v for v in self.values if v.isdigit())
+        texts = self.values - numbers
+        object.__setattr__(self, "_numbers", numbers)
+        object.__setattr__(self, "_finder", finder_of(texts, urls=True) if texts else None)
         object.__setattr__(self, "_regex", _compile(DEFAULT_PATTERNS))
         fields = frozenset((name,) for name in MAY_BE_SECRET if self.key_is_sensitive(name))
         object.__setattr__(self, "_fields", fields)
@@ -128,7 +134,7 @@ class Sensitivity:
             return None
         if self.path_is_sensitive(path, marked):
             return self.show(value)
-        if self._finder is not None and self._finder.is_form(_text_of(value)):
+        if self._known_whole(value):
             return self.show(value)  # a known value whole; inside a text, scrub finds it
         if isinstance(value, Mapping):
             return {k: self.mask(v, (*path, k), marked) for k, v in value.items()}
@@ -151,8 +157,7 @@ class Sensitivity:
         return [self.scrub(line) for line in lines]
 
     def scrub_data(self, value: Any) -> Any:
-        """JSON data with every known secret value masked: in its strings (keys too),
-        and a number whose text is one."""
+        """JSON data with every known secret value masked in its strings (keys too)."""
         if self._finder is None:
             return value
         if isinstance(value, str):
@@ -161,9 +166,13 @@ class Sensitivity:
             return {self.scrub_data(k): self.scrub_data(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.scrub_data(v) for v in value]
-        if self._finder.is_form(_text_of(value)):
-            return MASK
         return value
+
+    def _known_whole(self, value: Any) -> bool:
+        text = _text_of(value)
+        if text in self._numbers:
+            return True
+        return self._finder is not None and self._finder.is_form(text)
 
     def scrub_json_data(self, value: Any) -> Any:
         """``scrub_data``, asked only when the value's JSON text holds a known value (one
@@ -297,12 +306,21 @@ def shown_secrets(
     is masked where it was put (by its path) but not wherever else it stands: those are
     often short common words (``prod``), and masking them would blank every name, owner
     and heading that holds them."""
-    from_env = (
+    return frozenset((*named, *environment_secrets(env, sensitivity), *credential))
+
+
+def environment_secrets(
+    env: Mapping[str, str], sensitivity: Sensitivity | None = None
+) -> list[str]:
+    """The values of the environment variables a pattern names secret (``DB_PASSWORD``,
+    ``GITHUB_TOKEN``): masked in every output and every message, for a server learns
+    them from the bodies it is sent (a connection string) and may echo them anywhere."""
+    sensitivity = sensitivity or Sensitivity()
+    return [
         v
         for k, v in env.items()
-        if sensitivity.key_is_sensitive(k) and v.lower() not in _NO_SECRETS
-    )
-    return frozenset((*named, *from_env, *credential))
+        if v and sensitivity.key_is_sensitive(k) and v.lower() not in _NO_SECRETS
+    ]
 
 
 # What a switch such as USE_TOKEN=true holds: no secret, and in every JSON output.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 from collections.abc import Callable, Collection, Iterable
 from types import TracebackType
@@ -33,6 +34,7 @@ from reconciler.api.throttle import AimdLimiter
 from reconciler.api.transport import MAX_LIST_BYTES
 from reconciler.errors import ApiError
 from reconciler.model import RemoteJob, same_job
+from reconciler.sensitive import environment_secrets
 
 __all__ = ["ApiSettings", "NX1Client", "RetryPolicy", "api_settings_from_env"]
 
@@ -94,7 +96,12 @@ class NX1Client:
         self.limiter = limiter or AimdLimiter(parallelism, initial=min(4, parallelism))
         self._secrets: tuple[str, ...] = tuple(s for s in secrets if s)
         self._secrets_lock = threading.Lock()
-        self._scrub = Scrubber(settings.credential.secrets, lambda: self._secrets)
+        # The environment's secrets too (DB_PASSWORD): a server learns them from the
+        # bodies it is sent and may echo them in any answer.
+        environment = tuple(environment_secrets(os.environ))
+        self._scrub = Scrubber(
+            settings.credential.secrets, lambda: self._secrets, lambda: environment
+        )
         hint = refused_hint(settings.credential)
         self._session = Session(settings, self.limiter, transport, self._scrub, hint)
 

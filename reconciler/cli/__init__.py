@@ -41,9 +41,13 @@ def say(line: str) -> None:
     from reconciler.api.auth import credential_secrets
     from reconciler.api.scrub import Scrubber
     from reconciler.render.escape import for_text, no_workflow_commands
-    from reconciler.sensitive import KEY_ENV
+    from reconciler.sensitive import KEY_ENV, environment_secrets
 
-    secrets = [*credential_secrets(os.environ), os.environ.get(KEY_ENV, "")]
+    secrets = [
+        *credential_secrets(os.environ),
+        os.environ.get(KEY_ENV, ""),
+        *environment_secrets(os.environ),
+    ]
     masked = Scrubber(lambda: secrets).mask(line)
     click.echo(no_workflow_commands(for_text(masked)), err=True)
 

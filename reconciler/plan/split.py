@@ -294,7 +294,7 @@ def _outcome(
     request: PlanRequest, env: Mapping[str, str], answers: list[Shared], named: list[str]
 ) -> PlanOutcome:
     from reconciler.api.remote import remote_job_from_api
-    from reconciler.pipeline import PlanOutcome, render_options
+    from reconciler.pipeline import PlanOutcome, masked_names_noted, render_options
 
     rest = [obj for _, _, unclaimed in answers for obj in unclaimed or ()]
     try:
@@ -305,4 +305,5 @@ def _outcome(
     now = datetime.now(UTC)
     warnings = crowding.crowded_in(crowding.merged(t for _, t, _ in answers), now)
     plan = replace(plan, warnings=tuple(warnings))
-    return PlanOutcome(plan, (), render_options(request, now, named, env))
+    options = render_options(request, now, named, env)
+    return PlanOutcome(masked_names_noted(plan, options), (), options)

@@ -157,4 +157,5 @@ def _lines(plan: Plan, options: RenderOptions) -> Iterator[str]:
     for line in (selection_line(plan), history_line(plan)):
         if line:
             yield safe(line)
-    yield _paint(safe(summary_line(plan, options.environment)), "1", options.color)
+    # Our own words and counts: nothing a secret could hide (a spec cannot blank them).
+    yield _paint(for_text(summary_line(plan, options.environment)), "1", options.color)

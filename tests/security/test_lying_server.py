@@ -345,3 +345,46 @@ def test_quotes_numbers_and_conflict_names_are_masked_in_every_format(
         done = reconcile("apply", "--yes", "jobs", env=env)
     assert "in conflict were left alone" in done.err, done.err
     assert SECRET not in done.out + done.err
+
+
+def test_a_pull_request_cannot_hide_a_delete_behind_a_declared_secret(
+    reconcile: Runner, tmp_path: Path
+) -> None:
+    """A spec may declare a job's name as a secret: the name then shows masked, but the
+    summary line keeps its words and counts, the id shows, and a warning says why."""
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n  - job_name: a\n    job_type: mirror\n    properties:\n"
+        '      api_token: "gone-1"\n      secret_a: " to delete"\n',
+    )
+    live = [
+        {"id": "g1", "job_name": "gone-1", "job_type": "mirror",
+         "properties_json": json.dumps({"_managed_by": "reconciler"})},
+    ]  # fmt: skip
+    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+        done = reconcile("plan", "--prune", "jobs", env=env)
+    assert done.code == 0, done.err
+    assert "Plan: 1 to create, 0 to replace, 1 to delete, 0 unchanged." in done.out, done.out
+    assert "id g1" in done.out, done.out
+    assert "1 job name(s) hold a secret value and show as (sensitive)" in done.out, done.out
+
+
+def test_an_environment_secret_echoed_in_a_long_error_is_masked_before_it_is_cut(
+    reconcile: Runner, tmp_path: Path
+) -> None:
+    """DB_PASSWORD inside a connection string: the server learns it from the create body
+    and echoes it after 180 characters; the message is masked, then cut."""
+    password = "dbpw-ENVVAR-5555"
+    write_jobs(
+        tmp_path / "jobs" / "a.yaml",
+        "jobs:\n  - job_name: a\n    job_type: mirror\n    properties:\n"
+        "      conn: postgres://u:${DB_PASSWORD}@h/db\n",
+    )
+    detail = json.dumps({"detail": "A" * 180 + " " + password}).encode()
+    with HostileServer(route({"/api/jobs": _list_or(answer(400, detail))})) as api:  # type: ignore[arg-type]
+        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK, "DB_PASSWORD": password}
+        done = reconcile("apply", "--yes", "jobs", env=env)
+    assert done.code == 1
+    assert "FAILED to create a" in done.out, done.out
+    assert password[:6] not in done.out + done.err, done.out + done.err

@@ -228,3 +228,33 @@ def test_a_saved_plan_keeps_its_settings_exact_whatever_secrets_hold(
     assert done.code == 0, done.err
     again = api("plan", "--detailed-exitcode", "jobs")
     assert again.code == 0, again.out + again.err
+
+
+def test_a_secret_of_digits_is_masked_whole_never_inside_text() -> None:
+    """A PIN 1002 hides a value 1002, not line 1002 of a file nor a count."""
+    sensitivity = Sensitivity(values=frozenset({"1002", "pw-long-1"}))
+    assert sensitivity.scrub("jobs/a.yaml:1002 pw-long-1") == "jobs/a.yaml:1002 (sensitive)"
+    assert sensitivity.mask({"pin": 1002, "n": "1002", "m": 10020}) == {
+        "pin": "(sensitive)",
+        "n": "(sensitive)",
+        "m": 10020,
+    }
+    assert sensitivity.scrub_data({"line": 1002}) == {"line": 1002}
+
+
+def test_every_message_masks_the_environments_secrets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server learns DB_PASSWORD from a connection string it is sent: any line the
+    command says masks it, as given and URL-encoded."""
+    from urllib.parse import quote
+
+    from reconciler.cli import say
+    from reconciler.sensitive import environment_secrets
+
+    monkeypatch.setenv("DB_PASSWORD", "db pw/ENV%5555")
+    monkeypatch.setenv("USE_TOKEN", "true")
+    assert "true" not in environment_secrets({"USE_TOKEN": "true"})
+    say(f"warning: job type 'db pw/ENV%5555' at /api/jobs/{quote('db pw/ENV%5555', safe='')}")
+    err = capsys.readouterr().err
+    assert "ENV%5555" not in err and "ENV%255555" not in err, err
