@@ -1,4 +1,8 @@
-"""Known secret values found in text, in every form they may take there, and masked.
+"""Known secret values: which they are, and where they stand in text, in every form.
+
+Which: ``secret_values`` (every value at a secret path of the specs or live jobs: what
+messages mask), ``shown_secrets`` (what outputs mask wherever it stands: the values a key
+names secret, the environment's secret-named variables, the credential).
 
 One engine for every output: plan and apply output (``Sensitivity.scrub``, masked as
 ``(sensitive)``) and messages built from server text (``api.scrub.Scrubber``, masked as
@@ -16,9 +20,13 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
+
+if TYPE_CHECKING:
+    from reconciler.model import FieldPath, JobSpec, RemoteJob
+    from reconciler.sensitive import Sensitivity
 
 # Masking a shorter value would garble every output (a secret "22" in "-> 422") and
 # show the value by where the masks fall: such a value cannot be kept secret this way.
@@ -122,3 +130,103 @@ def finder(values: frozenset[str] | tuple[str, ...], urls: bool = False) -> Find
     key) and messages ask for it per line, and an automaton of many values takes time
     to build."""
     return Finder(values, urls=urls)
+
+
+def secret_values(
+    specs: Iterable[JobSpec],
+    live: Iterable[RemoteJob] = (),
+    sensitivity: Sensitivity | None = None,
+    *,
+    named: bool = False,
+) -> list[str]:
+    """Every string (and number, as its text) held at a secret path of the specs and of
+    the live jobs (by key pattern or marker), so a server that echoes one back in an
+    error is masked too (``NX1Client(secrets=...)``). ``named``: only those a key on the
+    path names secret (``db_password``), not those secret by their origin alone (any
+    ``${ENV}`` value): what outputs mask wherever it stands (``shown_secrets``)."""
+    from reconciler.sensitive import Sensitivity
+
+    out: dict[str, None] = {}
+    sensitivity = sensitivity or Sensitivity()
+    jobs: list[tuple[Any, Iterable[FieldPath]]] = [
+        (
+            spec,
+            [p for p in spec.sensitive if sensitivity.path_is_sensitive(p)]
+            if named
+            else spec.sensitive,
+        )
+        for spec in specs
+    ]
+    for job in live:
+        paths = sensitivity.paths_in(job.properties, ("properties",)) | set(job.sensitive)
+        jobs.append((job, paths))
+    for spec, secret_paths in jobs:
+        for path in secret_paths:
+            value: Any = spec
+            try:
+                value = getattr(spec, str(path[0]))
+                for key in path[1:]:
+                    value = value[key]
+            except (AttributeError, KeyError, IndexError, TypeError):
+                continue
+            for leaf in _strings(value):
+                out[leaf] = None
+    return list(out)
+
+
+def shown_secrets(
+    named: Iterable[str],
+    env: Mapping[str, str],
+    sensitivity: Sensitivity,
+    credential: Iterable[str],
+) -> frozenset[str]:
+    """The values every output masks wherever they stand (``Sensitivity.values``): the
+    values of the specs a key names secret (``secret_values(named=True)``), those of the
+    environment variables a pattern names secret (``DB_PASSWORD``, also inside a longer
+    value such as a connection string), and the credential's. Any other ``${ENV}`` value
+    is masked where it was put (by its path) but not wherever else it stands: those are
+    often short common words (``prod``), and masking them would blank every name, owner
+    and heading that holds them."""
+    return frozenset((*named, *environment_secrets(env, sensitivity), *credential))
+
+
+def environment_secrets(
+    env: Mapping[str, str], sensitivity: Sensitivity | None = None
+) -> list[str]:
+    """The values of the environment variables a pattern names secret (``DB_PASSWORD``,
+    ``GITHUB_TOKEN``): masked in every output and every message, for a server learns
+    them from the bodies it is sent (a connection string) and may echo them anywhere."""
+    from reconciler.sensitive import Sensitivity
+
+    sensitivity = sensitivity or Sensitivity()
+    return [
+        v
+        for k, v in env.items()
+        if v and sensitivity.key_is_sensitive(k) and v.lower() not in _NO_SECRETS
+    ]
+
+
+# What a switch such as USE_TOKEN=true holds: no secret, and in every JSON output.
+_NO_SECRETS = frozenset({"true", "false", "null", "none", "yes"})
+
+
+def text_of(value: Any) -> str:
+    """How a leaf reads in a text output: a string as it is, a number as JSON writes it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return json.dumps(value)
+    return ""
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield json.dumps(value)  # a number shows as its JSON text
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)

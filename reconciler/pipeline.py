@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 from reconciler.api.fetch import Fetch
 from reconciler.api.settings import ApiSettings
 from reconciler.errors import ConfigError
+from reconciler.masks import secret_values, shown_secrets
 from reconciler.model import JobSpec
 from reconciler.plan.diff import Plan, make_plan
 from reconciler.plan.select import Selection
 from reconciler.render.common import RenderOptions
-from reconciler.sensitive import Sensitivity, marked_as_live, secret_values, shown_secrets
+from reconciler.sensitive import Sensitivity, marked_as_live
 from reconciler.settings import Policy
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def render_options(
 ) -> RenderOptions:
     """How a plan is shown. Every output masks the ``named`` secret values of the specs
     (``secret_values(named=True)``), and those of the environment and the credential,
-    wherever a server put them (``sensitive.shown_secrets``)."""
+    wherever a server put them (``masks.shown_secrets``)."""
     credential = request.api.credential.secrets()
     values = shown_secrets(named, env, request.sensitivity, credential)
     return RenderOptions(
@@ -252,7 +253,7 @@ def run_apply(
 
     check_allowed(outcome.plan)
     limiter = limiter_for(request.parallelism)
-    from reconciler.sensitive import secret_values
+    from reconciler.masks import secret_values
 
     live = [job for change in outcome.plan.changes for job in change.remote]
     secrets = secret_values(outcome.specs, live, request.sensitivity)

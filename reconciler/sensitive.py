@@ -15,12 +15,13 @@ How a secret is shown: with a key (``RECONCILER_FINGERPRINT_KEY``, a CI secret),
 ``(sensitive, hmac:1a2b3c4d)``, an HMAC-SHA256 that only the key's holder can test
 guesses against; without one, as ``(sensitive)``, and a diff line says it changed.
 
-A secret is also known by its value (``Sensitivity.values``: every string or number at
-a secret path of the specs, and the credential): a server that puts one into another
-field of a live job, a name or an id gets it masked there too, in every output. The
-values a server holds at secret paths are masked by their paths; they are not masked
-wherever else they stand, or a server could blank any text of a plan (a job's name)
-by holding it as a password.
+A secret is also known by its value (``Sensitivity.values``, ``masks.shown_secrets``: the
+spec values under a key that names a secret, the environment's secret-named variables
+and the credential; ``reconciler.masks`` finds them): a server that puts one into
+another field of a live job, a name or an id gets it masked there too, in every output.
+Other ``${ENV}`` values, and the values a server holds at secret paths, are masked by
+their paths only: else a common word (``prod``) would blank every heading, and a server
+could blank any text of a plan by holding it as a password.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.masks import Finder
+from reconciler.masks import Finder, text_of
 from reconciler.masks import finder as finder_of
 from reconciler.model import MAY_BE_SECRET, FieldPath, JobSpec, RemoteJob
 
@@ -79,7 +80,7 @@ class Sensitivity:
     # and a regex can be made to backtrack for ever.
     globs: tuple[str, ...] = ()
     key: bytes | None = field(default=None, repr=False)
-    # The secret values themselves (``secret_values``), masked wherever they stand.
+    # The secret values themselves (``masks.shown_secrets``), masked wherever they stand.
     values: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     _regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _known: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
@@ -169,7 +170,7 @@ class Sensitivity:
         return value
 
     def _known_whole(self, value: Any) -> bool:
-        text = _text_of(value)
+        text = text_of(value)
         if text in self._numbers:
             return True
         return self._finder is not None and self._finder.is_form(text)
@@ -251,102 +252,6 @@ def marked_as_live(specs: Iterable[JobSpec], live: Iterable[RemoteJob]) -> list[
             paths |= recorded.get(name, set())
         out.append(spec if paths == spec.sensitive else replace(spec, sensitive=frozenset(paths)))
     return out
-
-
-def secret_values(
-    specs: Iterable[JobSpec],
-    live: Iterable[RemoteJob] = (),
-    sensitivity: Sensitivity | None = None,
-    *,
-    named: bool = False,
-) -> list[str]:
-    """Every string (and number, as its text) held at a secret path of the specs and of
-    the live jobs (by key pattern or marker), so a server that echoes one back in an
-    error is masked too (``NX1Client(secrets=...)``). ``named``: only those a key on the
-    path names secret (``db_password``), not those secret by their origin alone (any
-    ``${ENV}`` value): what outputs mask wherever it stands (``shown_secrets``)."""
-    out: dict[str, None] = {}
-    sensitivity = sensitivity or Sensitivity()
-    jobs: list[tuple[Any, Iterable[FieldPath]]] = [
-        (
-            spec,
-            [p for p in spec.sensitive if sensitivity.path_is_sensitive(p)]
-            if named
-            else spec.sensitive,
-        )
-        for spec in specs
-    ]
-    for job in live:
-        paths = sensitivity.paths_in(job.properties, ("properties",)) | set(job.sensitive)
-        jobs.append((job, paths))
-    for spec, secret_paths in jobs:
-        for path in secret_paths:
-            value: Any = spec
-            try:
-                value = getattr(spec, str(path[0]))
-                for key in path[1:]:
-                    value = value[key]
-            except (AttributeError, KeyError, IndexError, TypeError):
-                continue
-            for leaf in _strings(value):
-                out[leaf] = None
-    return list(out)
-
-
-def shown_secrets(
-    named: Iterable[str],
-    env: Mapping[str, str],
-    sensitivity: Sensitivity,
-    credential: Iterable[str],
-) -> frozenset[str]:
-    """The values every output masks wherever they stand (``Sensitivity.values``): the
-    values of the specs a key names secret (``secret_values(named=True)``), those of the
-    environment variables a pattern names secret (``DB_PASSWORD``, also inside a longer
-    value such as a connection string), and the credential's. Any other ``${ENV}`` value
-    is masked where it was put (by its path) but not wherever else it stands: those are
-    often short common words (``prod``), and masking them would blank every name, owner
-    and heading that holds them."""
-    return frozenset((*named, *environment_secrets(env, sensitivity), *credential))
-
-
-def environment_secrets(
-    env: Mapping[str, str], sensitivity: Sensitivity | None = None
-) -> list[str]:
-    """The values of the environment variables a pattern names secret (``DB_PASSWORD``,
-    ``GITHUB_TOKEN``): masked in every output and every message, for a server learns
-    them from the bodies it is sent (a connection string) and may echo them anywhere."""
-    sensitivity = sensitivity or Sensitivity()
-    return [
-        v
-        for k, v in env.items()
-        if v and sensitivity.key_is_sensitive(k) and v.lower() not in _NO_SECRETS
-    ]
-
-
-# What a switch such as USE_TOKEN=true holds: no secret, and in every JSON output.
-_NO_SECRETS = frozenset({"true", "false", "null", "none", "yes"})
-
-
-def _text_of(value: Any) -> str:
-    """How a leaf reads in a text output: a string as it is, a number as JSON writes it."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return json.dumps(value)
-    return ""
-
-
-def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        yield json.dumps(value)  # a number shows as its JSON text
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
 
 
 _LONGEST_KEY = 256  # characters of a key that are looked at

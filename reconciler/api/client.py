@@ -33,8 +33,8 @@ from reconciler.api.session import Session
 from reconciler.api.throttle import AimdLimiter
 from reconciler.api.transport import MAX_LIST_BYTES
 from reconciler.errors import ApiError
+from reconciler.masks import environment_secrets
 from reconciler.model import RemoteJob, same_job
-from reconciler.sensitive import environment_secrets
 
 __all__ = ["ApiSettings", "NX1Client", "RetryPolicy", "api_settings_from_env"]
 

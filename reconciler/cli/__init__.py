@@ -40,8 +40,9 @@ def say(line: str) -> None:
 
     from reconciler.api.auth import credential_secrets
     from reconciler.api.scrub import Scrubber
+    from reconciler.masks import environment_secrets
     from reconciler.render.escape import for_text, no_workflow_commands
-    from reconciler.sensitive import KEY_ENV, environment_secrets
+    from reconciler.sensitive import KEY_ENV
 
     secrets = [
         *credential_secrets(os.environ),

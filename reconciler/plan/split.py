@@ -70,7 +70,7 @@ class _Summary:
     report: FileReport
     claims: tuple[str, ...]
     secrets: tuple[str, ...]
-    named: tuple[str, ...]  # those a key names secret (sensitive.secret_values)
+    named: tuple[str, ...]  # those a key names secret (masks.secret_values)
 
 
 def _loader(start: Start, sensitivity: Sensitivity) -> Callable[[int], FileReport]:
@@ -86,7 +86,7 @@ def _loader(start: Start, sensitivity: Sensitivity) -> Callable[[int], FileRepor
 
 def _summarizer(sensitivity: Sensitivity) -> Callable[[FileReport], _Summary]:
     def summary(report: FileReport) -> _Summary:
-        from reconciler.sensitive import secret_values
+        from reconciler.masks import secret_values
 
         bare = replace(report, specs=[])
         secrets = secret_values(report.specs, sensitivity=sensitivity)

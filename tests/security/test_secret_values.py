@@ -202,7 +202,7 @@ def test_a_value_is_found_as_python_quotes_it_too() -> None:
 
 
 def test_a_secret_number_is_known_by_its_text() -> None:
-    from reconciler.sensitive import secret_values
+    from reconciler.masks import secret_values
 
     one = JobSpec(job_name="a", job_type="mirror", properties={"pin_password": 90817263})
     marked = Sensitivity().mark(one)
@@ -250,7 +250,7 @@ def test_every_message_masks_the_environments_secrets(
     from urllib.parse import quote
 
     from reconciler.cli import say
-    from reconciler.sensitive import environment_secrets
+    from reconciler.masks import environment_secrets
 
     monkeypatch.setenv("DB_PASSWORD", "db pw/ENV%5555")
     monkeypatch.setenv("USE_TOKEN", "true")
