@@ -220,13 +220,12 @@ def text_of(value: Any) -> str:
 
 
 def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        yield json.dumps(value)  # a number shows as its JSON text
-    elif isinstance(value, Mapping):
+    """Every leaf of ``value`` as it reads in a text output (``text_of``)."""
+    if isinstance(value, Mapping):
         for item in value.values():
             yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
+    elif text := text_of(value):
+        yield text

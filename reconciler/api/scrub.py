@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from reconciler.masks import finder
+from reconciler.masks import Finder, finder
 
 SHOWN_CHARS = 200  # of server text in one message
 MASK = "***"
@@ -39,6 +39,9 @@ class Scrubber:
 
     def __init__(self, *sources: Callable[[], Iterable[str]]) -> None:
         self._sources = sources
+        # What the sources gave last, and its Finder: asked per message (per request
+        # under -v), the values are gathered again only when a source gives others.
+        self._last: tuple[tuple[tuple[str, ...], ...], Finder | None] = ((), None)
 
     def __call__(self, text: str, limit: int = SHOWN_CHARS) -> str:
         """Server text ready for a message: masked, then escaped and cut to ``limit``."""
@@ -46,5 +49,10 @@ class Scrubber:
 
     def mask(self, text: str) -> str:
         """``text`` with every form of every known secret replaced by ``***``."""
-        values = tuple(secret for source in self._sources for secret in source())
-        return finder(values, urls=True).scrub(text, MASK) if values else text
+        given = tuple(tuple(source()) for source in self._sources)
+        last, found = self._last
+        if given != last:  # items compared by identity first: cheap when unchanged
+            values = tuple(secret for part in given for secret in part)
+            found = finder(values, urls=True) if values else None
+            self._last = given, found
+        return found.scrub(text, MASK) if found else text

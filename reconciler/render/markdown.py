@@ -45,7 +45,8 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
         show_unchanged=False,
     )
     # Every known secret value is masked before it is escaped (as given), and the
-    # details before they are measured.
+    # details before they are measured; not our own settings (the environment, the URL,
+    # the owner), which a spec declaring them secret must not blank, as in text.
     scrub = options.sensitivity.scrub
 
     def text(line: str) -> str:
@@ -53,11 +54,11 @@ def render_markdown(plan: Plan, options: RenderOptions, limit: int = LIMIT) -> s
 
     title = "### reconciler plan"
     if options.environment:
-        title += f" for environment {code_span(scrub(options.environment))}"
+        title += f" for environment {code_span(options.environment)}"
     head = [MARKER, title, ""]
     if options.api_url:
         head += [
-            f"Against {code_span(scrub(options.api_url))}, owner {code_span(scrub(plan.policy.owner))}.",
+            f"Against {code_span(options.api_url)}, owner {code_span(plan.policy.owner)}.",
             "",
         ]
     head += _banner(plan)
