@@ -106,22 +106,32 @@ class Finder:
         return "".join(out)
 
     def _spans(self, text: str, forms: frozenset[str]) -> list[tuple[int, int]]:
-        """Where the forms stand in ``text``: (start, end) of every match."""
+        """Where the forms stand in ``text``: (start, end) of every match. Values that
+        overlap themselves (``aaaa``, ``aaaaa``, ...) match many times at each place: past
+        ``_most(text)`` matches the whole text is one span, so a pull request cannot make
+        a plan take the square of its size."""
+        most, spans = _most(text), []
         if self._automaton is not None:
-            found = self._automaton.iter(text)
             every = forms is self._all
-            return [
-                (end + 1 - size, end + 1)
-                for end, size in found
-                if every or text[end + 1 - size : end + 1] in forms
-            ]
-        spans = []
+            for end, size in self._automaton.iter(text):
+                if every or text[end + 1 - size : end + 1] in forms:
+                    spans.append((end + 1 - size, end + 1))
+                    if len(spans) > most:
+                        return [(0, len(text))]
+            return spans
         for form in forms:
             at = text.find(form)
             while at >= 0:
                 spans.append((at, at + len(form)))
+                if len(spans) > most:
+                    return [(0, len(text))]
                 at = text.find(form, at + 1)
         return spans
+
+
+def _most(text: str) -> int:
+    # Far more than any ordinary text holds (two values starting at every character).
+    return 2 * len(text) + 16
 
 
 @functools.lru_cache(maxsize=8)

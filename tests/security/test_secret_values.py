@@ -258,3 +258,12 @@ def test_every_message_masks_the_environments_secrets(
     say(f"warning: job type 'db pw/ENV%5555' at /api/jobs/{quote('db pw/ENV%5555', safe='')}")
     err = capsys.readouterr().err
     assert "ENV%5555" not in err and "ENV%255555" not in err, err
+
+
+@pytest.mark.parametrize("count", [20, 200])
+def test_values_overlapping_themselves_mask_the_whole_text_past_a_bound(count: int) -> None:
+    """A pull request declaring aaaa, aaaaa, ... as secrets cannot make masking take the
+    square of a text's size: past a bound of matches the whole text is masked at once."""
+    sensitivity = Sensitivity(values=frozenset("a" * n for n in range(4, 4 + count)))
+    assert sensitivity.scrub("x" + "a" * 20_000 + "y") == "(sensitive)"
+    assert sensitivity.scrub("x aaaa y") == "x (sensitive) y"
