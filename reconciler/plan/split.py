@@ -207,9 +207,8 @@ def _send_jobs(crew: Crew[Any, Any], answer: Answer, others: list[str]) -> None:
             raise _Unsplit
     try:
         for piece in array_pieces(body):
-            for member in range(crew.size):
-                if not crew.send(member, piece):
-                    raise _Unsplit
+            if not crew.broadcast(piece):
+                raise _Unsplit
     except ValueError:
         raise _Unsplit from None
 

@@ -17,6 +17,7 @@ shares only what is cheap to pickle (see reconciler.specs.validate).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -32,6 +33,9 @@ _TOKEN = struct.Struct("<I")
 # fs.pipe-user-pages-soft, and the parent writes every token before anyone reads.
 _MAX_TOKENS = 1024
 _LENGTH = struct.Struct("<Q")
+# A frame's length with this bit set: the frame stands on the board, at the offset that
+# follows (``Crew.broadcast``).
+_ON_BOARD = 1 << 63
 
 
 def can_fork() -> bool:
@@ -127,6 +131,11 @@ class Crew(Generic[R, S]):
     ``summaries()`` and ``answers()`` return None when a child failed (an exception,
     a crash, a kill): the caller then does the work itself. Every child has ended once
     ``close()`` returned; use the crew as a context manager.
+
+    The collector is off in the children: a child keeps every result until it ends,
+    and each pass of the collector would trace all of them again (loading 50,000 jobs
+    ran five full passes that found nothing). Memory still goes back as it is freed;
+    only cyclic garbage, of which loading makes almost none, waits for the child's end.
     """
 
     def __init__(
@@ -138,6 +147,8 @@ class Crew(Generic[R, S]):
         answer: Answer[R],
     ) -> None:
         self._members: list[tuple[int, int, int]] = []  # pid, answers in, questions out
+        self._board = _board()
+        self._posted = 0  # bytes on the board
         tokens_read, tokens_write = os.pipe()
         block = -(-count // _MAX_TOKENS)
         os.write(tokens_write, b"".join(_TOKEN.pack(i) for i in range(0, count, block)))
@@ -175,6 +186,7 @@ class Crew(Generic[R, S]):
         if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
             code = 1
             try:
+                gc.disable()
                 os.close(answers_read)
                 os.close(questions_write)
                 for _, theirs, asked in self._members:
@@ -183,7 +195,7 @@ class Crew(Generic[R, S]):
                 done = {item: func(item) for item in pulling}
                 os.close(pulling.tokens)
                 _write_part(answers_write, {item: summary(r) for item, r in done.items()})
-                _write_part(answers_write, answer(done, _frames(questions_read)))
+                _write_part(answers_write, answer(done, _frames(questions_read, self._board)))
                 code = 0
             finally:
                 os._exit(code)  # never run the parent's cleanup, atexit or buffered output
@@ -201,6 +213,31 @@ class Crew(Generic[R, S]):
         try:
             _write_all(asked, _LENGTH.pack(len(frame)))
             _write_all(asked, frame)
+        except OSError:
+            return False
+        return True
+
+    def broadcast(self, frame: bytes | memoryview) -> bool:
+        """One frame of the question to every child; False when one is gone.
+
+        The frame is written once, to a file in memory that every child inherited (the
+        board), and each child is sent only where it stands there, so a large question
+        is copied once, not once per child through its pipe, and no child waits while
+        another reads. Without a board (not Linux) each child's pipe carries it."""
+        if self._board >= 0:
+            try:
+                _write_at(self._board, frame, self._posted)
+            except OSError:  # out of memory for it: the pipes then
+                pass
+            else:
+                where = _LENGTH.pack(_ON_BOARD | len(frame)) + _LENGTH.pack(self._posted)
+                self._posted += len(frame)
+                return all(self._ask(member, where) for member in range(self.size))
+        return all(self.send(member, frame) for member in range(self.size))
+
+    def _ask(self, member: int, data: bytes) -> bool:
+        try:
+            _write_all(self._members[member][2], data)
         except OSError:
             return False
         return True
@@ -228,15 +265,48 @@ class Crew(Generic[R, S]):
                 os.close(asked)
             _bury(pid, answers)
         self._members = []
+        if self._board >= 0:
+            os.close(self._board)
+            self._board = -1
 
 
-def _frames(fd: int) -> Iterator[bytes]:
+def _board() -> int:
+    """A file in memory, shared by the children forked after it; -1 without one."""
+    try:
+        return os.memfd_create("reconciler-crew", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # not Linux, or not allowed
+        return -1
+
+
+def _write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+def _frames(fd: int, board: int) -> Iterator[bytes]:
     """The frames the parent sends, until the empty one that ends them."""
     while True:
         size: int = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))[0]
         if not size:
             return
-        yield _read_exactly(fd, size)
+        if size & _ON_BOARD:
+            offset: int = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))[0]
+            yield _read_at(board, size & ~_ON_BOARD, offset)
+        else:
+            yield _read_exactly(fd, size)
+
+
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.pread(fd, size, offset)
+        if not chunk:
+            raise EOFError("the board ends early")
+        chunks.append(chunk)
+        size, offset = size - len(chunk), offset + len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _write_part(fd: int, value: object) -> None:

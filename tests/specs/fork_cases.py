@@ -146,6 +146,44 @@ def test_a_crew_keeps_results_where_they_were_made_and_answers_about_them() -> N
     assert _no_child_left()
 
 
+def _lengths(done: dict[int, tuple[int, int]], frames: Any) -> tuple[list[bytes], bool]:
+    """The child's answer: the frames it read, and whether its collector was off."""
+    import gc
+
+    return list(frames), gc.isenabled()
+
+
+def test_a_crew_broadcast_reaches_every_child_whole_and_in_order() -> None:
+    """A broadcast frame is written once (to the board on Linux) and every child reads
+    it as sent, between frames sent to it alone; no child runs the collector."""
+    big = bytes(range(256)) * 5000  # larger than a pipe holds
+    with parallel.Crew(_keep, 10, 2, _count, _lengths) as crew:
+        assert crew.summaries() is not None
+        assert crew.broadcast(b"first")
+        for member in range(crew.size):
+            assert crew.send(member, str(member).encode())
+        assert crew.broadcast(big)
+        assert crew.broadcast(memoryview(big)[7:1000])
+        answers = crew.answers()
+    assert answers is not None
+    assert [a[0] for a in answers] == [
+        [b"first", str(m).encode(), big, big[7:1000]] for m in range(2)
+    ]
+    assert not any(a[1] for a in answers)
+    assert _no_child_left()
+
+
+def test_a_crew_without_a_board_sends_broadcasts_down_each_pipe() -> None:
+    with parallel.Crew(_keep, 10, 2, _count, _lengths) as crew:
+        os.close(crew._board)
+        crew._board = -1
+        assert crew.summaries() is not None
+        assert crew.broadcast(b"one") and crew.broadcast(b"two")
+        answers = crew.answers()
+    assert answers is not None and [a[0] for a in answers] == [[b"one", b"two"]] * 2
+    assert _no_child_left()
+
+
 def _fails_to_answer(done: dict[int, tuple[int, int]], frames: Any) -> None:
     list(frames)
     raise RuntimeError("a child fails")
