@@ -195,15 +195,15 @@ class Sensitivity:
         """The topmost paths inside ``value`` whose key makes them sensitive."""
         out: set[FieldPath] = set()
         # Spec values are plain dicts and lists (the YAML reader makes them).
-        todo: list[tuple[Any, FieldPath]] = [
-            (dict(value) if isinstance(value, Mapping) else value, path)
-        ]
-        known = self._known
+        if type(value) is not dict and isinstance(value, Mapping):
+            value = dict(value)
+        todo: list[tuple[Any, FieldPath]] = [(value, path)]
+        known = self._known  # by str key; any other key is never sensitive
         while todo:
             node, where = todo.pop()
             if type(node) is dict:
                 for key, child in node.items():
-                    secret = known.get(key) if type(key) is str else False
+                    secret = known.get(key)
                     if secret is None:
                         secret = self.key_is_sensitive(key)
                     if secret:

@@ -37,10 +37,10 @@ from reconciler.errors import ApiError, SpecError
 from reconciler.model import JobSpec, RemoteJob
 from reconciler.plan import crowding
 from reconciler.plan.diff import Part, claims, join_parts, plan_part, schedule_marked
-from reconciler.plan.judge import holds_body, settled
+from reconciler.plan.judge import body_values, holds, settled
 from reconciler.plan.select import chosen, matching
 from reconciler.specs.build import FileReport
-from reconciler.specs.parallel import Crew, can_fork
+from reconciler.specs.parallel import Crew, can_fork, collector_paused
 from reconciler.specs.validate import (
     PARALLEL_MIN_BYTES,
     Start,
@@ -155,11 +155,13 @@ def split_plan(
     with crew:
         client = _client(request)  # while the children load
         try:
-            summaries = crew.summaries()
-            if summaries is None:
-                return local(None)
-            by_item = {item: s for part in summaries for item, s in part.items()}
-            report = judge(start, [by_item[i].report for i in range(len(start.names))], False)
+            with collector_paused():
+                summaries = crew.summaries()
+                if summaries is None:
+                    return local(None)
+                by_item = {item: s for part in summaries for item, s in part.items()}
+                reports = [by_item[i].report for i in range(len(start.names))]
+                report = judge(start, reports, False)
             if report.problems:
                 raise SpecError(report.problems)
             # The first child also keeps the live jobs nobody claims: it is told the
@@ -225,7 +227,7 @@ def _share_answer(
 
     def answer(done: dict[int, FileReport], frames: Iterator[bytes]) -> Shared:
         from reconciler.api.jsonfast import joined
-        from reconciler.api.remote import is_live, remote_job_from_api
+        from reconciler.api.remote import beside_body, is_live, read_held, remote_job_from_api
         from reconciler.model import create_body
         from reconciler.sensitive import marked_as_live
 
@@ -240,9 +242,14 @@ def _share_answer(
         # live job alone under its name that holds exactly that body is quiet, counted
         # without reading it (plan.judge.settled); any other is read and judged.
         owner = policy.owner
-        bodies = {s.job_name: create_body(s, owner) for s in specs if settled(s)}
+        bodies = {}
+        for s in specs:
+            if settled(s):
+                body = create_body(s, owner)
+                bodies[s.job_name] = body, body_values(body)
         mine = claims(specs)
-        held: dict[str, bytes] = {}  # name -> the job holding its body (marshalled)
+        # name -> the body the first live job of the name holds, and what it holds beside
+        held: dict[str, tuple[dict[str, Any], tuple[Any, ...]]] = {}
         live: list[RemoteJob] = []
         header = next(frames)
         collect = marshal.loads(header)
@@ -262,10 +269,10 @@ def _share_answer(
                         unclaimed.append(obj)
                     continue
                 if name in held:  # a second live job of the name: read both
-                    live.append(remote_job_from_api(marshal.loads(held.pop(name))))
-                body = bodies.pop(name, None)  # only the first job of a name is held
-                if body is not None and holds_body(obj, body):
-                    held[name] = marshal.dumps(obj)
+                    live.append(read_held(*held.pop(name)))
+                wanted = bodies.pop(name, None)  # only the first job of a name is held
+                if wanted is not None and holds(obj, wanted[1]):
+                    held[name] = wanted[0], beside_body(obj)
                 else:
                     live.append(remote_job_from_api(obj))
         quiet = [s for s in specs if s.job_name in held]
@@ -277,7 +284,7 @@ def _share_answer(
         )
         picked = chosen(selection, quiet, ())[0]
         for spec in picked:
-            # A held job's marker is the one create_body writes from the spec (holds_body
+            # A held job's marker is the one create_body writes from the spec (holds
             # compares properties_json whole), so the spec says all that is secret.
             part.count_quiet(spec.schedule, schedule_marked(spec))
         part.owned += len(picked)

@@ -214,7 +214,7 @@ def _spec(
         job_name=job_name,
         **fields,
         location=Location(file, line, column),
-        json_path=format_path(base),
+        json_path=f"$.jobs[{index}]",  # format_path(base)
         locations=locations,
         sensitive=frozenset(sensitive) if sensitive else NO_PATHS,
         protect=protect if type(protect) is bool else None,

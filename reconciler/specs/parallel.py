@@ -38,6 +38,20 @@ _LENGTH = struct.Struct("<Q")
 _ON_BOARD = 1 << 63
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the shares' reports are read back at once
+    and judged: each of its passes would trace the growing heap of them again and free
+    nothing (a plan of 100,000 jobs spent 0.13-0.18 s of its judging in it)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def can_fork() -> bool:
     """Forking is unsafe once threads run, and absent off POSIX."""
     return hasattr(os, "fork") and threading.active_count() == 1

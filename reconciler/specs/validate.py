@@ -24,7 +24,7 @@ from reconciler.model import JobSpec
 from reconciler.specs.build import FileReport, check_data
 from reconciler.specs.discover import discover, read_bytes
 from reconciler.specs.interpolate import SpecEnv, Target
-from reconciler.specs.parallel import share
+from reconciler.specs.parallel import collector_paused, share
 
 if TYPE_CHECKING:
     from reconciler.sensitive import Sensitivity
@@ -108,7 +108,8 @@ def check_paths(
     names, environ = start.names, start.env
     children = 0 if build else _children(names, workers)
     done = share(lambda i: check_file(names[i], environ, build), len(names), children)
-    return judge(start, [done[i] for i in range(len(names))], build)
+    with collector_paused():
+        return judge(start, [done[i] for i in range(len(names))], build)
 
 
 @dataclass(frozen=True, slots=True)
