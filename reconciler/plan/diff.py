@@ -81,6 +81,12 @@ class Part:
         self.unchanged += 1
         self.quiet_schedules[schedule, secret] += 1
 
+    def count_quiet_specs(self, specs: Sequence[JobSpec]) -> None:
+        """``count_quiet`` of each spec whose live job holds its create body: its marker
+        is the one the spec writes, so the spec says all that is secret."""
+        self.unchanged += len(specs)
+        self.quiet_schedules.update((s.schedule, _SCHEDULE in s.sensitive) for s in specs)
+
 
 def claims(specs: Iterable[JobSpec]) -> set[str]:
     """The live job names a share of the specs plans: their names and previous names."""

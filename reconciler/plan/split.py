@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.errors import ApiError, SpecError
 from reconciler.model import JobSpec, RemoteJob
 from reconciler.plan import crowding
-from reconciler.plan.diff import Part, claims, join_parts, plan_part, schedule_marked
+from reconciler.plan.diff import Part, claims, join_parts, plan_part
 from reconciler.plan.judge import body_values, holds, settled
 from reconciler.plan.select import chosen, matching
 from reconciler.specs.build import FileReport
@@ -283,10 +283,7 @@ def _share_answer(
             others, live, policy, selection, keys=[k for k, _ in rest], keep_quiet=False
         )
         picked = chosen(selection, quiet, ())[0]
-        for spec in picked:
-            # A held job's marker is the one create_body writes from the spec (holds
-            # compares properties_json whole), so the spec says all that is secret.
-            part.count_quiet(spec.schedule, schedule_marked(spec))
+        part.count_quiet_specs(picked)
         part.owned += len(picked)
         part.specs += len(quiet)
         if selection:

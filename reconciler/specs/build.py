@@ -181,7 +181,9 @@ def _spec(
         if ("properties_json",) in locations:
             locations.setdefault(("properties",), locations[("properties_json",)])
     n = len(base)
-    sensitive = {p[n:] for p in doc.sensitive if p[:n] == base and len(p) > n}
+    sensitive = (
+        {p[n:] for p in doc.sensitive if p[:n] == base and len(p) > n} if doc.sensitive else set()
+    )
     fields: dict[str, Any] = {f.name: job.get(f.name) for f in FIELDS}
     for alias, name in ALIASES.items():  # properties_json: the same field, as JSON text
         text = job.get(alias)
@@ -193,7 +195,8 @@ def _spec(
             if (alias,) in sensitive:
                 sensitive.add((name,))
     job_name = job[IDENTITY]
-    previous = tuple(dict.fromkeys(job.get("previous_names") or ()))
+    previous_names = job.get("previous_names")
+    previous = tuple(dict.fromkeys(previous_names)) if previous_names else ()
     if target is not None and not target.template:
         # The environment: its override, then the prefix and the paused schedules.
         override = (job.get(overrides.KEY) or {}).get(target.name)
@@ -207,7 +210,9 @@ def _spec(
         previous = tuple(target.name_prefix + name for name in previous)
         if target.pause_schedules:
             fields["schedule"] = None
-    sensitive = {p for p in sensitive if p[0] != overrides.KEY}
+    if sensitive:
+        sensitive = {p for p in sensitive if p[0] != overrides.KEY}
+    ignored = job.get("ignore_changes")
     line, column = doc.mark_at(base)
     protect = job.get("protect")
     return JobSpec(
@@ -219,8 +224,8 @@ def _spec(
         sensitive=frozenset(sensitive) if sensitive else NO_PATHS,
         protect=protect if type(protect) is bool else None,
         # The checks passed: every entry names a field (rules.check_job).
-        ignore_changes=tuple(
-            dict.fromkeys(p for p in map(ignore_path, job.get("ignore_changes") or ()) if p)
-        ),
+        ignore_changes=tuple(dict.fromkeys(p for p in map(ignore_path, ignored) if p))
+        if ignored
+        else (),
         previous_names=previous,
     )
