@@ -4,14 +4,16 @@ Loading specs is most of a plan's work, and it is what ``reconcile validate`` sh
 out over the cores. A plan shares it out too, and keeps each share where it was loaded:
 
 1. Children (one per core, at most one per file) take the files one at a time, as
-   validate's do, and keep the JobSpecs they build, marked secret where they are. Each
-   sends back what validate's children send (problems, names and where they stand), the
-   names its specs claim (names and previous names) and their secret values.
+   validate's do, and keep the JobSpecs they build. Each sends back what validate's
+   children send (problems, names and where they stand) and the names its specs claim
+   (names and previous names).
 2. This process judges the files together, exactly as validate does; any problem ends
-   the run before a request is made. Meanwhile it has set up the API client, which
-   masks those secret values in any message.
+   the run before a request is made. Meanwhile it has set up the API client, and the
+   children mark their specs secret where they are and send back their secret values,
+   which the client then masks in any message.
 3. It sends the one list request and sends every child the answer's bytes, cut into
-   pieces (``jsonfast.array_pieces``). Each child reads the pieces (``joined``) and keeps
+   pieces (``jsonfast.array_pieces``) and written once where all of them read
+   (``Crew.broadcast``). Each child reads the pieces (``joined``) and keeps
    the live jobs of the names it claims; the first child also those nobody claims.
 4. Each child plans its share against its live jobs (``diff.plan_part``) and sends back
    only what a shown plan needs: the changes that are not quiet, counts, the live jobs
@@ -64,36 +66,46 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class _Summary:
     """What a child sends back of one file: validate's report, without the JobSpecs,
-    the names its specs claim on the API, and their secret values (which no message
-    about the list request may show)."""
+    and the names its specs claim on the API."""
 
     report: FileReport
     claims: tuple[str, ...]
-    secrets: tuple[str, ...]
-    named: tuple[str, ...]  # those a key names secret (masks.secret_values)
 
 
-def _loader(start: Start, sensitivity: Sensitivity) -> Callable[[int], FileReport]:
-    """One file loaded in a child, its specs marked secret where they are."""
+def _loader(start: Start) -> Callable[[int], FileReport]:
+    """One file loaded in a child."""
 
     def load(item: int) -> FileReport:
-        report = check_file(start.names[item], start.env, True)
-        report.specs = [sensitivity.mark(spec) for spec in report.specs]
-        return report
+        return check_file(start.names[item], start.env, True)
 
     return load
 
 
-def _summarizer(sensitivity: Sensitivity) -> Callable[[FileReport], _Summary]:
-    def summary(report: FileReport) -> _Summary:
+def _summary(report: FileReport) -> _Summary:
+    return _Summary(replace(report, specs=[]), tuple(claims(report.specs)))
+
+
+# What a child prepares while the parent judges: the secret values of its specs (which
+# no message about the list request may show), and those a key names secret.
+Secrets = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def _marker(sensitivity: Sensitivity) -> Callable[[dict[int, FileReport]], Secrets]:
+    """A child's specs marked secret where they are, and their secret values."""
+
+    def prepare(done: dict[int, FileReport]) -> Secrets:
         from reconciler.masks import secret_values
 
-        bare = replace(report, specs=[])
-        secrets = secret_values(report.specs, sensitivity=sensitivity)
-        named = secret_values(report.specs, sensitivity=sensitivity, named=True)
-        return _Summary(bare, tuple(claims(report.specs)), tuple(secrets), tuple(named))
+        specs = []
+        for item in sorted(done):
+            report = done[item]
+            report.specs = [sensitivity.mark(spec) for spec in report.specs]
+            specs.extend(report.specs)
+        secrets = secret_values(specs, sensitivity=sensitivity)
+        named = secret_values(specs, sensitivity=sensitivity, named=True)
+        return tuple(secrets), tuple(named)
 
-    return summary
+    return prepare
 
 
 class _Unsplit(Exception):
@@ -131,11 +143,12 @@ def start_loading(
     if children < 2 or not can_fork() or total_bytes(start.names) < PARALLEL_MIN_BYTES:
         return None
     crew = Crew(
-        _loader(start, sensitivity),
+        _loader(start),
         len(start.names),
         children,
-        _summarizer(sensitivity),
+        _summary,
         _share_answer(policy, selection),
+        _marker(sensitivity),
     )
     return Loading(start, crew)
 
@@ -167,15 +180,17 @@ def split_plan(
             # The first child also keeps the live jobs nobody claims: it is told the
             # names the others claim.
             others = [n for part in summaries[1:] for f in part.values() for n in f.claims]
-            secrets = [v for part in summaries for f in part.values() for v in f.secrets]
-            client.add_secrets(secrets)
+            prepared: list[Secrets] | None = crew.prepared()
+            if prepared is None:
+                return local(None)
+            client.add_secrets([v for secrets, _ in prepared for v in secrets])
             answer = client.list_answer()
             try:
                 _send_jobs(crew, answer, others)
                 answers = crew.answers()
                 if answers is None:
                     raise _Unsplit
-                named = [v for part in summaries for f in part.values() for v in f.named]
+                named = [v for _, of_named in prepared for v in of_named]
                 return _outcome(request, env, answers, named)
             except _Unsplit:
                 crew.close()
@@ -234,7 +249,7 @@ def _share_answer(
         keys: list[tuple[int, int]] = []
         specs: list[JobSpec] = []
         for item in sorted(done):
-            for position, spec in enumerate(done[item].specs):  # marked by _loader
+            for position, spec in enumerate(done[item].specs):  # marked by _marker
                 keys.append((item, position))
                 specs.append(spec)
             done[item].specs = []

@@ -139,8 +139,10 @@ Answer = Callable[[dict[int, R], Iterator[bytes]], Any]
 
 class Crew(Generic[R, S]):
     """``children`` forked children that share items ``0..count-1`` of ``func`` and
-    keep the results: each sends back ``summary`` of every result, then the answer of
-    ``answer(results, frames)`` to the frames the parent sends it.
+    keep the results: each sends back ``summary`` of every result, then ``prepare`` of
+    all of them (when given: work the parent needs later, done while it reads the
+    summaries), then the answer of ``answer(results, frames)`` to the frames the parent
+    sends it.
 
     ``summaries()`` and ``answers()`` return None when a child failed (an exception,
     a crash, a kill): the caller then does the work itself. Every child has ended once
@@ -159,8 +161,10 @@ class Crew(Generic[R, S]):
         children: int,
         summary: Callable[[R], S],
         answer: Answer[R],
+        prepare: Callable[[dict[int, R]], Any] | None = None,
     ) -> None:
         self._members: list[tuple[int, int, int]] = []  # pid, answers in, questions out
+        self._unread = prepare is not None  # each child's prepared part, not read yet
         self._board = _board()
         self._posted = 0  # bytes on the board
         tokens_read, tokens_write = os.pipe()
@@ -170,7 +174,7 @@ class Crew(Generic[R, S]):
         pulling = _Pulling(tokens_read, block, count)
         try:
             for _ in range(children):
-                self._members.append(self._fork(func, pulling, summary, answer))
+                self._members.append(self._fork(func, pulling, summary, answer, prepare))
         except BaseException:
             self.close()
             raise
@@ -193,6 +197,7 @@ class Crew(Generic[R, S]):
         pulling: _Pulling,
         summary: Callable[[R], S],
         answer: Answer[R],
+        prepare: Callable[[dict[int, R]], Any] | None,
     ) -> tuple[int, int, int]:
         answers_read, answers_write = os.pipe()
         questions_read, questions_write = os.pipe()
@@ -209,6 +214,8 @@ class Crew(Generic[R, S]):
                 done = {item: func(item) for item in pulling}
                 os.close(pulling.tokens)
                 _write_part(answers_write, {item: summary(r) for item, r in done.items()})
+                if prepare is not None:
+                    _write_part(answers_write, prepare(done))
                 _write_part(answers_write, answer(done, _frames(questions_read, self._board)))
                 code = 0
             finally:
@@ -219,6 +226,12 @@ class Crew(Generic[R, S]):
 
     def summaries(self) -> list[dict[int, S]] | None:
         """Each child's summaries of its results, by item; None when a child failed."""
+        return self._read_each()
+
+    def prepared(self) -> list[Any] | None:
+        """Each child's ``prepare`` of its results (after ``summaries``); None when a
+        child failed."""
+        self._unread = False
         return self._read_each()
 
     def send(self, member: int, frame: bytes | memoryview) -> bool:
@@ -261,6 +274,8 @@ class Crew(Generic[R, S]):
         for _, _, asked in self._members:
             with contextlib.suppress(OSError):
                 _write_all(asked, _LENGTH.pack(0))
+        if self._unread and self.prepared() is None:
+            return None
         return self._read_each()
 
     def _read_each(self) -> list[Any] | None:

@@ -184,6 +184,26 @@ def test_a_crew_without_a_board_sends_broadcasts_down_each_pipe() -> None:
     assert _no_child_left()
 
 
+def _items_made(done: dict[int, tuple[int, int]]) -> list[int]:
+    return sorted(done)
+
+
+def test_a_crew_prepares_after_its_summaries_and_before_its_answer() -> None:
+    with parallel.Crew(_keep, 30, 2, _count, _sum_with, _items_made) as crew:
+        summaries = crew.summaries()
+        prepared = crew.prepared()
+        answers = crew.answers()
+    assert summaries is not None and prepared is not None and answers is not None
+    assert prepared == [sorted(part) for part in summaries]
+    assert [a[0] for a in answers] == [len(part) for part in summaries]
+    # Answers asked for without the prepared parts: those are read and passed over.
+    with parallel.Crew(_keep, 30, 2, _count, _sum_with, _items_made) as crew:
+        assert crew.summaries() is not None
+        answers = crew.answers()
+    assert answers is not None and sum(a[0] for a in answers) == 30
+    assert _no_child_left()
+
+
 def _fails_to_answer(done: dict[int, tuple[int, int]], frames: Any) -> None:
     list(frames)
     raise RuntimeError("a child fails")
