@@ -23,7 +23,7 @@ from reconciler.plan import crowding
 from reconciler.plan.diff import Action, Plan, claims, join_parts, make_plan, plan_part
 from reconciler.plan.judge import holds_body, settled
 from reconciler.plan.select import Selection
-from reconciler.plan.split import _share_answer
+from reconciler.plan.share import share_answer
 from reconciler.plan.timetable import plan_loads
 from reconciler.sensitive import Sensitivity
 from reconciler.settings import Policy
@@ -74,7 +74,7 @@ def _shares(
     others = [n for names in claimed[1:] for n in names]
     data = json.dumps(objects, separators=(",", ":")).encode()
     pieces = [bytes(p) for p in array_pieces(data, size=deal.randint(1, 400))]
-    answer = _share_answer(policy, selection)
+    answer = share_answer(policy, selection)
     answers = []
     for member in range(members):
         header = marshal.dumps(others if member == 0 else None)

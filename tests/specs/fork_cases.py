@@ -1,4 +1,5 @@
-"""The forking side of reconciler.specs.parallel, run by test_parallel.py in a fresh process.
+"""The forking side of reconciler.specs.parallel and .crew, run by test_parallel.py in a
+fresh process.
 
 Forking is refused once threads run, and a worker of the test suite has usually
 started some (the emulator's server): so these cases live in a file pytest does not
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from reconciler.specs import parallel
+from reconciler.specs.crew import Crew
 from reconciler.specs.parallel import share
 
 PARENT = os.getpid()
@@ -129,7 +131,7 @@ def _sum_with(done: dict[int, tuple[int, int]], frames: Any) -> tuple[int, list[
 
 
 def test_a_crew_keeps_results_where_they_were_made_and_answers_about_them() -> None:
-    with parallel.Crew(_keep, 40, 2, _count, _sum_with) as crew:
+    with Crew(_keep, 40, 2, _count, _sum_with) as crew:
         summaries = crew.summaries()
         assert summaries is not None and len(summaries) == 2
         items = sorted(i for part in summaries for i in part)
@@ -157,7 +159,7 @@ def test_a_crew_broadcast_reaches_every_child_whole_and_in_order() -> None:
     """A broadcast frame is written once (to the board on Linux) and every child reads
     it as sent, between frames sent to it alone; no child runs the collector."""
     big = bytes(range(256)) * 5000  # larger than a pipe holds
-    with parallel.Crew(_keep, 10, 2, _count, _lengths) as crew:
+    with Crew(_keep, 10, 2, _count, _lengths) as crew:
         assert crew.summaries() is not None
         assert crew.broadcast(b"first")
         for member in range(crew.size):
@@ -174,7 +176,7 @@ def test_a_crew_broadcast_reaches_every_child_whole_and_in_order() -> None:
 
 
 def test_a_crew_without_a_board_sends_broadcasts_down_each_pipe() -> None:
-    with parallel.Crew(_keep, 10, 2, _count, _lengths) as crew:
+    with Crew(_keep, 10, 2, _count, _lengths) as crew:
         os.close(crew._board)
         crew._board = -1
         assert crew.summaries() is not None
@@ -189,7 +191,7 @@ def _items_made(done: dict[int, tuple[int, int]]) -> list[int]:
 
 
 def test_a_crew_prepares_after_its_summaries_and_before_its_answer() -> None:
-    with parallel.Crew(_keep, 30, 2, _count, _sum_with, _items_made) as crew:
+    with Crew(_keep, 30, 2, _count, _sum_with, _items_made) as crew:
         summaries = crew.summaries()
         prepared = crew.prepared()
         answers = crew.answers()
@@ -197,7 +199,7 @@ def test_a_crew_prepares_after_its_summaries_and_before_its_answer() -> None:
     assert prepared == [sorted(part) for part in summaries]
     assert [a[0] for a in answers] == [len(part) for part in summaries]
     # Answers asked for without the prepared parts: those are read and passed over.
-    with parallel.Crew(_keep, 30, 2, _count, _sum_with, _items_made) as crew:
+    with Crew(_keep, 30, 2, _count, _sum_with, _items_made) as crew:
         assert crew.summaries() is not None
         answers = crew.answers()
     assert answers is not None and sum(a[0] for a in answers) == 30
@@ -216,16 +218,16 @@ def _dies_loading(item: int) -> tuple[int, int]:
 
 
 def test_a_crew_whose_child_fails_says_so_and_leaves_no_child() -> None:
-    with parallel.Crew(_keep, 10, 2, _count, _fails_to_answer) as crew:
+    with Crew(_keep, 10, 2, _count, _fails_to_answer) as crew:
         assert crew.summaries() is not None
         assert crew.answers() is None
-    with parallel.Crew(_dies_loading, 10, 2, _count, _sum_with) as crew:
+    with Crew(_dies_loading, 10, 2, _count, _sum_with) as crew:
         assert crew.summaries() is None
     assert _no_child_left()
 
 
 def test_a_crew_closed_early_leaves_no_child() -> None:
-    with parallel.Crew(_keep, 1000, 2, _count, _sum_with) as crew:
+    with Crew(_keep, 1000, 2, _count, _sum_with) as crew:
         pass
     assert crew.size == 0
     assert _no_child_left()

@@ -1,0 +1,148 @@
+"""What each child of a plan in shares does (plan/split.py runs them): load its files
+and keep the specs (``loader``), summarise each file for the judging (``summary``),
+mark the specs secret and gather their secret values while the parent judges
+(``marker``), then plan its share against the live jobs sent to it (``share_answer``).
+"""
+
+from __future__ import annotations
+
+import marshal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from reconciler.model import JobSpec, RemoteJob
+from reconciler.plan import crowding
+from reconciler.plan.diff import Part, claims, plan_part
+from reconciler.plan.judge import body_values, holds, settled
+from reconciler.plan.select import chosen, matching
+from reconciler.specs.build import FileReport
+from reconciler.specs.validate import Start, check_file
+
+if TYPE_CHECKING:
+    from reconciler.plan.select import Selection
+    from reconciler.sensitive import Sensitivity
+    from reconciler.settings import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a child sends back of one file: validate's report, without the JobSpecs,
+    and the names its specs claim on the API."""
+
+    report: FileReport
+    claims: tuple[str, ...]
+
+
+def loader(start: Start) -> Callable[[int], FileReport]:
+    """One file loaded in a child."""
+
+    def load(item: int) -> FileReport:
+        return check_file(start.names[item], start.env, True)
+
+    return load
+
+
+def summary(report: FileReport) -> Summary:
+    return Summary(replace(report, specs=[]), tuple(claims(report.specs)))
+
+
+# What a child prepares while the parent judges: the secret values of its specs (which
+# no message about the list request may show), and those a key names secret.
+Secrets = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def marker(sensitivity: Sensitivity) -> Callable[[dict[int, FileReport]], Secrets]:
+    """A child's specs marked secret where they are, and their secret values."""
+
+    def prepare(done: dict[int, FileReport]) -> Secrets:
+        from reconciler.masks import secret_values
+
+        specs = []
+        for item in sorted(done):
+            report = done[item]
+            report.specs = [sensitivity.mark(spec) for spec in report.specs]
+            specs.extend(report.specs)
+        secrets = secret_values(specs, sensitivity=sensitivity)
+        named = secret_values(specs, sensitivity=sensitivity, named=True)
+        return tuple(secrets), tuple(named)
+
+    return prepare
+
+
+# A child's answer: its part, its schedules counted, and (the first child) the live
+# jobs no child claims, unread.
+Shared = tuple[Part, crowding.Tally, list[Any] | None]
+
+
+def share_answer(
+    policy: Policy, selection: Selection
+) -> Callable[[dict[int, FileReport], Iterator[bytes]], Shared]:
+    """What a child answers: its share planned against the live jobs sent to it."""
+
+    def answer(done: dict[int, FileReport], frames: Iterator[bytes]) -> Shared:
+        from reconciler.api.jsonfast import joined
+        from reconciler.api.remote import beside_body, is_live, read_held, remote_job_from_api
+        from reconciler.model import create_body
+        from reconciler.sensitive import marked_as_live
+
+        keys: list[tuple[int, int]] = []
+        specs: list[JobSpec] = []
+        for item in sorted(done):
+            for position, spec in enumerate(done[item].specs):  # marked by _marker
+                keys.append((item, position))
+                specs.append(spec)
+            done[item].specs = []
+        # Before the first job arrives: the body apply would create from each spec. A
+        # live job alone under its name that holds exactly that body is quiet, counted
+        # without reading it (plan.judge.settled); any other is read and judged.
+        owner = policy.owner
+        bodies = {}
+        for s in specs:
+            if settled(s):
+                body = create_body(s, owner)
+                bodies[s.job_name] = body, body_values(body)
+        mine = claims(specs)
+        # name -> the body the first live job of the name holds, and what it holds beside
+        held: dict[str, tuple[dict[str, Any], tuple[Any, ...]]] = {}
+        live: list[RemoteJob] = []
+        header = next(frames)
+        collect = marshal.loads(header)
+        unclaimed: list[Any] | None = None
+        if collect is not None:
+            theirs, unclaimed = set(collect), []
+        # A job that does not read raises (ValueError): the parent then plans it all.
+        for items in joined(frames):
+            for obj in items:
+                if type(obj) is not dict:
+                    raise ValueError("a listed job is not an object")
+                if not is_live(obj):
+                    continue
+                name = obj.get("job_name")
+                if type(name) is not str or name not in mine:
+                    if unclaimed is not None and (type(name) is not str or name not in theirs):
+                        unclaimed.append(obj)
+                    continue
+                if name in held:  # a second live job of the name: read both
+                    live.append(read_held(*held.pop(name)))
+                wanted = bodies.pop(name, None)  # only the first job of a name is held
+                if wanted is not None and holds(obj, wanted[1]):
+                    held[name] = wanted[0], beside_body(obj)
+                else:
+                    live.append(remote_job_from_api(obj))
+        quiet = [s for s in specs if s.job_name in held]
+        rest = [(k, s) for k, s in zip(keys, specs, strict=True) if s.job_name not in held]
+        others = [s for _, s in rest]
+        others = marked_as_live(others, live)
+        part = plan_part(
+            others, live, policy, selection, keys=[k for k, _ in rest], keep_quiet=False
+        )
+        picked = chosen(selection, quiet, ())[0]
+        part.count_quiet_specs(picked)
+        part.owned += len(picked)
+        part.specs += len(quiet)
+        if selection:
+            part.matched |= matching(selection, quiet, ())
+        return part, crowding.tally([*others, *quiet]), unclaimed
+
+    return answer

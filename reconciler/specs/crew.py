@@ -1,0 +1,234 @@
+"""Forked children that keep what they made where they made it, and answer about it.
+
+A ``Crew`` shares items as ``parallel.share`` does, but a child sends back only a
+summary of its results, then (when asked) what it prepares from all of them, then one
+answer to the frames the parent sends it (frames of bytes in, one pickled answer out),
+so large results never cross. A frame for every child is written once to a file in
+memory they all read (the board), not down each child's pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+from reconciler.specs.parallel import (
+    LENGTH,
+    Pulling,
+    bury,
+    read_exactly,
+    read_part,
+    write_all,
+    write_part,
+)
+
+R = TypeVar("R")
+S = TypeVar("S")
+# A frame's length with this bit set: the frame stands on the board, at the offset that
+# follows (``Crew.broadcast``).
+_ON_BOARD = 1 << 63
+
+
+# Answers a question about a child's results from the frames the parent sends it.
+Answer = Callable[[dict[int, R], Iterator[bytes]], Any]
+
+
+class Crew(Generic[R, S]):
+    """``children`` forked children that share items ``0..count-1`` of ``func`` and
+    keep the results: each sends back ``summary`` of every result, then ``prepare`` of
+    all of them (when given: work the parent needs later, done while it reads the
+    summaries), then the answer of ``answer(results, frames)`` to the frames the parent
+    sends it.
+
+    ``summaries()`` and ``answers()`` return None when a child failed (an exception,
+    a crash, a kill): the caller then does the work itself. Every child has ended once
+    ``close()`` returned; use the crew as a context manager.
+
+    The collector is off in the children: a child keeps every result until it ends,
+    and each pass of the collector would trace all of them again (loading 50,000 jobs
+    ran five full passes that found nothing). Memory still goes back as it is freed;
+    only cyclic garbage, of which loading makes almost none, waits for the child's end.
+    """
+
+    def __init__(
+        self,
+        func: Callable[[int], R],
+        count: int,
+        children: int,
+        summary: Callable[[R], S],
+        answer: Answer[R],
+        prepare: Callable[[dict[int, R]], Any] | None = None,
+    ) -> None:
+        self._members: list[tuple[int, int, int]] = []  # pid, answers in, questions out
+        self._unread = prepare is not None  # each child's prepared part, not read yet
+        self._board = _board()
+        self._posted = 0  # bytes on the board
+        pulling = Pulling.of(count)
+        try:
+            for _ in range(children):
+                self._members.append(self._fork(func, pulling, summary, answer, prepare))
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            os.close(pulling.tokens)
+
+    def __enter__(self) -> Crew[R, S]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def size(self) -> int:
+        return len(self._members)
+
+    def _fork(
+        self,
+        func: Callable[[int], R],
+        pulling: Pulling,
+        summary: Callable[[R], S],
+        answer: Answer[R],
+        prepare: Callable[[dict[int, R]], Any] | None,
+    ) -> tuple[int, int, int]:
+        answers_read, answers_write = os.pipe()
+        questions_read, questions_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
+            code = 1
+            try:
+                gc.disable()
+                os.close(answers_read)
+                os.close(questions_write)
+                for _, theirs, asked in self._members:
+                    os.close(theirs)
+                    os.close(asked)
+                done = {item: func(item) for item in pulling}
+                os.close(pulling.tokens)
+                write_part(answers_write, {item: summary(r) for item, r in done.items()})
+                if prepare is not None:
+                    write_part(answers_write, prepare(done))
+                write_part(answers_write, answer(done, _frames(questions_read, self._board)))
+                code = 0
+            finally:
+                os._exit(code)  # never run the parent's cleanup, atexit or buffered output
+        os.close(answers_write)
+        os.close(questions_read)
+        return pid, answers_read, questions_write
+
+    def summaries(self) -> list[dict[int, S]] | None:
+        """Each child's summaries of its results, by item; None when a child failed."""
+        return self._read_each()
+
+    def prepared(self) -> list[Any] | None:
+        """Each child's ``prepare`` of its results (after ``summaries``); None when a
+        child failed."""
+        self._unread = False
+        return self._read_each()
+
+    def send(self, member: int, frame: bytes | memoryview) -> bool:
+        """One frame of the question to child ``member``; False when it is gone."""
+        asked = self._members[member][2]
+        try:
+            write_all(asked, LENGTH.pack(len(frame)))
+            write_all(asked, frame)
+        except OSError:
+            return False
+        return True
+
+    def broadcast(self, frame: bytes | memoryview) -> bool:
+        """One frame of the question to every child; False when one is gone.
+
+        The frame is written once, to a file in memory that every child inherited (the
+        board), and each child is sent only where it stands there, so a large question
+        is copied once, not once per child through its pipe, and no child waits while
+        another reads. Without a board (not Linux) each child's pipe carries it."""
+        if self._board >= 0:
+            try:
+                _write_at(self._board, frame, self._posted)
+            except OSError:  # out of memory for it: the pipes then
+                pass
+            else:
+                where = LENGTH.pack(_ON_BOARD | len(frame)) + LENGTH.pack(self._posted)
+                self._posted += len(frame)
+                return all(self._ask(member, where) for member in range(self.size))
+        return all(self.send(member, frame) for member in range(self.size))
+
+    def _ask(self, member: int, data: bytes) -> bool:
+        try:
+            write_all(self._members[member][2], data)
+        except OSError:
+            return False
+        return True
+
+    def answers(self) -> list[Any] | None:
+        """Ends every question and reads each child's answer; None when a child failed."""
+        for _, _, asked in self._members:
+            with contextlib.suppress(OSError):
+                write_all(asked, LENGTH.pack(0))
+        if self._unread and self.prepared() is None:
+            return None
+        return self._read_each()
+
+    def _read_each(self) -> list[Any] | None:
+        """The next part each child sends, in order; None when one cannot be read."""
+        out = []
+        for _, answers, _ in self._members:
+            try:
+                out.append(pickle.loads(read_part(answers)))
+            except (OSError, EOFError, pickle.UnpicklingError):
+                return None
+        return out
+
+    def close(self) -> None:
+        for pid, answers, asked in self._members:
+            with contextlib.suppress(OSError):
+                os.close(asked)
+            bury(pid, answers)
+        self._members = []
+        if self._board >= 0:
+            os.close(self._board)
+            self._board = -1
+
+
+def _board() -> int:
+    """A file in memory, shared by the children forked after it; -1 without one."""
+    try:
+        return os.memfd_create("reconciler-crew", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # not Linux, or not allowed
+        return -1
+
+
+def _write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+def _frames(fd: int, board: int) -> Iterator[bytes]:
+    """The frames the parent sends, until the empty one that ends them."""
+    while True:
+        size: int = LENGTH.unpack(read_exactly(fd, LENGTH.size))[0]
+        if not size:
+            return
+        if size & _ON_BOARD:
+            offset: int = LENGTH.unpack(read_exactly(fd, LENGTH.size))[0]
+            yield _read_at(board, size & ~_ON_BOARD, offset)
+        else:
+            yield read_exactly(fd, size)
+
+
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.pread(fd, size, offset)
+        if not chunk:
+            raise EOFError("the board ends early")
+        chunks.append(chunk)
+        size, offset = size - len(chunk), offset + len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
