@@ -139,21 +139,6 @@ def read_body(body: Mapping[str, Any]) -> RemoteJob:
     )
 
 
-# What ``remote_job_from_api`` reads of a job object besides its create body's keys.
-_BESIDE_BODY = ("id", "status", "owner_id", "created_at", *_RUN_STAMPS)
-
-
-def beside_body(obj: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What a job object holding a create body holds besides (``plan.judge.holds``):
-    with the body, all that ``remote_job_from_api`` reads of it (``read_held``)."""
-    return tuple(map(obj.get, _BESIDE_BODY))
-
-
-def read_held(body: Mapping[str, Any], beside: tuple[Any, ...]) -> RemoteJob:
-    """``remote_job_from_api`` of a job object that held ``body`` and ``beside``."""
-    return remote_job_from_api({**body, **dict(zip(_BESIDE_BODY, beside, strict=True))})
-
-
 def is_live(obj: Mapping[str, Any]) -> bool:
     """Soft-deleted jobs stay in the list with is_deleted true; they do not count."""
     return obj.get("is_deleted") is not True

@@ -143,21 +143,9 @@ def settled(spec: JobSpec) -> bool:
 def holds_body(obj: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
     """Whether a job object of the list holds exactly this create body (and an id):
     then ``api.remote`` reads it without fault and ``same_job`` says it is the same."""
-    return holds(obj, body_values(body))
-
-
-# What of a create body a live job must hold, in this order: its name, every field.
-_HELD = (IDENTITY, *(f.wire for f in FIELDS))
-
-
-def body_values(body: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The values of a create body that ``holds`` compares."""
-    return tuple(map(body.__getitem__, _HELD))
-
-
-def holds(obj: Mapping[str, Any], values: tuple[Any, ...]) -> bool:
-    """``holds_body`` of the body with these ``body_values``: one comparison of two
-    tuples, as it runs for every listed job a plan in shares finds in sync."""
-    get = obj.get
-    job_id = get("id")
-    return type(job_id) is str and bool(job_id) and tuple(map(get, _HELD)) == values
+    if obj.get(IDENTITY) != body[IDENTITY]:
+        return False
+    job_id = obj.get("id")
+    if type(job_id) is not str or not job_id:
+        return False
+    return all(obj.get(f.wire) == body[f.wire] for f in FIELDS)

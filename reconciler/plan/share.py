@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.model import JobSpec, RemoteJob
 from reconciler.plan import crowding
 from reconciler.plan.diff import Part, claims, plan_part
-from reconciler.plan.judge import body_values, holds, settled
+from reconciler.plan.judge import holds_body, settled
 from reconciler.plan.select import chosen, matching
 from reconciler.specs.build import FileReport
 from reconciler.specs.validate import Start, check_file
@@ -82,7 +82,7 @@ def share_answer(
 
     def answer(done: dict[int, FileReport], frames: Iterator[bytes]) -> Shared:
         from reconciler.api.jsonfast import joined
-        from reconciler.api.remote import beside_body, is_live, read_held, remote_job_from_api
+        from reconciler.api.remote import is_live, remote_job_from_api
         from reconciler.model import create_body
         from reconciler.sensitive import marked_as_live
 
@@ -97,14 +97,9 @@ def share_answer(
         # live job alone under its name that holds exactly that body is quiet, counted
         # without reading it (plan.judge.settled); any other is read and judged.
         owner = policy.owner
-        bodies = {}
-        for s in specs:
-            if settled(s):
-                body = create_body(s, owner)
-                bodies[s.job_name] = body, body_values(body)
+        bodies = {s.job_name: create_body(s, owner) for s in specs if settled(s)}
         mine = claims(specs)
-        # name -> the body the first live job of the name holds, and what it holds beside
-        held: dict[str, tuple[dict[str, Any], tuple[Any, ...]]] = {}
+        held: dict[str, bytes] = {}  # name -> the job holding its body (marshalled)
         live: list[RemoteJob] = []
         header = next(frames)
         collect = marshal.loads(header)
@@ -124,10 +119,10 @@ def share_answer(
                         unclaimed.append(obj)
                     continue
                 if name in held:  # a second live job of the name: read both
-                    live.append(read_held(*held.pop(name)))
-                wanted = bodies.pop(name, None)  # only the first job of a name is held
-                if wanted is not None and holds(obj, wanted[1]):
-                    held[name] = wanted[0], beside_body(obj)
+                    live.append(remote_job_from_api(marshal.loads(held.pop(name))))
+                body = bodies.pop(name, None)  # only the first job of a name is held
+                if body is not None and holds_body(obj, body):
+                    held[name] = marshal.dumps(obj)
                 else:
                     live.append(remote_job_from_api(obj))
         quiet = [s for s in specs if s.job_name in held]

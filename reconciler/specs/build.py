@@ -181,9 +181,7 @@ def _spec(
         if ("properties_json",) in locations:
             locations.setdefault(("properties",), locations[("properties_json",)])
     n = len(base)
-    sensitive = (
-        {p[n:] for p in doc.sensitive if p[:n] == base and len(p) > n} if doc.sensitive else set()
-    )
+    sensitive = {p[n:] for p in doc.sensitive if p[:n] == base and len(p) > n}
     fields: dict[str, Any] = {f.name: job.get(f.name) for f in FIELDS}
     for alias, name in ALIASES.items():  # properties_json: the same field, as JSON text
         text = job.get(alias)
@@ -195,8 +193,7 @@ def _spec(
             if (alias,) in sensitive:
                 sensitive.add((name,))
     job_name = job[IDENTITY]
-    previous_names = job.get("previous_names")
-    previous = tuple(dict.fromkeys(previous_names)) if previous_names else ()
+    previous = tuple(dict.fromkeys(job.get("previous_names") or ()))
     if target is not None and not target.template:
         # The environment: its override, then the prefix and the paused schedules.
         override = (job.get(overrides.KEY) or {}).get(target.name)
@@ -210,22 +207,20 @@ def _spec(
         previous = tuple(target.name_prefix + name for name in previous)
         if target.pause_schedules:
             fields["schedule"] = None
-    if sensitive:
-        sensitive = {p for p in sensitive if p[0] != overrides.KEY}
-    ignored = job.get("ignore_changes")
+    sensitive = {p for p in sensitive if p[0] != overrides.KEY}
     line, column = doc.mark_at(base)
     protect = job.get("protect")
     return JobSpec(
         job_name=job_name,
         **fields,
         location=Location(file, line, column),
-        json_path=f"$.jobs[{index}]",  # format_path(base)
+        json_path=format_path(base),
         locations=locations,
         sensitive=frozenset(sensitive) if sensitive else NO_PATHS,
         protect=protect if type(protect) is bool else None,
         # The checks passed: every entry names a field (rules.check_job).
-        ignore_changes=tuple(dict.fromkeys(p for p in map(ignore_path, ignored) if p))
-        if ignored
-        else (),
+        ignore_changes=tuple(
+            dict.fromkeys(p for p in map(ignore_path, job.get("ignore_changes") or ()) if p)
+        ),
         previous_names=previous,
     )
