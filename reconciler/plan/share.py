@@ -89,7 +89,7 @@ def share_answer(
         keys: list[tuple[int, int]] = []
         specs: list[JobSpec] = []
         for item in sorted(done):
-            for position, spec in enumerate(done[item].specs):  # marked by _marker
+            for position, spec in enumerate(done[item].specs):  # marked by marker
                 keys.append((item, position))
                 specs.append(spec)
             done[item].specs = []

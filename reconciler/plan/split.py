@@ -123,11 +123,13 @@ def split_plan(
         try:
             with collector_paused():
                 summaries = crew.summaries()
-                if summaries is None:
-                    return local(None)
-                by_item = {item: s for part in summaries for item, s in part.items()}
-                reports = [by_item[i].report for i in range(len(start.names))]
-                report = judge(start, reports, False)
+                if summaries is not None:
+                    by_item = {item: s for part in summaries for item, s in part.items()}
+                    reports = [by_item[i].report for i in range(len(start.names))]
+                    report = judge(start, reports, False)
+            if summaries is None:  # a child failed: no child keeps its specs meanwhile
+                crew.close()
+                return local(None)
             if report.problems:
                 raise SpecError(report.problems)
             # The first child also keeps the live jobs nobody claims: it is told the
@@ -135,6 +137,7 @@ def split_plan(
             others = [n for part in summaries[1:] for f in part.values() for n in f.claims]
             prepared: list[Secrets] | None = crew.prepared()
             if prepared is None:
+                crew.close()
                 return local(None)
             client.add_secrets([v for secrets, _ in prepared for v in secrets])
             answer = client.list_answer()

@@ -48,10 +48,11 @@ class Crew(Generic[R, S]):
     a crash, a kill): the caller then does the work itself. Every child has ended once
     ``close()`` returned; use the crew as a context manager.
 
-    The collector is off in the children: a child keeps every result until it ends,
-    and each pass of the collector would trace all of them again (loading 50,000 jobs
-    ran five full passes that found nothing). Memory still goes back as it is freed;
-    only cyclic garbage, of which loading makes almost none, waits for the child's end.
+    The collector is off in a child while it makes its results, which it keeps until
+    it ends: each pass would trace all of them again (loading 50,000 jobs ran five full
+    passes that found nothing, and loading makes almost no cyclic garbage). Then they
+    are frozen (``gc.freeze``: never traced again) and the collector runs as usual for
+    what the child does next, which may make cyclic garbage (comparing changed jobs).
     """
 
     def __init__(
@@ -64,7 +65,9 @@ class Crew(Generic[R, S]):
         prepare: Callable[[dict[int, R]], Any] | None = None,
     ) -> None:
         self._members: list[tuple[int, int, int]] = []  # pid, answers in, questions out
-        self._unread = prepare is not None  # each child's prepared part, not read yet
+        self._prepares = prepare is not None
+        self._unread = self._prepares  # each child's prepared part, not read yet
+        self._prepared: list[Any] | None = None
         self._board = _board()
         self._posted = 0  # bytes on the board
         pulling = Pulling.of(count)
@@ -108,6 +111,8 @@ class Crew(Generic[R, S]):
                     os.close(theirs)
                     os.close(asked)
                 done = {item: func(item) for item in pulling}
+                gc.freeze()
+                gc.enable()
                 os.close(pulling.tokens)
                 write_part(answers_write, {item: summary(r) for item, r in done.items()})
                 if prepare is not None:
@@ -127,11 +132,14 @@ class Crew(Generic[R, S]):
     def prepared(self) -> list[Any] | None:
         """Each child's ``prepare`` of its results (after ``summaries``); None when a
         child failed."""
-        self._unread = False
-        return self._read_each()
+        if self._unread:  # read once: a question sent before it reads it first
+            self._unread = False
+            self._prepared = self._read_each()
+        return self._prepared
 
     def send(self, member: int, frame: bytes | memoryview) -> bool:
         """One frame of the question to child ``member``; False when it is gone."""
+        self.prepared()  # a child writes it before it reads questions: never wait on both
         asked = self._members[member][2]
         try:
             write_all(asked, LENGTH.pack(len(frame)))
@@ -147,6 +155,7 @@ class Crew(Generic[R, S]):
         board), and each child is sent only where it stands there, so a large question
         is copied once, not once per child through its pipe, and no child waits while
         another reads. Without a board (not Linux) each child's pipe carries it."""
+        self.prepared()
         if self._board >= 0:
             try:
                 _write_at(self._board, frame, self._posted)
@@ -170,7 +179,7 @@ class Crew(Generic[R, S]):
         for _, _, asked in self._members:
             with contextlib.suppress(OSError):
                 write_all(asked, LENGTH.pack(0))
-        if self._unread and self.prepared() is None:
+        if self._prepares and self.prepared() is None:
             return None
         return self._read_each()
 

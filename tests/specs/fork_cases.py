@@ -149,15 +149,17 @@ def test_a_crew_keeps_results_where_they_were_made_and_answers_about_them() -> N
 
 
 def _lengths(done: dict[int, tuple[int, int]], frames: Any) -> tuple[list[bytes], bool]:
-    """The child's answer: the frames it read, and whether its collector was off."""
+    """The child's answer: the frames it read, and whether its collector runs with its
+    results frozen (never traced)."""
     import gc
 
-    return list(frames), gc.isenabled()
+    return list(frames), gc.isenabled() and gc.get_freeze_count() > 0
 
 
 def test_a_crew_broadcast_reaches_every_child_whole_and_in_order() -> None:
     """A broadcast frame is written once (to the board on Linux) and every child reads
-    it as sent, between frames sent to it alone; no child runs the collector."""
+    it as sent, between frames sent to it alone; each child's collector runs again once
+    its results are made, with them frozen."""
     big = bytes(range(256)) * 5000  # larger than a pipe holds
     with Crew(_keep, 10, 2, _count, _lengths) as crew:
         assert crew.summaries() is not None
@@ -171,7 +173,7 @@ def test_a_crew_broadcast_reaches_every_child_whole_and_in_order() -> None:
     assert [a[0] for a in answers] == [
         [b"first", str(m).encode(), big, big[7:1000]] for m in range(2)
     ]
-    assert not any(a[1] for a in answers)
+    assert all(a[1] for a in answers)
     assert _no_child_left()
 
 
@@ -203,6 +205,22 @@ def test_a_crew_prepares_after_its_summaries_and_before_its_answer() -> None:
         assert crew.summaries() is not None
         answers = crew.answers()
     assert answers is not None and sum(a[0] for a in answers) == 30
+    assert _no_child_left()
+
+
+def _big_part(done: dict[int, tuple[int, int]]) -> bytes:
+    return b"p" * (1 << 20)  # more than a pipe holds: the child blocks until it is read
+
+
+def test_questions_sent_before_the_prepared_parts_are_read_do_not_wait_on_them() -> None:
+    with Crew(_keep, 10, 2, _count, _lengths, _big_part) as crew:
+        assert crew.summaries() is not None
+        for _ in range(3000):  # far more than a pipe holds of references
+            assert crew.broadcast(b"q")
+        prepared = crew.prepared()
+        answers = crew.answers()
+    assert prepared == [b"p" * (1 << 20)] * 2
+    assert answers is not None and all(len(a[0]) == 3000 for a in answers)
     assert _no_child_left()
 
 
