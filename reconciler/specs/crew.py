@@ -68,9 +68,9 @@ class Crew(Generic[R, S]):
         self._prepares = prepare is not None
         self._unread = self._prepares  # each child's prepared part, not read yet
         self._prepared: list[Any] | None = None
+        pulling = Pulling.of(count)  # first: nothing to close yet if it fails
         self._board = _board()
         self._posted = 0  # bytes on the board
-        pulling = Pulling.of(count)
         try:
             for _ in range(children):
                 self._members.append(self._fork(func, pulling, summary, answer, prepare))
