@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,15 @@ from tests.acceptance.conftest import Runner, write_jobs
 from tests.api.hostile import HostileServer, answer, echo, route
 
 PSK = "psk-Hostile-3e9a71"
+
+
+@contextmanager
+def _listing(live: object) -> Iterator[dict[str, str]]:
+    """A server whose job list is ``live``: the environment that plans against it."""
+    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
+        yield {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+
+
 SECRET = "pw-Hostile-a1b2c3"
 ENV_SECRET = "env-Hostile-d4e5f6"
 
@@ -108,8 +119,7 @@ def test_unreadable_live_properties_are_not_shown(reconcile: Runner, tmp_path: P
         }
     ]
     write_jobs(tmp_path / "jobs" / "a.yaml", "jobs:\n  - job_name: a\n    job_type: mirror\n")
-    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
-        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+    with _listing(live) as env:
         for fmt in ("text", "markdown", "json"):
             out = reconcile("plan", "--format", fmt, "jobs", env=env).out
             assert "raw-pw-99" not in out and "unreadable" in out, out
@@ -237,8 +247,7 @@ def test_escaped_secrets_and_repr_quoted_owners_are_masked_as_given(
             "properties_json": json.dumps({"_managed_by": f"x'{SECRET}\"y"}),
         },
     ]
-    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
-        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+    with _listing(live) as env:
         for fmt in ("text", "markdown", "json"):
             done = reconcile("plan", "--prune", "--format", fmt, "jobs", env=env)
             shown = done.out + done.err
@@ -265,8 +274,7 @@ def test_a_server_cannot_blank_plan_text_by_holding_it_as_a_secret(
             ),
         },
     ]
-    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
-        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+    with _listing(live) as env:
         done = reconcile("plan", "--allow-replace", "jobs", env=env)
     assert done.code == 0, done.err
     assert "-/+ etl-users (mirror)" in done.out, done.out
@@ -333,8 +341,7 @@ def test_quotes_numbers_and_conflict_names_are_masked_in_every_format(
         {"id": "2", "job_name": f"c-{SECRET}", "job_type": "mirror",
          "properties_json": json.dumps({"_managed_by": "someone-else"})},
     ]  # fmt: skip
-    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
-        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+    with _listing(live) as env:
         for fmt in ("text", "markdown", "json"):
             done = reconcile("plan", "--format", fmt, "jobs", env=env)
             shown = done.out + done.err
@@ -361,8 +368,7 @@ def test_a_pull_request_cannot_hide_a_delete_behind_a_declared_secret(
         {"id": "g1", "job_name": "gone-1", "job_type": "mirror",
          "properties_json": json.dumps({"_managed_by": "reconciler"})},
     ]  # fmt: skip
-    with HostileServer(route({"/api/jobs": answer(200, json.dumps(live).encode())})) as api:
-        env = {"NX1_HOST": api.url, "NX1_API_KEY": PSK}
+    with _listing(live) as env:
         done = reconcile("plan", "--prune", "jobs", env=env)
     assert done.code == 0, done.err
     assert "Plan: 1 to create, 0 to replace, 1 to delete, 0 unchanged." in done.out, done.out
