@@ -223,10 +223,10 @@ class Sensitivity:
         key patterns, and whole fields whose name a pattern matches (a schedule made
         secret is then neither shown nor told in words or counts anywhere). A secret
         inside a list taints the whole list, since items can move between runs."""
-        if not spec.properties and not spec.sensitive and not self._fields:
-            return spec
-        found = set(spec.sensitive) | self._fields
-        found |= self.paths_in(spec.properties, ("properties",))
+        found = self.paths_in(spec.properties, ("properties",)) if spec.properties else set()
+        if not found and not spec.sensitive and not self._fields:
+            return spec  # most specs: nothing secret
+        found |= spec.sensitive | self._fields
         lists = {p[:i] for p in found for i, k in enumerate(p) if isinstance(k, int)}
         found = {p for p in found if not any(p[: len(x)] == x and p != x for x in lists)} | lists
         if found == spec.sensitive:

@@ -161,6 +161,9 @@ def _prefixed(name: str, path: Path, doc: Document, out: list[tuple[Any, Path, s
         out.append((doc.mark_at(where), where, message))
 
 
+_FIELD_NAMES = tuple(f.name for f in FIELDS)
+
+
 def _spec(
     file: str,
     doc: Document,
@@ -180,20 +183,26 @@ def _spec(
         }
         if ("properties_json",) in locations:
             locations.setdefault(("properties",), locations[("properties_json",)])
-    n = len(base)
-    sensitive = {p[n:] for p in doc.sensitive if p[:n] == base and len(p) > n}
-    fields: dict[str, Any] = {f.name: job.get(f.name) for f in FIELDS}
+    # Most jobs hold no value from the environment, and list no previous names and no
+    # ignored fields: nothing is gathered for them.
+    sensitive = (
+        {p[2:] for p in doc.sensitive if p[:2] == base and len(p) > 2} if doc.sensitive else set()
+    )
+    fields: dict[str, Any] = {name: job.get(name) for name in _FIELD_NAMES}
     for alias, name in ALIASES.items():  # properties_json: the same field, as JSON text
         text = job.get(alias)
-        if text is not None and (*base, alias) in doc.placeholders:
+        if text is None:
+            continue
+        if doc.placeholders and (*base, alias) in doc.placeholders:
             fields[name] = None  # an unset variable (render offline): shown masked
             sensitive.add((name,))
-        elif text is not None:
+        else:
             fields[name] = parse_properties_json(text)
             if (alias,) in sensitive:
                 sensitive.add((name,))
     job_name = job[IDENTITY]
-    previous = tuple(dict.fromkeys(job.get("previous_names") or ()))
+    previous = job.get("previous_names")
+    previous = tuple(dict.fromkeys(previous)) if previous else ()
     if target is not None and not target.template:
         # The environment: its override, then the prefix and the paused schedules.
         override = (job.get(overrides.KEY) or {}).get(target.name)
@@ -207,20 +216,22 @@ def _spec(
         previous = tuple(target.name_prefix + name for name in previous)
         if target.pause_schedules:
             fields["schedule"] = None
-    sensitive = {p for p in sensitive if p[0] != overrides.KEY}
+    if sensitive:
+        sensitive = {p for p in sensitive if p[0] != overrides.KEY}
     line, column = doc.mark_at(base)
     protect = job.get("protect")
+    ignored = job.get("ignore_changes")
     return JobSpec(
         job_name=job_name,
         **fields,
         location=Location(file, line, column),
-        json_path=format_path(base),
+        json_path=f"$.jobs[{index}]",  # format_path(base)
         locations=locations,
         sensitive=frozenset(sensitive) if sensitive else NO_PATHS,
         protect=protect if type(protect) is bool else None,
         # The checks passed: every entry names a field (rules.check_job).
-        ignore_changes=tuple(
-            dict.fromkeys(p for p in map(ignore_path, job.get("ignore_changes") or ()) if p)
-        ),
+        ignore_changes=tuple(dict.fromkeys(p for p in map(ignore_path, ignored) if p))
+        if ignored
+        else (),
         previous_names=previous,
     )
