@@ -34,7 +34,7 @@ _ON_BOARD = 1 << 63
 
 
 # Answers a question about a child's results from the frames the parent sends it.
-Answer = Callable[[dict[int, R], Iterator[bytes]], Any]
+Answer = Callable[[dict[int, R], "Frames"], Any]
 
 
 class Crew(Generic[R, S]):
@@ -117,7 +117,7 @@ class Crew(Generic[R, S]):
                 write_part(answers_write, {item: summary(r) for item, r in done.items()})
                 if prepare is not None:
                     write_part(answers_write, prepare(done))
-                write_part(answers_write, answer(done, _frames(questions_read, self._board)))
+                write_part(answers_write, answer(done, Frames(questions_read, self._board)))
                 code = 0
             finally:
                 os._exit(code)  # never run the parent's cleanup, atexit or buffered output
@@ -219,17 +219,34 @@ def _write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
         view, offset = view[written:], offset + written
 
 
-def _frames(fd: int, board: int) -> Iterator[bytes]:
-    """The frames the parent sends, until the empty one that ends them."""
-    while True:
-        size: int = LENGTH.unpack(read_exactly(fd, LENGTH.size))[0]
-        if not size:
-            return
-        if size & _ON_BOARD:
-            offset: int = LENGTH.unpack(read_exactly(fd, LENGTH.size))[0]
-            yield _read_at(board, size & ~_ON_BOARD, offset)
-        else:
-            yield read_exactly(fd, size)
+class Frames:
+    """The frames the parent sends a child, until the empty one that ends them; once
+    they end, ``again()`` reads them once more (a rare second look, so none is kept
+    decoded meanwhile): from the board where they stand there, else from a copy."""
+
+    def __init__(self, fd: int, board: int) -> None:
+        self._fd = fd
+        self._board = board
+        self._read: list[bytes | tuple[int, int]] = []  # a frame, or its size and offset
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            size: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
+            if not size:
+                return
+            if size & _ON_BOARD:
+                offset: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
+                self._read.append((size & ~_ON_BOARD, offset))
+                yield _read_at(self._board, size & ~_ON_BOARD, offset)
+            else:
+                frame = read_exactly(self._fd, size)
+                self._read.append(frame)
+                yield frame
+
+    def again(self) -> Iterator[bytes]:
+        """The frames read so far, once more."""
+        for frame in self._read:
+            yield frame if isinstance(frame, bytes) else _read_at(self._board, *frame)
 
 
 def _read_at(fd: int, size: int, offset: int) -> bytes:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import marshal
 import random
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,19 @@ from tests.plan.test_fleet import OPEN, OWNER, live_st, selection_st, spec, spec
 
 STRICT = Policy(owner=OWNER)
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+class _Sent:
+    """The frames a crew's child reads (``crew.Frames``), from a list."""
+
+    def __init__(self, frames: list[bytes]) -> None:
+        self.frames = frames
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.frames)
+
+    def again(self) -> Iterator[bytes]:
+        return iter(self.frames)
 
 
 def _view(plan: Plan) -> tuple[Any, ...]:
@@ -78,7 +92,7 @@ def _shares(
     answers = []
     for member in range(members):
         header = marshal.dumps(others if member == 0 else None)
-        answers.append(answer(done[member], iter([header, *pieces])))
+        answers.append(answer(done[member], _Sent([header, *pieces])))
     rest = [remote_job_from_api(o) for _, _, unclaimed in answers for o in unclaimed or ()]
     plan = join_parts([part for part, _, _ in answers], rest, policy, selection)
     warnings = crowding.crowded_in(crowding.merged(t for _, t, _ in answers), NOW, crowd=2)

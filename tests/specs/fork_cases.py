@@ -148,18 +148,19 @@ def test_a_crew_keeps_results_where_they_were_made_and_answers_about_them() -> N
     assert _no_child_left()
 
 
-def _lengths(done: dict[int, tuple[int, int]], frames: Any) -> tuple[list[bytes], bool]:
-    """The child's answer: the frames it read, and whether its collector runs with its
-    results frozen (never traced)."""
+def _lengths(done: dict[int, tuple[int, int]], frames: Any) -> tuple[list[bytes], bool, bool]:
+    """The child's answer: the frames it read, whether its collector runs with its
+    results frozen (never traced), and whether it reads the same frames again."""
     import gc
 
-    return list(frames), gc.isenabled() and gc.get_freeze_count() > 0
+    read = list(frames)
+    return read, gc.isenabled() and gc.get_freeze_count() > 0, list(frames.again()) == read
 
 
 def test_a_crew_broadcast_reaches_every_child_whole_and_in_order() -> None:
     """A broadcast frame is written once (to the board on Linux) and every child reads
-    it as sent, between frames sent to it alone; each child's collector runs again once
-    its results are made, with them frozen."""
+    it as sent, between frames sent to it alone, and again when asked; each child's
+    collector runs again once its results are made, with them frozen."""
     big = bytes(range(256)) * 5000  # larger than a pipe holds
     with Crew(_keep, 10, 2, _count, _lengths) as crew:
         assert crew.summaries() is not None
@@ -173,7 +174,7 @@ def test_a_crew_broadcast_reaches_every_child_whole_and_in_order() -> None:
     assert [a[0] for a in answers] == [
         [b"first", str(m).encode(), big, big[7:1000]] for m in range(2)
     ]
-    assert all(a[1] for a in answers)
+    assert all(a[1] and a[2] for a in answers)
     assert _no_child_left()
 
 
@@ -185,6 +186,7 @@ def test_a_crew_without_a_board_sends_broadcasts_down_each_pipe() -> None:
         assert crew.broadcast(b"one") and crew.broadcast(b"two")
         answers = crew.answers()
     assert answers is not None and [a[0] for a in answers] == [[b"one", b"two"]] * 2
+    assert all(a[2] for a in answers)
     assert _no_child_left()
 
 
