@@ -147,7 +147,8 @@ def _live(batches: Iterator[list[Any]]) -> Iterator[dict[str, Any]]:
 
 def _with_first_jobs(live: list[RemoteJob], doubled: set[str], frames: Frames) -> list[RemoteJob]:
     """``live`` with the first job of each doubled name, read again from the answer
-    (it was only checked, not kept), before the later jobs of its name, as listed."""
+    (it was only checked, not kept), before the later jobs of its name, as listed.
+    ValueError when the answer cannot be read again (``Frames.again``)."""
     from reconciler.api.jsonfast import joined
     from reconciler.api.remote import remote_job_from_api
 
@@ -156,8 +157,10 @@ def _with_first_jobs(live: list[RemoteJob], doubled: set[str], frames: Frames) -
     first: dict[str, RemoteJob] = {}
     for obj in _live(joined(stream)):
         name = obj.get("job_name")
-        if name in doubled and name not in first:
+        if type(name) is str and name in doubled and name not in first:
             first[name] = remote_job_from_api(obj)
+            if len(first) == len(doubled):
+                break
     out = []
     for job in live:
         earlier = first.pop(job.job_name, None)

@@ -31,6 +31,9 @@ S = TypeVar("S")
 # A frame's length with this bit set: the frame stands on the board, at the offset that
 # follows (``Crew.broadcast``).
 _ON_BOARD = 1 << 63
+# A frame's length with this bit set: a broadcast frame down the pipe (no board), which
+# a child does not keep for ``Frames.again``.
+_PIPED = 1 << 62
 
 
 # Answers a question about a child's results from the frames the parent sends it.
@@ -137,12 +140,12 @@ class Crew(Generic[R, S]):
             self._prepared = self._read_each()
         return self._prepared
 
-    def send(self, member: int, frame: bytes | memoryview) -> bool:
+    def send(self, member: int, frame: bytes | memoryview, flags: int = 0) -> bool:
         """One frame of the question to child ``member``; False when it is gone."""
         self.prepared()  # a child writes it before it reads questions: never wait on both
         asked = self._members[member][2]
         try:
-            write_all(asked, LENGTH.pack(len(frame)))
+            write_all(asked, LENGTH.pack(flags | len(frame)))
             write_all(asked, frame)
         except OSError:
             return False
@@ -165,7 +168,7 @@ class Crew(Generic[R, S]):
                 where = LENGTH.pack(_ON_BOARD | len(frame)) + LENGTH.pack(self._posted)
                 self._posted += len(frame)
                 return all(self._ask(member, where) for member in range(self.size))
-        return all(self.send(member, frame) for member in range(self.size))
+        return all(self.send(member, frame, _PIPED) for member in range(self.size))
 
     def _ask(self, member: int, data: bytes) -> bool:
         try:
@@ -220,31 +223,50 @@ def _write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
 
 
 class Frames:
-    """The frames the parent sends a child, until the empty one that ends them; once
-    they end, ``again()`` reads them once more (a rare second look, so none is kept
-    decoded meanwhile): from the board where they stand there, else from a copy."""
+    """The frames the parent sends a child, until the empty one that ends them, read
+    once; then ``again()`` reads them once more (a rare second look, so nothing is kept
+    decoded meanwhile): broadcast frames from the board, each frame sent to this child
+    alone from a copy. Broadcast frames that came down the pipe (no board) are not kept,
+    which would put a copy of the whole answer in every child: ``again()`` then raises
+    ValueError, and the parent does the work itself, as for any child that fails."""
 
     def __init__(self, fd: int, board: int) -> None:
         self._fd = fd
         self._board = board
-        self._read: list[bytes | tuple[int, int]] = []  # a frame, or its size and offset
+        # Each frame read: its size and offset on the board, or the frame itself.
+        self._read: list[tuple[int, int] | bytes] | None = []
+        self._state = "unread"  # then "reading", then "read"
 
     def __iter__(self) -> Iterator[bytes]:
+        if self._state != "unread":
+            raise RuntimeError("the frames are read once; again() reads them once more")
+        self._state = "reading"
         while True:
             size: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
             if not size:
+                self._state = "read"
                 return
             if size & _ON_BOARD:
                 offset: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
-                self._read.append((size & ~_ON_BOARD, offset))
-                yield _read_at(self._board, size & ~_ON_BOARD, offset)
+                where = (size & ~_ON_BOARD, offset)
+                if self._read is not None:
+                    self._read.append(where)
+                yield _read_at(self._board, *where)
+            elif size & _PIPED:
+                self._read = None
+                yield read_exactly(self._fd, size & ~_PIPED)
             else:
                 frame = read_exactly(self._fd, size)
-                self._read.append(frame)
+                if self._read is not None:
+                    self._read.append(frame)
                 yield frame
 
     def again(self) -> Iterator[bytes]:
-        """The frames read so far, once more."""
+        """The frames, once more, once they have all been read."""
+        if self._state != "read":
+            raise RuntimeError("the frames are not all read yet")
+        if self._read is None:
+            raise ValueError("frames broadcast down the pipe cannot be read again")
         for frame in self._read:
             yield frame if isinstance(frame, bytes) else _read_at(self._board, *frame)
 

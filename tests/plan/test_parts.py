@@ -196,3 +196,21 @@ def test_a_schedule_only_the_live_marker_keeps_secret_stays_hidden_in_shares() -
     loads = plan_loads(shown, Sensitivity())
     assert loads == plan_loads(whole, Sensitivity())
     assert loads is not None and loads[0].hidden == 1 and loads[1].hidden == 1
+
+
+def test_copies_of_a_held_body_between_other_jobs_are_all_judged_in_shares() -> None:
+    """A name's first live job holds its spec's body and is only checked; the copies
+    after it, other jobs between them and a soft-deleted copy before them, make the
+    child read the answer again for the first one: the plan is the whole plan's."""
+    specs = [spec(f"a{i}", schedule=f"0 {i} * * *") for i in range(6)]
+    api = FakeApi()
+    deleted = api._store(create_body(specs[2], OWNER))
+    api.jobs[deleted]["is_deleted"] = True
+    for index in (2, 0, 2, 1, 3, 2, 4, 3):
+        api._store(create_body(specs[index], OWNER))
+    objects = list(api.jobs.values())
+    for policy in (OPEN, STRICT):
+        whole = make_plan(specs, api.list_jobs(), policy)
+        for members, seed in ((1, 0), (2, 3), (3, 5)):
+            shown = _shares(specs, objects, policy, Selection(), members, seed)
+            assert _view(shown) == _view(whole)
