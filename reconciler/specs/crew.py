@@ -262,13 +262,13 @@ class Frames:
                 yield frame
 
     def again(self) -> Iterator[bytes]:
-        """The frames, once more, once they have all been read."""
+        """The frames, once more, once they have all been read (raises at the call)."""
         if self._state != "read":
             raise RuntimeError("the frames are not all read yet")
         if self._read is None:
             raise ValueError("frames broadcast down the pipe cannot be read again")
-        for frame in self._read:
-            yield frame if isinstance(frame, bytes) else _read_at(self._board, *frame)
+        board, read = self._board, self._read
+        return (f if isinstance(f, bytes) else _read_at(board, *f) for f in read)
 
 
 def _read_at(fd: int, size: int, offset: int) -> bytes:
