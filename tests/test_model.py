@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,8 +14,11 @@ from reconciler.model import (
     IDENTITY,
     JOB_TYPES,
     JobSpec,
+    Location,
+    RemoteJob,
     create_body,
     managed_view,
+    record,
     same_job,
     spec_document,
 )
@@ -98,3 +102,15 @@ def test_secret_paths_with_keys_and_indexes_are_recorded() -> None:
     body = create_body(spec, "team")
     back = read_body(body)
     assert back.sensitive == spec.sensitive and same_job(spec, back)
+
+
+def test_the_job_records_are_frozen_for_the_type_checker_and_compare_by_value() -> None:
+    # mypy (strict on reconciler/) refuses an assignment to a field of a class made by
+    # ``record``, as it does for dataclass(frozen=True): the decorator tells it so.
+    told = record.__dataclass_transform__  # type: ignore[attr-defined]
+    assert {**told.get("kwargs", {}), **told}["frozen_default"] is True  # 3.11: in kwargs
+    for cls in (Location, JobSpec, RemoteJob):
+        assert dataclasses.is_dataclass(cls) and "__slots__" in vars(cls)
+    assert Location("a", 1, 2) == Location("a", 1, 2)
+    assert hash(Location("a", 1, 2)) == hash(Location("a", 1, 2))
+    assert JobSpec("a", "mirror") == JobSpec("a", "mirror") != JobSpec("b", "mirror")
