@@ -81,7 +81,7 @@ def live(url: str) -> list[dict[str, Any]]:
 
 def bodies(specs: Path, owner: str = "reconciler") -> list[bytes]:
     """The create bodies ``reconcile apply`` sends for these specs, as it encodes them."""
-    from reconciler.model import create_body
+    from reconciler.marker import create_body
     from reconciler.sensitive import Sensitivity
     from reconciler.specs.validate import load_specs
 

@@ -67,7 +67,8 @@ def parse_environments(
     raw: Any, doc: Any, file: str, top: Mapping[str, Any]
 ) -> tuple[dict[str, Environment], list[Problem]]:
     """The ``environments:`` mapping of reconciler.yaml, checked; every problem at its place."""
-    from reconciler.settings import BY_NAME, _typed, check_paths_setting
+    from reconciler.configfile import check_paths_setting
+    from reconciler.settings import BY_NAME, typed
 
     problems: list[Problem] = []
 
@@ -100,7 +101,7 @@ def parse_environments(
                 vars_ = _vars(value, at, problem)
             elif key in BY_NAME:
                 try:
-                    settings[key] = _typed(BY_NAME[key], value)
+                    settings[key] = typed(BY_NAME[key], value)
                     check_paths_setting(key, value)
                 except ValueError:
                     problem(at, f"must be {BY_NAME[key].wanted}")

@@ -3,7 +3,7 @@
 ``FIELDS`` is the table of the fields reconciler manages. Each row says the field's
 name in a spec and on ``JobSpec``/``RemoteJob``, its key on the wire, and how its
 values are compared, sent and imported. The spec side (``JobSpec``), the API side
-(``RemoteJob``), the create body, the one comparison (:func:`same_job`), import,
+(``RemoteJob``), the create body (``marker.create_body``), the one comparison (:func:`same_job`), import,
 render and saved plans all read this table; none lists the fields again.
 
 To add a managed field: add it to the published schema (``schemas/jobs.schema.json``,
@@ -12,28 +12,16 @@ copied to ``reconciler/data/``), add one row here and the attribute on ``JobSpec
 
 Where else a kind of change goes:
 - a rule the schema cannot express: ``specs/rules.py``;
-- a policy setting (replace, prune, budgets): ``settings.py``;
+- a policy setting (replace, prune, budgets): ``settings.py`` (the table);
 - an output format: the registry in ``render/__init__.py``;
 - an auth method: one class and one row in ``api/auth.py``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple, TypeVar, dataclass_transform
-
-import orjson
-
-# The reserved keys inside properties_json that reconciler writes on every job it
-# creates (the marker): who owns the job, and which of its paths held secrets.
-OWNER_KEY = "_managed_by"
-SENSITIVE_KEY = "_sensitive"
-# Written as true on a job whose spec says ``protect: true``: the protection outlives
-# the spec (plan/protect.py).
-PROTECT_KEY = "_protected"
-MARKER_KEYS = (OWNER_KEY, SENSITIVE_KEY, PROTECT_KEY)
+from typing import Any, Literal, TypeVar, dataclass_transform
 
 JOB_TYPES = ("airflow.dataeng", "airflow.nlp", "airflow.ingest", "airflow.airbyte", "mirror")
 
@@ -259,64 +247,6 @@ class RemoteJob:
     protected: bool = False
     # The latest of the API's last_started_at, last_completed_at and last_failed_at.
     last_run: str | None = None
-
-
-def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
-    """The POST /api/jobs body for a spec, with our owner marker in properties_json."""
-    body: dict[str, Any] = {IDENTITY: spec.job_name}
-    for f in FIELDS:
-        value = getattr(spec, f.name)
-        if f.kind == "json":
-            marker: dict[str, Any] = {OWNER_KEY: owner}
-            if spec.sensitive:
-                # Keys and list indexes mix in a path: ordered by their JSON text.
-                marker[SENSITIVE_KEY] = sorted((list(p) for p in spec.sensitive), key=json.dumps)
-            if spec.protect:
-                marker[PROTECT_KEY] = True
-            value = _json_text({**(value or {}), **marker})
-        body[f.wire] = value or None
-    return body
-
-
-def _json_text(value: dict[str, Any]) -> str:
-    """Compact JSON text of a mapping. orjson writes what ``json.dumps`` writes with
-    these separators (at a fraction of the cost, BENCHMARKS.md), but for floats with an
-    exponent (``1e-7``, not ``1e-07``: the same number); it refuses integers beyond 64
-    bits and keys that are not strings, which ``json.dumps`` then writes."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-class Marker(NamedTuple):
-    """What the marker of a live job records."""
-
-    owner: str | None
-    sensitive: frozenset[FieldPath]
-    protected: bool
-
-
-def split_marker(props: dict[str, Any] | None) -> Marker:
-    """Take the marker out of parsed properties (in place): the owner, the paths it
-    records as sensitive, and whether the job is protected. A malformed list of paths
-    marks the whole properties; any protection value but false counts as protected."""
-    if props is None:
-        return Marker(None, NO_PATHS, False)
-    owner: str | None = None
-    if OWNER_KEY in props:
-        raw = props.pop(OWNER_KEY)
-        owner = raw if isinstance(raw, str) else json.dumps(raw)
-    paths: set[FieldPath] = set()
-    if SENSITIVE_KEY in props:
-        raw_paths = props.pop(SENSITIVE_KEY)
-        for item in raw_paths if isinstance(raw_paths, list) else [None]:
-            if isinstance(item, list) and item and all(type(k) in (str, int) for k in item):
-                paths.add(tuple(item))
-            else:
-                paths.add(("properties",))
-    protected = PROTECT_KEY in props and props.pop(PROTECT_KEY) is not False
-    return Marker(owner, frozenset(paths) if paths else NO_PATHS, protected)
 
 
 def spec_document(job: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ spec), a word of a key on its path matches a sensitive pattern (password, secret
 token, key, credential by default; ``sensitive_patterns`` only add to these), or the
 owner marker of the live job recorded its path as sensitive when we wrote it. After
 loading, every ``JobSpec.sensitive`` holds all its sensitive paths
-(:meth:`Sensitivity.mark`), and ``model.create_body`` records them on the job, so a
+(:meth:`Sensitivity.mark`), and ``marker.create_body`` records them on the job, so a
 later run masks the live side of those paths whatever the spec or config say then.
 
 Patterns match whole words of a key: ``db_password``, ``apiKey`` and ``API-TOKEN`` are

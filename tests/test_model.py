@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from reconciler.api.remote import read_body
+from reconciler.marker import create_body
 from reconciler.model import (
     ALIASES,
     CONTROLS,
@@ -16,7 +17,6 @@ from reconciler.model import (
     JobSpec,
     Location,
     RemoteJob,
-    create_body,
     managed_view,
     record,
     same_job,

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.api import jsonfast
-from reconciler.model import FIELDS, IDENTITY, FieldPath, RemoteJob, split_marker
+from reconciler.marker import split_marker
+from reconciler.model import FIELDS, IDENTITY, FieldPath, RemoteJob
 
 
 def _str_or_none(obj: Mapping[str, Any], key: str) -> str | None:

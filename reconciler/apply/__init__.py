@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 from reconciler.apply.running import still_running
 from reconciler.errors import PlanError, ReconcilerError
-from reconciler.model import RemoteJob, create_body
+from reconciler.marker import create_body
+from reconciler.model import RemoteJob
 from reconciler.plan.diff import Action, Change, Plan
 
 

@@ -12,7 +12,7 @@ from reconciler.render import COMPARE_FORMATS, RENDER_FORMATS
 
 if TYPE_CHECKING:
     from reconciler.model import JobSpec
-    from reconciler.settings import Settings
+    from reconciler.resolve import Settings
 
 _NAMES = list(dict.fromkeys([*RENDER_FORMATS.names, *COMPARE_FORMATS.names]))
 
@@ -45,8 +45,9 @@ def render(paths: tuple[str, ...], env: str | None, source: str | None, fmt: str
     """
     import os
 
+    from reconciler.configfile import load_config
+    from reconciler.resolve import resolve
     from reconciler.sensitive import Sensitivity
-    from reconciler.settings import load_config, resolve
 
     formats = COMPARE_FORMATS if source is not None else RENDER_FORMATS
     fmt = fmt or formats.default

@@ -1,7 +1,7 @@
 """``protect: true``: a job that is never deleted nor replaced, whatever happens to its spec.
 
 The spec says it, and every job created from such a spec carries it in its marker
-(``model.PROTECT_KEY``), so removing the spec does not remove the protection, and
+(``marker.PROTECT_KEY``), so removing the spec does not remove the protection, and
 neither does ``--prune``, ``--adopt`` or ``--allow-replace``: no flag lifts it. What
 lifts it is a reviewed change to the specs: ``protect: false`` on the job's spec while
 the live job's marker says protected; the plan says "protection lifted". Leaving the

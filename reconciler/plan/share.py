@@ -84,7 +84,7 @@ def share_answer(
     def answer(done: dict[int, FileReport], frames: Frames) -> Shared:
         from reconciler.api.jsonfast import joined
         from reconciler.api.remote import remote_job_from_api
-        from reconciler.model import create_body
+        from reconciler.marker import create_body
 
         keys: list[tuple[int, int]] = []
         specs: list[JobSpec] = []

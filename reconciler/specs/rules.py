@@ -8,7 +8,8 @@ import math
 import unicodedata
 from typing import Any
 
-from reconciler.model import FIELDS, IGNORABLE, MARKER_KEYS, NAME_MAX_CHARS, ignore_path
+from reconciler.marker import MARKER_KEYS
+from reconciler.model import FIELDS, IGNORABLE, NAME_MAX_CHARS, ignore_path
 from reconciler.specs import cron
 from reconciler.specs.hints import did_you_mean, kind, quote_hint
 from reconciler.specs.yamlread import Document, Mark, Path

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from reconciler.model import create_body
+from reconciler.marker import create_body
 from reconciler.render.charts import HOUR_TICKS
 from reconciler.specs.validate import load_specs
 from tests.acceptance.conftest import Result, write_jobs

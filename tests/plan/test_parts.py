@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from reconciler.api.jsonfast import array_pieces
 from reconciler.api.remote import remote_job_from_api
 from reconciler.errors import ConfigError
-from reconciler.model import JobSpec, create_body
+from reconciler.marker import create_body
+from reconciler.model import JobSpec
 from reconciler.plan import crowding
 from reconciler.plan.diff import Action, Plan, claims, join_parts, make_plan, plan_part
 from reconciler.plan.judge import holds_body, settled

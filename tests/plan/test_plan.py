@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from reconciler.apply import apply_plan
 from reconciler.errors import PlanError
-from reconciler.model import JOB_TYPES, JobSpec, create_body
+from reconciler.marker import create_body
+from reconciler.model import JOB_TYPES, JobSpec
 from reconciler.plan.diff import Action, Plan, make_plan
 from reconciler.settings import Policy
 from tests.plan.fakeapi import FakeApi

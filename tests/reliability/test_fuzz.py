@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from reconciler.api.auth import RetryPolicy, api_settings_from_env
 from reconciler.api.client import NX1Client
 from reconciler.errors import ReconcilerError
-from reconciler.model import JOB_TYPES, OWNER_KEY, JobSpec, RemoteJob, create_body
+from reconciler.marker import OWNER_KEY, create_body
+from reconciler.model import JOB_TYPES, JobSpec, RemoteJob
 from reconciler.plan.diff import Action, Plan, make_plan
 from reconciler.plan.saved import saved_document
 from reconciler.render.common import RenderOptions

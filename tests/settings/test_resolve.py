@@ -7,7 +7,8 @@ from dataclasses import fields
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.settings import POLICY_SETTINGS, SETTINGS, Policy, resolve
+from reconciler.resolve import resolve
+from reconciler.settings import POLICY_SETTINGS, SETTINGS, Policy
 
 
 def test_policy_fields_are_the_policy_rows_of_the_table() -> None:

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import SpecError
-from reconciler.model import JOB_TYPES, MARKER_KEYS, JobSpec, Location
+from reconciler.marker import MARKER_KEYS
+from reconciler.model import JOB_TYPES, JobSpec, Location
 from reconciler.specs.build import check_data
 from reconciler.specs.validate import check_paths, load_specs
 
