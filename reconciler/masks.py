@@ -224,7 +224,9 @@ def text_of(value: Any) -> str:
     """How a leaf reads in a text output: a string as it is, a number as JSON writes it."""
     if isinstance(value, str):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__repr__(value)  # what json.dumps writes, without its set-up per call
+    if isinstance(value, float):
         return json.dumps(value)
     return ""
 

@@ -49,9 +49,10 @@ _Record = TypeVar("_Record")
 def record(cls: type[_Record]) -> type[_Record]:
     """A frozen dataclass with slots, frozen for the type checker only: mypy refuses
     any assignment to a field, as for ``dataclass(frozen=True)``, and equality and hash
-    are the same, but making one costs no guard per field. The job records below are
-    made once per job of a plan: for 100,000 jobs the guard was 0.2 s of each core
-    (BENCHMARKS.md, 2026-12-02, "the job records")."""
+    are the same, but making one (or unpickling one a child sent) costs no guard per
+    field. For the records made once per job of a plan: JobSpec, Location and
+    RemoteJob here, a plan's Change and FieldChange. For 100,000 jobs the guard was
+    0.2 s of each core (BENCHMARKS.md, 2026-12-02, "the job records")."""
     return dataclass(slots=True, unsafe_hash=True)(cls)
 
 

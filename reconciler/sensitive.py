@@ -135,13 +135,32 @@ class Sensitivity:
             return None
         if self.path_is_sensitive(path, marked):
             return self.show(value)
+        return self._masked_inside(value, path, marked)
+
+    def _masked_inside(self, value: Any, path: FieldPath, marked: frozenset[FieldPath]) -> Any:
+        """``mask`` of a value at a path that is not sensitive itself: a child's path is
+        sensitive only by its own key or a mark, since the keys above it are not (each
+        is asked once, not once per path below it)."""
         if self._known_whole(value):
             return self.show(value)  # a known value whole; inside a text, scrub finds it
+        items: Any
+        out: Any
         if isinstance(value, Mapping):
-            return {k: self.mask(v, (*path, k), marked) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.mask(v, (*path, i), marked) for i, v in enumerate(value)]
-        return value
+            items, out = value.items(), {}
+        elif isinstance(value, list):
+            items, out = enumerate(value), [None] * len(value)
+        else:
+            return value
+        for key, child in items:
+            if child is None:
+                out[key] = None
+                continue
+            below = (*path, key)
+            if self.key_is_sensitive(key) or any(below[: len(m)] == m for m in marked):
+                out[key] = self.show(child)
+            else:
+                out[key] = self._masked_inside(child, below, marked)
+        return out
 
     def scrub(self, text: str) -> str:
         """``text`` with every known secret value in it replaced by ``(sensitive)``. Text

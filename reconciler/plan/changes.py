@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.model import FieldPath, JobSpec, RemoteJob
+from reconciler.model import FieldPath, JobSpec, RemoteJob, record
 from reconciler.plan.select import Selection
 from reconciler.settings import Policy
 
@@ -27,7 +27,7 @@ class Action(StrEnum):
 SUMMARY_KEYS = tuple(a.value for a in Action)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FieldChange:
     """One field that differs; values are raw here and masked when rendered.
 
@@ -40,7 +40,7 @@ class FieldChange:
     kind: str = "changed"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Change:
     """What happens to one job name.
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reconciler.model import JobSpec
+from reconciler.model import FieldPath, JobSpec
 from reconciler.sensitive import Sensitivity
 from tests.acceptance.conftest import Runner, write_jobs
 
@@ -267,3 +270,74 @@ def test_values_overlapping_themselves_mask_the_whole_text_past_a_bound(count: i
     sensitivity = Sensitivity(values=frozenset("a" * n for n in range(4, 4 + count)))
     assert sensitivity.scrub("x" + "a" * 20_000 + "y") == "(sensitive)"
     assert sensitivity.scrub("x aaaa y") == "x (sensitive) y"
+
+
+def _mask_by_definition(s: Sensitivity, value: Any, path: FieldPath, marked: Any) -> Any:
+    """What ``Sensitivity.mask`` promises, written the plain way: every value whose path
+    is sensitive (``path_is_sensitive``) or that is a known secret whole is shown masked;
+    None stays None."""
+    if value is None:
+        return None
+    if s.path_is_sensitive(path, marked) or s._known_whole(value):
+        return s.show(value)
+    if isinstance(value, dict):
+        return {k: _mask_by_definition(s, v, (*path, k), marked) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_by_definition(s, v, (*path, i), marked) for i, v in enumerate(value)]
+    return value
+
+
+_KEYS = st.sampled_from(["a", "password", "db", "token", "x_key", "n", "api_key", "dsn", "7"])
+_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 10),
+    st.floats(allow_nan=False),
+    st.sampled_from(["s3cr3t-value", "plain", "", "1234567"]),
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(_KEYS, c, max_size=4),
+    max_leaves=20,
+)
+_PATHS = st.lists(_KEYS | st.integers(0, 3), max_size=3).map(tuple)
+
+
+def _paths_in(value: Any, path: FieldPath) -> list[FieldPath]:
+    """Every path inside ``value`` (below ``path``), for marks that land in it."""
+    out = [path]
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, child in items:
+        out.extend(_paths_in(child, (*path, key)))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _VALUES,
+    _PATHS,
+    st.data(),
+    st.sampled_from([(), ("dsn",), ("*n*",)]),
+    st.sampled_from([frozenset(), frozenset({"s3cr3t-value", "1234567"})]),
+    st.sampled_from([None, b"fingerprint-key"]),
+)
+def test_mask_asks_each_key_once_and_masks_what_the_plain_definition_masks(
+    value: Any,
+    path: FieldPath,
+    data: st.DataObject,
+    globs: tuple[str, ...],
+    values: frozenset[str],
+    key: bytes | None,
+) -> None:
+    inside = st.sampled_from(_paths_in(value, path))
+    marked = data.draw(st.frozensets(inside | _PATHS, max_size=3))
+    s = Sensitivity(globs=globs, values=values, key=key)
+    got, want = s.mask(value, path, marked), _mask_by_definition(s, value, path, marked)
+    assert repr(got) == repr(want)
+    assert type(got) is type(want)
