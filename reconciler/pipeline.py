@@ -151,6 +151,7 @@ def _plan_here(
 ) -> PlanOutcome:
     """The whole plan made in this process; ``answer``: the list answer already read."""
     from reconciler.plan.crowding import crowded_minutes
+    from reconciler.specs.parallel import untraced_from_now
     from reconciler.specs.validate import load_specs
 
     fetch = Fetch(request.api, answer)
@@ -165,6 +166,7 @@ def _plan_here(
         # Each spec carries every path that is secret by its origin or a pattern
         # (sensitive.py), and no message about the list request shows those values ...
         specs = [request.sensitivity.mark(spec) for spec in specs]
+        untraced_from_now()
         secrets = secret_values(specs)
         fetch.start(secrets)  # only now: bad input never costs a request
         now = datetime.now(UTC)
@@ -250,6 +252,7 @@ def run_apply(
     from reconciler.api.client import NX1Client
     from reconciler.apply import apply_plan, check_allowed
     from reconciler.apply.settle import settle
+    from reconciler.specs.parallel import untraced_from_now
 
     check_allowed(outcome.plan)
     limiter = limiter_for(request.parallelism)
@@ -257,6 +260,7 @@ def run_apply(
 
     live = [job for change in outcome.plan.changes for job in change.remote]
     secrets = secret_values(outcome.specs, live, request.sensitivity)
+    untraced_from_now()  # the plan, as shown; the specs are already
     with NX1Client(request.api, limiter=limiter, secrets=secrets) as client:
         applied = apply_plan(
             outcome.plan,

@@ -107,8 +107,10 @@ def check_paths(
     start = prepare(paths, env, **reading)
     names, environ = start.names, start.env
     children = 0 if build else _children(names, workers)
-    done = share(lambda i: check_file(names[i], environ, build), len(names), children)
+    # Loading makes almost no cyclic garbage, and with ``build`` each pass of the
+    # collector traced every JobSpec kept so far again (0.9 s of loading 100,000 jobs).
     with collector_paused():
+        done = share(lambda i: check_file(names[i], environ, build), len(names), children)
         return judge(start, [done[i] for i in range(len(names))], build)
 
 
