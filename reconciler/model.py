@@ -12,7 +12,7 @@ copied to ``reconciler/data/``), add one row here and the attribute on ``JobSpec
 
 Where else a kind of change goes:
 - a rule the schema cannot express: ``specs/rules.py``;
-- a policy setting (replace, prune, budgets): ``settings.py`` (the table);
+- a policy setting (replace, prune, budgets): ``settings/__init__.py`` (the table);
 - an output format: the registry in ``render/__init__.py``;
 - an auth method: one class and one row in ``api/auth.py``.
 """

@@ -17,7 +17,7 @@ from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
     from reconciler.api.credential import Credential
-    from reconciler.environments import Environment
+    from reconciler.settings.environments import Environment
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_TIMEOUT_S = 600.0

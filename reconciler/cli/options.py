@@ -134,9 +134,9 @@ def plan_request(
             level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr
         )
         logging.getLogger("reconciler").setLevel(logging.DEBUG)
-    from reconciler.configfile import load_config
     from reconciler.plan.select import Selection
-    from reconciler.resolve import resolve
+    from reconciler.settings.configfile import load_config
+    from reconciler.settings.resolve import resolve
 
     selection = Selection(tuple(opts.pop("select", ())), tuple(opts.pop("exclude", ())))
     wait_running = opts.pop("wait_running", None) or 0.0

@@ -255,7 +255,7 @@ def import_(
     from reconciler.api.auth import api_settings_from_env
     from reconciler.api.client import NX1Client
     from reconciler.importer import build_import, write_import
-    from reconciler.resolve import resolve
+    from reconciler.settings.resolve import resolve
 
     run = resolve({"api_url": api_url, "owner": owner, "env": env})
     suffix = run.environment.suffix if run.environment else ""

@@ -12,7 +12,7 @@ from reconciler.render import COMPARE_FORMATS, RENDER_FORMATS
 
 if TYPE_CHECKING:
     from reconciler.model import JobSpec
-    from reconciler.resolve import Settings
+    from reconciler.settings.resolve import Settings
 
 _NAMES = list(dict.fromkeys([*RENDER_FORMATS.names, *COMPARE_FORMATS.names]))
 
@@ -45,9 +45,9 @@ def render(paths: tuple[str, ...], env: str | None, source: str | None, fmt: str
     """
     import os
 
-    from reconciler.configfile import load_config
-    from reconciler.resolve import resolve
     from reconciler.sensitive import Sensitivity
+    from reconciler.settings.configfile import load_config
+    from reconciler.settings.resolve import resolve
 
     formats = COMPARE_FORMATS if source is not None else RENDER_FORMATS
     fmt = fmt or formats.default
@@ -63,7 +63,7 @@ def render(paths: tuple[str, ...], env: str | None, source: str | None, fmt: str
         specs = _load(settings, template=False)
         click.echo(formats.renderer(fmt)(specs, name, sensitivity), nl=False)
         return EXIT_OK
-    from reconciler.compare import compare, pairs
+    from reconciler.plan.promotion import compare, pairs
 
     if name is None:
         raise click.UsageError("--compare needs environments in reconciler.yaml")

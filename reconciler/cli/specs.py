@@ -37,10 +37,10 @@ def validate(
     """
     import os
 
-    from reconciler.configfile import load_config
-    from reconciler.environments import KEY, chosen_name, select
     from reconciler.render.problems import summary
     from reconciler.sensitive import Sensitivity
+    from reconciler.settings.configfile import load_config
+    from reconciler.settings.environments import KEY, chosen_name, select
     from reconciler.specs.discover import DEFAULT_PATH
     from reconciler.specs.environment import check_environments
     from reconciler.specs.validate import check_paths
@@ -101,8 +101,8 @@ def schedule(paths: tuple[str, ...], fmt: str, top: int, env: str | None) -> int
     """
     from reconciler.errors import SpecError
     from reconciler.plan.timetable import Scheduled, load_of
-    from reconciler.resolve import resolve
     from reconciler.sensitive import Sensitivity
+    from reconciler.settings.resolve import resolve
     from reconciler.specs.environment import target_of
     from reconciler.specs.validate import check_paths
 

@@ -10,8 +10,8 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from reconciler.compare import Comparison, Entry, Status
 from reconciler.plan.diff import Action, Change, FieldChange
+from reconciler.plan.promotion import Comparison, Entry, Status
 from reconciler.render.common import change_line, dotted, masked_diff
 from reconciler.render.escape import code_span, for_code_block, for_markdown, for_text
 from reconciler.sensitive import Sensitivity

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.resolve import Settings, resolve
 from reconciler.sensitive import Sensitivity
+from reconciler.settings.resolve import Settings, resolve
 from reconciler.specs.interpolate import Target
 from reconciler.specs.validate import Report, check_paths
 

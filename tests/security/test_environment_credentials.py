@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.api.settings import api_settings_from_env
-from reconciler.configfile import load_config
 from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.resolve import resolve
+from reconciler.settings.configfile import load_config
+from reconciler.settings.resolve import resolve
 
 # What the operator set up: two groups, each a host with its own key, and the standard
 # names for a third tenant.

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.configfile import load_config
 from reconciler.errors import ReconcilerError
 from reconciler.plan.saved import read_saved
-from reconciler.resolve import resolve
+from reconciler.settings.configfile import load_config
+from reconciler.settings.resolve import resolve
 
 KEY = b"hostile-files"
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from reconciler.api.auth import credential_from_env, credential_secrets
-from reconciler.configfile import load_config
 from reconciler.errors import ConfigError, SpecError
-from reconciler.resolve import resolve
 from reconciler.settings import SETTINGS
+from reconciler.settings.configfile import load_config
+from reconciler.settings.resolve import resolve
 
 
 def _config(tmp_path: Path, text: str) -> dict[str, Any]:

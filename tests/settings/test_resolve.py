@@ -7,8 +7,8 @@ from dataclasses import fields
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.resolve import resolve
 from reconciler.settings import POLICY_SETTINGS, SETTINGS, Policy
+from reconciler.settings.resolve import resolve
 
 
 def test_policy_fields_are_the_policy_rows_of_the_table() -> None:

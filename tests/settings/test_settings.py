@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.configfile import load_config
 from reconciler.errors import SpecError
+from reconciler.settings.configfile import load_config
 
 
 def _load(tmp_path: Path, text: str) -> dict[str, object]:

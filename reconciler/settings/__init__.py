@@ -2,14 +2,14 @@
 text and whether it belongs to a plan's :class:`Policy` (a saved plan carries those).
 
 The click options of plan and apply, the keys ``reconciler.yaml`` accepts
-(``reconciler.configfile``), the policy recorded in JSON and saved plans, and the
+(``reconciler.settings.configfile``), the policy recorded in JSON and saved plans, and the
 refusal of policy flags beside ``apply --plan`` all derive from ``SETTINGS``;
-``reconciler.resolve`` resolves a run's values from it: flag > env var > the chosen
+``reconciler.settings.resolve`` resolves a run's values from it: flag > env var > the chosen
 environment's block > reconciler.yaml > default.
 
 To add a setting: one row in ``SETTINGS`` (and, for a policy setting, the field on
 ``Policy`` with the same name; a test holds the two together). Every row may be set per
-environment (``environments:`` in the file; see ``reconciler.environments``).
+environment (``environments:`` in the file; see ``reconciler.settings.environments``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ reconciler.yaml > default. :func:`resolve` is the only place the precedence is c
 what each setting is comes from the table in ``reconciler.settings``.
 
 An environment (``environments:`` in the file, chosen with ``--env`` or RECONCILER_ENV;
-see ``reconciler.environments``) is the layer between the environment variables and the
+see ``reconciler.settings.environments``) is the layer between the environment variables and the
 file's top level.
 """
 
@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from reconciler.configfile import load_config
 from reconciler.errors import ConfigError
 from reconciler.settings import POLICY_SETTINGS, SETTINGS, Policy, typed
+from reconciler.settings.configfile import load_config
 
 if TYPE_CHECKING:
-    from reconciler.environments import Environment
+    from reconciler.settings.environments import Environment
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class Settings:
     """A run's settings, resolved once; every command reads them from here.
 
     ``environment`` is the chosen environment (None without environments); its
-    ``suffix`` names the variables the credential is read from (``reconciler.environments``).
+    ``suffix`` names the variables the credential is read from (``reconciler.settings.environments``).
     """
 
     policy: Policy
@@ -55,7 +55,7 @@ def resolve(
     given; ``flags["env"]`` is ``--env``. ``config`` defaults to the file ``load_config``
     finds. ``offline`` runs (render) skip where the API is.
     """
-    from reconciler.environments import KEY, chosen_name, select
+    from reconciler.settings.environments import KEY, chosen_name, select
 
     env = os.environ if env is None else env
     config = load_config(env) if config is None else config

@@ -13,7 +13,7 @@ from reconciler.errors import Problem, SpecError
 from reconciler.settings import BY_NAME, typed
 
 DEFAULT_FILE = "reconciler.yaml"
-ENVIRONMENTS = "environments"  # reconciler.environments.KEY; not a setting of its own
+ENVIRONMENTS = "environments"  # reconciler.settings.environments.KEY; not a setting of its own
 
 
 def _escapes(path: str) -> bool:
@@ -53,7 +53,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     for key, value in raw.items():
         (line, col), (vline, vcol) = places[key]
         if key == ENVIRONMENTS:
-            from reconciler.environments import parse_environments
+            from reconciler.settings.environments import parse_environments
 
             out[key], found = parse_environments(value, doc, str(path), raw)
             problems.extend(found)

@@ -67,8 +67,8 @@ def parse_environments(
     raw: Any, doc: Any, file: str, top: Mapping[str, Any]
 ) -> tuple[dict[str, Environment], list[Problem]]:
     """The ``environments:`` mapping of reconciler.yaml, checked; every problem at its place."""
-    from reconciler.configfile import check_paths_setting
     from reconciler.settings import BY_NAME, typed
+    from reconciler.settings.configfile import check_paths_setting
 
     problems: list[Problem] = []
 
