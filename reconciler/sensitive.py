@@ -140,27 +140,36 @@ class Sensitivity:
     def _masked_inside(self, value: Any, path: FieldPath, marked: frozenset[FieldPath]) -> Any:
         """``mask`` of a value at a path that is not sensitive itself: a child's path is
         sensitive only by its own key or a mark, since the keys above it are not (each
-        is asked once, not once per path below it)."""
-        if self._known_whole(value):
-            return self.show(value)  # a known value whole; inside a text, scrub finds it
-        items: Any
+        is asked once, not once per path below it). A string below is looked at here,
+        without a call of its own: most leaves of a plan are strings."""
         out: Any
         if isinstance(value, Mapping):
-            items, out = value.items(), {}
-        elif isinstance(value, list):
-            items, out = enumerate(value), [None] * len(value)
-        else:
-            return value
-        for key, child in items:
-            if child is None:
-                out[key] = None
-                continue
+            out = {}
+            known = self._known
+            for key, child in value.items():
+                secret = known.get(key)
+                if secret is None:
+                    secret = self.key_is_sensitive(key)
+                out[key] = self._child(child, path, key, marked, secret)
+            return out
+        if isinstance(value, list):
+            return [self._child(child, path, i, marked, False) for i, child in enumerate(value)]
+        return self.show(value) if self._known_whole(value) else value
+
+    def _child(
+        self, child: Any, path: FieldPath, key: Any, marked: frozenset[FieldPath], secret: bool
+    ) -> Any:
+        """``child``, at ``key`` below ``path``, as ``_masked_inside`` shows it."""
+        if child is None:
+            return None
+        if marked:
             below = (*path, key)
-            if self.key_is_sensitive(key) or any(below[: len(m)] == m for m in marked):
-                out[key] = self.show(child)
-            else:
-                out[key] = self._masked_inside(child, below, marked)
-        return out
+            secret = secret or any(below[: len(m)] == m for m in marked)
+        if secret:
+            return self.show(child)
+        if type(child) is str:
+            return self.show(child) if self._known_text(child) else child
+        return self._masked_inside(child, (*path, key), marked)
 
     def scrub(self, text: str) -> str:
         """``text`` with every known secret value in it replaced by ``(sensitive)``. Text
@@ -189,7 +198,9 @@ class Sensitivity:
         return value
 
     def _known_whole(self, value: Any) -> bool:
-        text = text_of(value)
+        return self._known_text(text_of(value))
+
+    def _known_text(self, text: str) -> bool:
         if text in self._numbers:
             return True
         return self._finder is not None and self._finder.is_form(text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -47,7 +47,13 @@ def shown(value: Any) -> str:
     """A value as it reads in a plan: JSON, so strings are quoted and None is null."""
     if isinstance(value, Masked):
         return str(value)
+    if type(value) is str:  # what json.dumps writes for one, without its set-up per call
+        return _quoted(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+# The function json.dumps(ensure_ascii=False) quotes a string with.
+_quoted: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def masked_diff(change: Change, sensitivity: Sensitivity) -> Iterator[FieldChange]:

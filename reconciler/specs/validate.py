@@ -101,12 +101,13 @@ def check_paths(
     files is no problem.
 
     ``env`` defaults to ``os.environ``; with ``placeholders`` an unset ``${VAR}`` is no
-    problem (an offline validate; see ``specs.interpolate``). Without ``build``, files are
-    shared out over ``workers`` processes (default: one per usable core, when there is enough YAML).
+    problem (an offline validate; see ``specs.interpolate``). Files are shared out over
+    ``workers`` processes (default: one per usable core, when there is enough YAML); with
+    ``build`` the children send back the JobSpecs they built (``parallel.share``).
     """
     start = prepare(paths, env, **reading)
     names, environ = start.names, start.env
-    children = 0 if build else _children(names, workers)
+    children = _children(names, workers)
     # Loading makes almost no cyclic garbage, and with ``build`` each pass of the
     # collector traced every JobSpec kept so far again (0.9 s of loading 100,000 jobs).
     with collector_paused():

@@ -91,7 +91,7 @@ def test_never_more_children_than_items_to_share(monkeypatch: pytest.MonkeyPatch
     forks: list[int] = []
     real = parallel._fork
 
-    def counting(*args: Any) -> tuple[int, int]:
+    def counting(*args: Any) -> tuple[int, int, int]:
         forks.append(1)
         return real(*args)
 
@@ -113,6 +113,47 @@ def test_validation_shared_with_a_child_agrees_with_one_process(tmp_path: Path) 
     two = check_paths([tmp_path], {}, workers=2)
     assert two.problems == one.problems and len(one.problems) == 4
     assert two.jobs == one.jobs == 241 and two.files == one.files == 8
+    assert _no_child_left()
+
+
+def test_specs_built_in_a_child_equal_those_built_here(tmp_path: Path) -> None:
+    from reconciler.specs.validate import check_paths
+
+    for f in range(8):
+        jobs = "".join(
+            f"  - {{job_name: j{f}-{j}, job_type: mirror, properties: {{n: {j}, tags: [a, b]}}}}\n"
+            for j in range(40)
+        )
+        (tmp_path / f"f{f}.yaml").write_text("jobs:\n" + jobs)
+    one = check_paths([tmp_path], {}, build=True, workers=1)
+    two = check_paths([tmp_path], {}, build=True, workers=2)
+    assert not two.problems and len(two.specs) == 320
+    assert two.specs == one.specs
+    assert [s.location for s in two.specs] == [s.location for s in one.specs]
+    assert _no_child_left()
+
+
+def test_results_larger_than_a_pipe_come_back_whole() -> None:
+    def big(item: int) -> tuple[int, int, str]:
+        time.sleep(0.002)
+        return item, os.getpid(), str(item) * 50_000
+
+    done = share(big, 40, 1)
+    assert {i: (r[0], r[2]) for i, r in done.items()} == {
+        i: (i, str(i) * 50_000) for i in range(40)
+    }
+    assert any(pid != PARENT for _, pid, _ in done.values())
+    assert _no_child_left()
+
+
+def test_a_child_that_fails_after_spooling_some_results_is_redone_here() -> None:
+    def fails_late(item: int) -> tuple[int, int]:
+        time.sleep(0.005)
+        if os.getpid() != PARENT and item > 20:
+            raise RuntimeError("boom")
+        return item, PARENT
+
+    assert share(fails_late, 40, 1) == {i: (i, PARENT) for i in range(40)}
     assert _no_child_left()
 
 
