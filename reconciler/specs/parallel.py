@@ -79,7 +79,10 @@ def share(func: Callable[[int], R], count: int, children: int) -> dict[int, R]:
     try:
         for _ in range(children):
             older = [fd for _, answer, spool in forked for fd in (answer, spool)]
-            forked.append(_fork(func, pulling, older))
+            try:
+                forked.append(_fork(func, pulling, older))
+            except OSError:  # no spool, pipe or process to be had: fewer children
+                break
         results = {item: func(item) for item in pulling}
         for _, answer, spool in forked:
             with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError, struct.error):
@@ -132,8 +135,17 @@ def _fork(func: Callable[[int], R], pulling: Pulling, older: list[int]) -> tuple
     """A child that writes each result to its spool as soon as it has it (so pickling
     is shared out with the items) and, when all are written, their size to its pipe."""
     spool = _spool()
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError:
+        os.close(spool)
+        raise
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in (spool, read_fd, write_fd):
+            os.close(fd)
+        raise
     if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
         code = 1
         try:

@@ -157,6 +157,15 @@ def test_a_child_that_fails_after_spooling_some_results_is_redone_here() -> None
     assert _no_child_left()
 
 
+def test_no_spool_to_be_had_runs_everything_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_spool() -> int:
+        raise OSError("no memory file, no temporary directory")
+
+    monkeypatch.setattr(parallel, "_spool", no_spool)
+    assert share(where, 10, 1) == {i: (i, PARENT) for i in range(10)}
+    assert _no_child_left()
+
+
 def _keep(item: int) -> tuple[int, int]:
     return item, os.getpid()
 
