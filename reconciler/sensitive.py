@@ -162,9 +162,9 @@ class Sensitivity:
         """``child``, at ``key`` below ``path``, as ``_masked_inside`` shows it."""
         if child is None:
             return None
-        if marked:
+        if marked and not secret:  # the path below is made only when a mark may be on it
             below = (*path, key)
-            secret = secret or any(below[: len(m)] == m for m in marked)
+            secret = any(below[: len(m)] == m for m in marked)
         if secret:
             return self.show(child)
         if type(child) is str:

@@ -20,6 +20,7 @@ from reconciler.specs.parallel import (
     LENGTH,
     Pulling,
     bury,
+    memory_file,
     read_exactly,
     read_part,
     write_all,
@@ -72,7 +73,7 @@ class Crew(Generic[R, S]):
         self._unread = self._prepares  # each child's prepared part, not read yet
         self._prepared: list[Any] | None = None
         pulling = Pulling.of(count)  # first: nothing to close yet if it fails
-        self._board = _board()
+        self._board = memory_file("reconciler-crew")  # shared by the children forked after it
         self._posted = 0  # bytes on the board
         try:
             for _ in range(children):
@@ -205,14 +206,6 @@ class Crew(Generic[R, S]):
         if self._board >= 0:
             os.close(self._board)
             self._board = -1
-
-
-def _board() -> int:
-    """A file in memory, shared by the children forked after it; -1 without one."""
-    try:
-        return os.memfd_create("reconciler-crew", os.MFD_CLOEXEC)
-    except (AttributeError, OSError):  # not Linux, or not allowed
-        return -1
 
 
 def _write_at(fd: int, data: bytes | memoryview, offset: int) -> None:

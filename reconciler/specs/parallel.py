@@ -165,13 +165,19 @@ def _fork(func: Callable[[int], R], pulling: Pulling, older: list[int]) -> tuple
     return pid, read_fd, spool
 
 
+def memory_file(name: str) -> int:
+    """A new file in memory; -1 without one."""
+    try:
+        return os.memfd_create(name, os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # not Linux, or not allowed
+        return -1
+
+
 def _spool() -> int:
     """A file for a child's results: in memory where the system has one, else on disk
-    (``tempfile``, gone once closed)."""
-    try:
-        return os.memfd_create("reconciler-share", os.MFD_CLOEXEC)
-    except (AttributeError, OSError):  # not Linux, or not allowed
-        return os.dup(tempfile.TemporaryFile().fileno())
+    (``tempfile``, unlinked at once)."""
+    spool = memory_file("reconciler-share")
+    return spool if spool >= 0 else os.dup(tempfile.TemporaryFile().fileno())
 
 
 def _spooled(answer: int, spool: int) -> dict[int, Any]:
