@@ -7,11 +7,12 @@ carries it (``create_body``); ``api.remote`` takes it out of a listed job
 from __future__ import annotations
 
 import json
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import orjson
 
-from reconciler.model import FIELDS, IDENTITY, NO_PATHS, FieldPath, JobSpec
+from reconciler.model import FIELDS, IDENTITY, NO_PATHS, WIRES, FieldPath, JobSpec
 
 # The reserved keys inside properties_json that reconciler writes on every job it
 # creates (the marker): who owns the job, and which of its paths held secrets.
@@ -23,21 +24,32 @@ PROTECT_KEY = "_protected"
 MARKER_KEYS = (OWNER_KEY, SENSITIVE_KEY, PROTECT_KEY)
 
 
+# The create body's fields, in ``FIELDS`` order, and where the JSON ones stand (the
+# marker goes into them).
+_VALUES = attrgetter(*(f.name for f in FIELDS))
+_JSON_AT = tuple(i for i, f in enumerate(FIELDS) if f.kind == "json")
+
+
 def create_body(spec: JobSpec, owner: str) -> dict[str, Any]:
     """The POST /api/jobs body for a spec, with our owner marker in properties_json."""
     body: dict[str, Any] = {IDENTITY: spec.job_name}
-    for f in FIELDS:
-        value = getattr(spec, f.name)
-        if f.kind == "json":
-            marker: dict[str, Any] = {OWNER_KEY: owner}
-            if spec.sensitive:
-                # Keys and list indexes mix in a path: ordered by their JSON text.
-                marker[SENSITIVE_KEY] = sorted((list(p) for p in spec.sensitive), key=json.dumps)
-            if spec.protect:
-                marker[PROTECT_KEY] = True
-            value = _json_text({**(value or {}), **marker})
-        body[f.wire] = value or None
+    body.update(zip(WIRES, create_values(spec, owner), strict=True))
     return body
+
+
+def create_values(spec: JobSpec, owner: str) -> tuple[Any, ...]:
+    """The values of ``create_body``'s fields, in ``WIRES`` order: what a plan compares
+    a listed job with (``plan.judge.holds_values``) without making the body."""
+    values = list(_VALUES(spec))
+    for at in _JSON_AT:
+        marker: dict[str, Any] = {OWNER_KEY: owner}
+        if spec.sensitive:
+            # Keys and list indexes mix in a path: ordered by their JSON text.
+            marker[SENSITIVE_KEY] = sorted((list(p) for p in spec.sensitive), key=json.dumps)
+        if spec.protect:
+            marker[PROTECT_KEY] = True
+        values[at] = _json_text({**(values[at] or {}), **marker})
+    return tuple([value or None for value in values])
 
 
 def _json_text(value: dict[str, Any]) -> str:

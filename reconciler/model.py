@@ -92,6 +92,7 @@ FIELDS: tuple[Field, ...] = (
 )
 NAME_MAX_CHARS = 255
 MANAGED_FIELDS = tuple(f.name for f in FIELDS)
+WIRES = tuple(f.wire for f in FIELDS)  # the same fields as the API's job object names them
 # Spec keys that are not fields of their own: the identity, and another way to write one.
 IDENTITY = "job_name"
 ALIASES = {"properties_json": "properties"}

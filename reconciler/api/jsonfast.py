@@ -124,11 +124,13 @@ def array_chunks(data: bytes, size: int | None = None) -> Iterator[list[Any]]:
 
 
 def array_pieces(data: bytes, size: int | None = None) -> Iterator[memoryview]:
-    """The JSON array ``data`` cut where one object ends and the next begins (``},{``),
-    about every ``size`` bytes (default ``CHUNK_BYTES``): the pieces between the cuts, without the brackets and
-    the commas at the cuts; ValueError when ``data`` is not bracketed. A cut may fall
-    inside a string: ``joined`` finds out. An array written with spaces between items
-    is one piece."""
+    """The JSON array ``data`` cut where one object ends and the next begins with a key
+    (``},{"``), about every ``size`` bytes (default ``CHUNK_BYTES``): the pieces between
+    the cuts, without the brackets and the commas at the cuts; ValueError when ``data``
+    is not bracketed. A cut may fall inside a string (one that ends in ``},{``), or
+    inside an object nested in an item: ``joined`` finds out. JSON text held in a string
+    (``properties_json``) has its quotes escaped (``\\"``), so no cut falls there. An array
+    written with spaces between items is one piece."""
     size = size or CHUNK_BYTES
     body = memoryview(data)
     first, last = 0, len(data)
@@ -140,7 +142,7 @@ def array_pieces(data: bytes, size: int | None = None) -> Iterator[memoryview]:
         raise ValueError("expected a JSON array")
     start, stop = first + 1, last - 1
     while start < stop:
-        cut = data.find(b"},{", min(start + size, stop), stop)
+        cut = data.find(b'},{"', min(start + size, stop), stop)
         end = stop if cut < 0 else cut + 1
         yield body[start:end]
         start = end + 1

@@ -7,17 +7,19 @@ mark the specs secret and gather their secret values while the parent judges
 from __future__ import annotations
 
 import marshal
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.model import JobSpec, RemoteJob
+from reconciler.model import IDENTITY, JobSpec, RemoteJob
 from reconciler.plan import crowding
 from reconciler.plan.diff import Part, claims, plan_part
-from reconciler.plan.judge import holds_body, settled
+from reconciler.plan.judge import body_digest, holds_digest, holds_values, settled
 from reconciler.plan.select import chosen, matching
 from reconciler.specs.build import FileReport
 from reconciler.specs.crew import Frames
+from reconciler.specs.parallel import collector_paused
 from reconciler.specs.validate import Start, check_file
 
 if TYPE_CHECKING:
@@ -71,20 +73,41 @@ def marker(sensitivity: Sensitivity) -> Callable[[dict[int, FileReport]], Secret
     return prepare
 
 
-# A child's answer: its part, its schedules counted, and (the first child) the live
-# jobs no child claims, unread.
-Shared = tuple[Part, crowding.Tally, list[Any] | None]
+# A child's answer: its part, its schedules counted, and the live jobs of its range of
+# the answer that no child claims, unread.
+Shared = tuple[Part, crowding.Tally, list[Any]]
+
+# What the parent first tells a child: its place among them, how many there are, the
+# names the others claim, and how many pieces of the answer its range has.
+Header = tuple[int, int, list[str], int]
+
+# What a child found in its range of the answer for the names other children claim:
+# those whose one job there holds their spec's body, and the jobs of the others.
+Found = tuple[set[str], dict[str, list[dict[str, Any]]]]
 
 
 def share_answer(
     policy: Policy, selection: Selection
-) -> Callable[[dict[int, FileReport], Frames], Shared]:
-    """What a child answers: its share planned against the live jobs sent to it."""
+) -> Callable[[dict[int, FileReport], Frames], Iterator[Any]]:
+    """What a child answers (``plan.split`` sends the frames): its share planned against
+    the live jobs of the names it claims, which every child helps to read.
 
-    def answer(done: dict[int, FileReport], frames: Frames) -> Shared:
+    It yields three parts. First the digest of the create body of each of its specs
+    (``plan.judge.body_digest``), made while the parent sends the list request. Then it
+    reads the frames: a header (``Header``), the other children's digests, and its
+    range of the answer's pieces, which it alone decodes: the first live job of a name
+    is checked against its body (its digest, for a name another child claims), and is
+    only counted when it is that name's one job and holds it (``plan.judge.settled``);
+    any other is kept. It yields what it found for the names the others claim
+    (``Found``), reads what they found for its own, and yields its share planned
+    (``Shared``). A job that does not read, a range that does not decode whole, and a
+    name held in another range that has another job raise ValueError: the parent then
+    plans it all."""
+
+    def answer(done: dict[int, FileReport], frames: Frames) -> Iterator[Any]:
         from reconciler.api.jsonfast import joined
         from reconciler.api.remote import remote_job_from_api
-        from reconciler.marker import create_body
+        from reconciler.marker import create_values
 
         keys: list[tuple[int, int]] = []
         specs: list[JobSpec] = []
@@ -94,42 +117,116 @@ def share_answer(
             for position, spec in enumerate(done[item].specs):  # marked by marker
                 keys.append((item, position))
                 specs.append(spec)
-        # Before the first job arrives: the body apply would create from each spec. A
-        # live job alone under its name that holds exactly that body is quiet, counted
-        # without reading it (plan.judge.settled); any other is read and judged.
         owner = policy.owner
-        bodies = {s.job_name: create_body(s, owner) for s in specs if settled(s)}
-        mine = claims(specs)
-        held: set[str] = set()  # the names whose one live job so far holds their body
-        doubled: set[str] = set()  # held names a second live job came to: read both
-        live: list[RemoteJob] = []
-        stream = iter(frames)
-        collect = marshal.loads(next(stream))
-        unclaimed: list[Any] | None = None
-        if collect is not None:
-            theirs, unclaimed = set(collect), []
-        # A job that does not read raises (ValueError): the parent then plans it all.
-        for obj in _live(joined(stream)):
-            name = obj.get("job_name")
-            if type(name) is not str or name not in mine:
-                if unclaimed is not None and (type(name) is not str or name not in theirs):
-                    unclaimed.append(obj)
-                continue
-            if name in held:
-                held.remove(name)
-                doubled.add(name)
-            body = bodies.pop(name, None)  # only the first job of a name is held
-            if body is not None and holds_body(obj, body):
-                held.add(name)
-            else:
-                live.append(remote_job_from_api(obj))
-        if doubled:
-            live = _with_first_jobs(live, doubled, frames)
-        quiet = [s for s in specs if s.job_name in held]
-        rest = [(k, s) for k, s in zip(keys, specs, strict=True) if s.job_name not in held]
-        return _planned(policy, selection, quiet, rest, live, unclaimed)
+        bodies = {s.job_name: create_values(s, owner) for s in specs if settled(s)}
+        yield {name: body_digest(values) for name, values in bodies.items()}
+        member, members, elsewhere, count = marshal.loads(next(frames.take(1)))
+        digests: dict[str, int] = {}
+        for theirs in frames.take(members - 1):
+            digests.update(pickle.loads(theirs))
+        mine, others = claims(specs), set(elsewhere)
+        pieces = members, members + count  # where the range's pieces stand in the frames
+        with collector_paused():  # reading makes no cycles: nothing for it to find
+            found = _scan(joined(frames.take(count)), mine | others, bodies, digests)
+        if found.doubled:
+            found.first_of(found.doubled, joined(frames.again(*pieces)))
+        yield found.held & others, {n: objs for n, objs in found.kept.items() if n in others}
+        ranges: list[Found] = [pickle.loads(part) for part in frames.take(members - 1)]
+        ranges.insert(member, (found.held & mine, found.kept))
+        quiet, late = _quiet(ranges, mine, member)
+        if late:  # held here, and the name has jobs in another range: read it again
+            found.first_of(late, joined(frames.again(*pieces)))
+        live = [
+            remote_job_from_api(obj)
+            for _, kept in ranges
+            for name, objs in kept.items()
+            if name in mine
+            for obj in objs
+        ]
+        quiet_specs = [s for s in specs if s.job_name in quiet]
+        rest = [(k, s) for k, s in zip(keys, specs, strict=True) if s.job_name not in quiet]
+        yield _planned(policy, selection, quiet_specs, rest, live, found.unclaimed)
 
     return answer
+
+
+class _Range:
+    """What a child found in its range of the list answer, for the names any child
+    claims: the names whose one live job there holds their body (``held``), the live
+    jobs of the others in order (``kept``), and the live jobs no child claims."""
+
+    def __init__(self) -> None:
+        self.held: set[str] = set()
+        self.kept: dict[str, list[dict[str, Any]]] = {}
+        self.unclaimed: list[Any] = []
+        self.doubled: set[str] = set()  # held names a second job came to: read both
+
+    def first_of(self, names: set[str], batches: Iterator[list[Any]]) -> None:
+        """The first live job of each of ``names`` in the range, read again from its
+        pieces (it was only checked, not kept), put before the later jobs of its name."""
+        first: dict[str, dict[str, Any]] = {}
+        for obj in _live(batches):
+            name = obj.get(IDENTITY)
+            if type(name) is str and name in names and name not in first:
+                first[name] = obj
+                if len(first) == len(names):
+                    break
+        for name, obj in first.items():
+            self.held.discard(name)
+            self.kept[name] = [obj, *self.kept.get(name, ())]
+
+
+def _scan(
+    batches: Iterator[list[Any]],
+    claimed: set[str],
+    bodies: dict[str, tuple[Any, ...]],
+    digests: dict[str, int],
+) -> _Range:
+    """The live jobs of a range of the answer sorted out (``_Range``): the first job of
+    a name is checked against its body, or its digest, popped from ``bodies`` or
+    ``digests``."""
+    found = _Range()
+    held, kept, doubled, unclaimed = found.held, found.kept, found.doubled, found.unclaimed
+    for obj in _live(batches):
+        name = obj.get(IDENTITY)
+        if type(name) is not str:
+            unclaimed.append(obj)
+        elif name in held:
+            held.remove(name)
+            doubled.add(name)
+            kept[name] = [obj]
+        elif (body := bodies.pop(name, None)) is not None:  # only a name's first job
+            if holds_values(obj, body):
+                held.add(name)
+            else:
+                kept[name] = [obj]
+        elif (digest := digests.pop(name, None)) is not None:
+            if holds_digest(obj, digest):
+                held.add(name)
+            else:
+                kept[name] = [obj]
+        elif name in claimed:
+            kept.setdefault(name, []).append(obj)
+        else:
+            unclaimed.append(obj)
+    return found
+
+
+def _quiet(ranges: list[Found], mine: set[str], member: int) -> tuple[set[str], set[str]]:
+    """The names of ``mine`` whose one live job in all the ranges holds their body, and
+    those held in this child's range (``member``) that have jobs in another. ValueError
+    for a name held in another range that has other jobs: only that child could read
+    the held job again."""
+    held = [names & mine for names, _ in ranges]
+    every: set[str] = set().union(*held)
+    kept = {name for _, jobs in ranges for name in jobs if name in mine}
+    twice = {n for i, names in enumerate(held) for later in held[i + 1 :] for n in names & later}
+    quiet = every - kept - twice
+    late = every - quiet
+    theirs = late & set().union(*(names for i, names in enumerate(held) if i != member))
+    if theirs:
+        raise ValueError(f"the live jobs of {min(theirs)!r} stand in more than one range")
+    return quiet, late
 
 
 def _live(batches: Iterator[list[Any]]) -> Iterator[dict[str, Any]]:
@@ -145,38 +242,13 @@ def _live(batches: Iterator[list[Any]]) -> Iterator[dict[str, Any]]:
                 yield obj
 
 
-def _with_first_jobs(live: list[RemoteJob], doubled: set[str], frames: Frames) -> list[RemoteJob]:
-    """``live`` with the first job of each doubled name, read again from the answer
-    (it was only checked, not kept), before the later jobs of its name, as listed.
-    ValueError when the answer cannot be read again (``Frames.again``)."""
-    from reconciler.api.jsonfast import joined
-    from reconciler.api.remote import remote_job_from_api
-
-    stream = frames.again()
-    next(stream)  # the names to collect, read already
-    first: dict[str, RemoteJob] = {}
-    for obj in _live(joined(stream)):
-        name = obj.get("job_name")
-        if type(name) is str and name in doubled and name not in first:
-            first[name] = remote_job_from_api(obj)
-            if len(first) == len(doubled):
-                break
-    out = []
-    for job in live:
-        earlier = first.pop(job.job_name, None)
-        if earlier is not None:
-            out.append(earlier)
-        out.append(job)
-    return out
-
-
 def _planned(
     policy: Policy,
     selection: Selection,
     quiet: list[JobSpec],
     rest: list[tuple[tuple[int, int], JobSpec]],
     live: list[RemoteJob],
-    unclaimed: list[Any] | None,
+    unclaimed: list[Any],
 ) -> Shared:
     """A child's share planned: the specs that are not ``quiet`` (with their keys)
     against ``live``, the quiet ones counted."""

@@ -11,34 +11,46 @@ out over the cores. A plan shares it out too, and keeps each share where it was 
    the run before a request is made. Meanwhile it has set up the API client, and the
    children mark their specs secret where they are and send back their secret values,
    which the client then masks in any message.
-3. It sends the one list request and sends every child the answer's bytes, cut into
-   pieces (``jsonfast.array_pieces``) and written once where all of them read
-   (``Crew.broadcast``). Each child reads the pieces (``joined``) and keeps
-   the live jobs of the names it claims; the first child also those nobody claims.
-4. Each child plans its share against its live jobs (``diff.plan_part``) and sends back
-   only what a shown plan needs: the changes that are not quiet, counts, the live jobs
-   no child claims, and its schedules counted. This process joins the parts.
+3. It sends the one list request and cuts the answer's bytes into pieces
+   (``jsonfast.array_pieces``). The children have meanwhile made the create body of
+   each of their specs; it sends every child the others' bodies and a range of the
+   pieces, each written once where the children read (``Crew.broadcast``). Each child
+   decodes its range alone and checks each live job there against the body of its
+   name, whichever child claims it; a name's one job that holds it is only counted.
+   What each found for the names the others claim goes to them (``plan.share``).
+4. Each child plans its share against the live jobs of its names and sends back only
+   what a shown plan needs: the changes that are not quiet, counts, the live jobs of
+   its range no child claims, and its schedules counted. This process joins the parts.
 
 The plan is the one ``diff.make_plan`` makes of all the specs and jobs, but for the
 quiet unchanged jobs, which are counted (``Plan.unchanged``): so it is made only for a
 plan shown as text or markdown (``PlanRequest.compact``). Whenever the split cannot
 give that plan (a child failed, a live job that does not read, an answer that is not a
-plain array) this process plans everything itself from the same answer, so errors read
-as they always do and no second request is sent.
+plain array, a range that does not decode whole) this process plans everything itself
+from the same answer, so errors read as they always do and no second request is sent.
 """
 
 from __future__ import annotations
 
 import marshal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.errors import ApiError, SpecError
 from reconciler.plan import crowding
 from reconciler.plan.diff import join_parts
-from reconciler.plan.share import Secrets, Shared, Summary, loader, marker, share_answer, summary
+from reconciler.plan.share import (
+    Header,
+    Secrets,
+    Shared,
+    Summary,
+    loader,
+    marker,
+    share_answer,
+    summary,
+)
 from reconciler.specs.build import FileReport
 from reconciler.specs.crew import Crew
 from reconciler.specs.parallel import can_fork, collector_paused
@@ -90,8 +102,7 @@ def start_loading(
     start = prepare(
         list(paths), env, allow_empty=policy.allow_empty, target=target, sensitivity=sensitivity
     )
-    # One child per core, and no child without a file to load: every child reads the
-    # whole list answer.
+    # One child per core, and no child without a file to load.
     children = min(cores(), len(start.names))
     if children < 2 or not can_fork() or total_bytes(start.names) < PARALLEL_MIN_BYTES:
         return None
@@ -132,9 +143,7 @@ def split_plan(
                 return local(None)
             if report.problems:
                 raise SpecError(report.problems)
-            # The first child also keeps the live jobs nobody claims: it is told the
-            # names the others claim.
-            others = [n for part in summaries[1:] for f in part.values() for n in f.claims]
+            claimed = [[n for f in part.values() for n in f.claims] for part in summaries]
             prepared: list[Secrets] | None = crew.prepared()
             if prepared is None:
                 crew.close()
@@ -142,10 +151,7 @@ def split_plan(
             client.add_secrets([v for secrets, _ in prepared for v in secrets])
             answer = client.list_answer()
             try:
-                _send_jobs(crew, answer, others)
-                answers = crew.answers()
-                if answers is None:
-                    raise _Unsplit
+                answers = _exchange(crew, answer, claimed)
                 named = [v for _, of_named in prepared for v in of_named]
                 return _outcome(request, env, answers, named)
             except _Unsplit:
@@ -161,29 +167,60 @@ def _client(request: PlanRequest) -> NX1Client:
     return NX1Client(request.api)
 
 
-def _send_jobs(crew: Crew[Any, Any], answer: Answer, others: list[str]) -> None:
-    """Every child the list answer, piece by piece (``jsonfast.array_pieces``): each
-    reads the pieces and keeps the live jobs of its names, the first child also those
-    of no child's (``others``: the names the other children claim)."""
+class Board(Protocol):
+    """What the exchange asks of a crew (``specs.crew.Crew``)."""
+
+    @property
+    def size(self) -> int: ...
+    def gather(self) -> list[bytes] | None: ...
+    def broadcast(self, frame: bytes | memoryview, to: Iterable[int] | None = None) -> bool: ...
+    def answers(self) -> list[Any] | None: ...
+
+
+def _exchange(crew: Board, answer: Answer, claimed: list[list[str]]) -> list[Shared]:
+    """Each child's answer (``plan.share.share_answer``) to the list ``answer``, the
+    names each claims being ``claimed``: every child is sent its header, the others'
+    bodies and its range of the pieces, then what the others found for it."""
     from reconciler.api.answers import json_bytes
     from reconciler.api.client import JOBS
     from reconciler.api.jsonfast import array_pieces
 
     try:
         body = json_bytes(answer, "GET", JOBS)
-    except ApiError:  # said by the client, scrubbed, when this process plans it all
+        pieces = list(array_pieces(body)) if body is not None else None
+    except (ApiError, ValueError):  # said by the client when this process plans it all
         raise _Unsplit from None
-    if body is None:
+    members = crew.size
+    bodies = crew.gather()
+    if pieces is None or bodies is None:
         raise _Unsplit
-    for member in range(crew.size):
-        if not crew.send(member, marshal.dumps(others if member == 0 else None)):
-            raise _Unsplit
-    try:
-        for piece in array_pieces(body):
-            if not crew.broadcast(piece):
-                raise _Unsplit
-    except ValueError:
-        raise _Unsplit from None
+    ranges = [
+        range(m * len(pieces) // members, (m + 1) * len(pieces) // members) for m in range(members)
+    ]
+    sent = True
+    for member, pieces_of in enumerate(ranges):
+        elsewhere = [n for other, names in enumerate(claimed) if other != member for n in names]
+        header: Header = (member, members, elsewhere, len(pieces_of))
+        sent = sent and crew.broadcast(marshal.dumps(header), to=(member,))
+    for member, made in enumerate(bodies):
+        sent = sent and crew.broadcast(made, to=_others(member, members))
+    for step in range(max(len(r) for r in ranges)):  # in turns: every child starts at once
+        for member, pieces_of in enumerate(ranges):
+            if step < len(pieces_of):
+                sent = sent and crew.broadcast(pieces[pieces_of[step]], to=(member,))
+    found = crew.gather() if sent else None
+    if found is None:
+        raise _Unsplit
+    for member, part in enumerate(found):
+        sent = sent and crew.broadcast(part, to=_others(member, members))
+    answers = crew.answers() if sent else None
+    if answers is None:
+        raise _Unsplit
+    return answers
+
+
+def _others(member: int, members: int) -> list[int]:
+    return [other for other in range(members) if other != member]
 
 
 def _outcome(

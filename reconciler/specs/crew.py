@@ -1,10 +1,10 @@
 """Forked children that keep what they made where they made it, and answer about it.
 
 A ``Crew`` shares items as ``parallel.share`` does, but a child sends back only a
-summary of its results, then (when asked) what it prepares from all of them, then one
-answer to the frames the parent sends it (frames of bytes in, one pickled answer out),
-so large results never cross. A frame for every child is written once to a file in
-memory they all read (the board), not down each child's pipe.
+summary of its results, then (when asked) what it prepares from all of them, then the
+parts of its answer to the frames the parent sends it (frames of bytes in, pickled parts
+out), so large results never cross. A frame for many children is written once to a file
+in memory they all read (the board), not down each child's pipe.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import contextlib
 import gc
 import os
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 from reconciler.specs.parallel import (
@@ -37,19 +37,24 @@ _ON_BOARD = 1 << 63
 _PIPED = 1 << 62
 
 
-# Answers a question about a child's results from the frames the parent sends it.
-Answer = Callable[[dict[int, R], "Frames"], Any]
+# Answers a question about a child's results from the frames the parent sends it: each
+# part it yields is sent as soon as it is made (``Crew.gather`` reads it), the last one
+# is the answer (``Crew.answers``).
+Answer = Callable[[dict[int, R], "Frames"], Iterator[Any]]
 
 
 class Crew(Generic[R, S]):
     """``children`` forked children that share items ``0..count-1`` of ``func`` and
     keep the results: each sends back ``summary`` of every result, then ``prepare`` of
     all of them (when given: work the parent needs later, done while it reads the
-    summaries), then the answer of ``answer(results, frames)`` to the frames the parent
-    sends it.
+    summaries), then the parts ``answer(results, frames)`` yields, made from the frames
+    the parent sends it: the parent reads each part but the last with ``gather()``, and
+    the last with ``answers()``.
 
-    ``summaries()`` and ``answers()`` return None when a child failed (an exception,
-    a crash, a kill): the caller then does the work itself. Every child has ended once
+    ``summaries()``, ``gather()`` and ``answers()`` return None when a child failed (an
+    exception, a crash, a kill): the caller then does the work itself. A child reads
+    frames while the parent sends them and the parent reads parts while the children
+    send them, never both at once, so neither waits on the other through a full pipe. Every child has ended once
     ``close()`` returned; use the crew as a context manager.
 
     The collector is off in a child while it makes its results, which it keeps until
@@ -121,7 +126,8 @@ class Crew(Generic[R, S]):
                 write_part(answers_write, {item: summary(r) for item, r in done.items()})
                 if prepare is not None:
                     write_part(answers_write, prepare(done))
-                write_part(answers_write, answer(done, Frames(questions_read, self._board)))
+                for part in answer(done, Frames(questions_read, self._board)):
+                    write_part(answers_write, part)
                 code = 0
             finally:
                 os._exit(code)  # never run the parent's cleanup, atexit or buffered output
@@ -152,14 +158,16 @@ class Crew(Generic[R, S]):
             return False
         return True
 
-    def broadcast(self, frame: bytes | memoryview) -> bool:
-        """One frame of the question to every child; False when one is gone.
+    def broadcast(self, frame: bytes | memoryview, to: Iterable[int] | None = None) -> bool:
+        """One frame of the question to every child (or the members ``to``); False when
+        one is gone.
 
         The frame is written once, to a file in memory that every child inherited (the
         board), and each child is sent only where it stands there, so a large question
         is copied once, not once per child through its pipe, and no child waits while
-        another reads. Without a board (not Linux) each child's pipe carries it."""
+        another reads. Without a board each child's pipe carries it."""
         self.prepared()
+        members = range(self.size) if to is None else list(to)
         if self._board >= 0:
             try:
                 _write_at(self._board, frame, self._posted)
@@ -168,8 +176,8 @@ class Crew(Generic[R, S]):
             else:
                 where = LENGTH.pack(_ON_BOARD | len(frame)) + LENGTH.pack(self._posted)
                 self._posted += len(frame)
-                return all(self._ask(member, where) for member in range(self.size))
-        return all(self.send(member, frame, _PIPED) for member in range(self.size))
+                return all(self._ask(member, where) for member in members)
+        return all(self.send(member, frame, _PIPED) for member in members)
 
     def _ask(self, member: int, data: bytes) -> bool:
         try:
@@ -177,6 +185,13 @@ class Crew(Generic[R, S]):
         except OSError:
             return False
         return True
+
+    def gather(self) -> list[bytes] | None:
+        """The next part of each child's answer, as it was pickled (to be sent on, or
+        ``pickle.loads``); None when a child failed."""
+        if self._prepares and self.prepared() is None:
+            return None
+        return self._read_each(raw=True)
 
     def answers(self) -> list[Any] | None:
         """Ends every question and reads each child's answer; None when a child failed."""
@@ -187,12 +202,13 @@ class Crew(Generic[R, S]):
             return None
         return self._read_each()
 
-    def _read_each(self) -> list[Any] | None:
+    def _read_each(self, raw: bool = False) -> list[Any] | None:
         """The next part each child sends, in order; None when one cannot be read."""
         out = []
         for _, answers, _ in self._members:
             try:
-                out.append(pickle.loads(read_part(answers)))
+                part = read_part(answers)
+                out.append(part if raw else pickle.loads(part))
             except (OSError, EOFError, pickle.UnpicklingError):
                 return None
         return out
@@ -216,51 +232,63 @@ def _write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
 
 
 class Frames:
-    """The frames the parent sends a child, until the empty one that ends them, read
-    once; then ``again()`` reads them once more (a rare second look, so nothing is kept
-    decoded meanwhile): broadcast frames from the board, each frame sent to this child
-    alone from a copy. Broadcast frames that came down the pipe (no board) are not kept,
-    which would put a copy of the whole answer in every child: ``again()`` then raises
-    ValueError, and the parent does the work itself, as for any child that fails."""
+    """The frames the parent sends a child, read once: all of them until the empty one
+    that ends them (iterating), or so many at a time (``take``). ``again()`` reads those
+    read so far once more (a rare second look, so nothing is kept decoded meanwhile):
+    broadcast frames from the board, each frame sent to this child alone from a copy.
+    Broadcast frames that came down the pipe (no board) are not kept, which would put a
+    copy of the whole answer in every child: ``again()`` then raises ValueError, and the
+    parent does the work itself, as for any child that fails."""
 
     def __init__(self, fd: int, board: int) -> None:
         self._fd = fd
         self._board = board
         # Each frame read: its size and offset on the board, or the frame itself.
         self._read: list[tuple[int, int] | bytes] | None = []
-        self._state = "unread"  # then "reading", then "read"
+        self._ended = False  # the empty frame came
 
     def __iter__(self) -> Iterator[bytes]:
-        if self._state != "unread":
-            raise RuntimeError("the frames are read once; again() reads them once more")
-        self._state = "reading"
         while True:
-            size: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
-            if not size:
-                self._state = "read"
+            frame = self._next()
+            if frame is None:
                 return
-            if size & _ON_BOARD:
-                offset: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
-                where = (size & ~_ON_BOARD, offset)
-                if self._read is not None:
-                    self._read.append(where)
-                yield _read_at(self._board, *where)
-            elif size & _PIPED:
-                self._read = None
-                yield read_exactly(self._fd, size & ~_PIPED)
-            else:
-                frame = read_exactly(self._fd, size)
-                if self._read is not None:
-                    self._read.append(frame)
-                yield frame
+            yield frame
 
-    def again(self) -> Iterator[bytes]:
-        """The frames, once more, once they have all been read (raises at the call)."""
-        if self._state != "read":
-            raise RuntimeError("the frames are not all read yet")
+    def take(self, count: int) -> Iterator[bytes]:
+        """The next ``count`` frames; EOFError when they end before."""
+        for _ in range(count):
+            frame = self._next()
+            if frame is None:
+                raise EOFError("the frames ended early")
+            yield frame
+
+    def _next(self) -> bytes | None:
+        if self._ended:
+            return None
+        size: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
+        if not size:
+            self._ended = True
+            return None
+        if size & _ON_BOARD:
+            offset: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
+            where = (size & ~_ON_BOARD, offset)
+            if self._read is not None:
+                self._read.append(where)
+            return _read_at(self._board, *where)
+        if size & _PIPED:
+            self._read = None
+            return read_exactly(self._fd, size & ~_PIPED)
+        frame = read_exactly(self._fd, size)
+        if self._read is not None:
+            self._read.append(frame)
+        return frame
+
+    def again(self, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+        """The frames read so far (``[start:stop]`` of them), once more (raises at the
+        call)."""
         if self._read is None:
             raise ValueError("frames broadcast down the pipe cannot be read again")
-        board, read = self._board, self._read
+        board, read = self._board, self._read[start:stop]
         return (f if isinstance(f, bytes) else _read_at(board, *f) for f in read)
 
 

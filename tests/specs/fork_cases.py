@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -174,10 +175,12 @@ def _count(result: tuple[int, int]) -> int:
     return result[0]
 
 
-def _sum_with(done: dict[int, tuple[int, int]], frames: Any) -> tuple[int, list[int], int]:
+def _sum_with(
+    done: dict[int, tuple[int, int]], frames: Any
+) -> Iterator[tuple[int, list[int], int]]:
     """The child's answer: how many items it kept, what it was sent, and its pid."""
     sent = [int(frame) for frame in frames]
-    return len(done), sent, os.getpid()
+    yield len(done), sent, os.getpid()
 
 
 def test_a_crew_keeps_results_where_they_were_made_and_answers_about_them() -> None:
@@ -198,7 +201,9 @@ def test_a_crew_keeps_results_where_they_were_made_and_answers_about_them() -> N
     assert _no_child_left()
 
 
-def _lengths(done: dict[int, tuple[int, int]], frames: Any) -> tuple[list[bytes], bool, Any]:
+def _lengths(
+    done: dict[int, tuple[int, int]], frames: Any
+) -> Iterator[tuple[list[bytes], bool, Any]]:
     """The child's answer: the frames it read, whether its collector runs with its
     results frozen (never traced), and whether it reads the same frames again (or
     why not)."""
@@ -209,7 +214,7 @@ def _lengths(done: dict[int, tuple[int, int]], frames: Any) -> tuple[list[bytes]
         again: Any = list(frames.again()) == read
     except ValueError as exc:
         again = str(exc)
-    return read, gc.isenabled() and gc.get_freeze_count() > 0, again
+    yield read, gc.isenabled() and gc.get_freeze_count() > 0, again
 
 
 def test_a_crew_broadcast_reaches_every_child_whole_and_in_order() -> None:
@@ -282,7 +287,8 @@ def test_questions_sent_before_the_prepared_parts_are_read_do_not_wait_on_them()
     assert _no_child_left()
 
 
-def _fails_to_answer(done: dict[int, tuple[int, int]], frames: Any) -> None:
+def _fails_to_answer(done: dict[int, tuple[int, int]], frames: Any) -> Iterator[None]:
+    yield from ()  # an answer is the parts it yields: this one fails before the first
     list(frames)
     raise RuntimeError("a child fails")
 
