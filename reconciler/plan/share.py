@@ -9,7 +9,7 @@ from __future__ import annotations
 import marshal
 import pickle
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.model import IDENTITY, JobSpec, RemoteJob
@@ -28,15 +28,6 @@ if TYPE_CHECKING:
     from reconciler.settings import Policy
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """What a child sends back of one file: validate's report, without the JobSpecs,
-    and the names its specs claim on the API."""
-
-    report: FileReport
-    claims: tuple[str, ...]
-
-
 def loader(start: Start) -> Callable[[int], FileReport]:
     """One file loaded in a child."""
 
@@ -46,8 +37,9 @@ def loader(start: Start) -> Callable[[int], FileReport]:
     return load
 
 
-def summary(report: FileReport) -> Summary:
-    return Summary(replace(report, specs=[]), tuple(claims(report.specs)))
+def summary(report: FileReport) -> FileReport:
+    """What a child sends back of one file: validate's report, without the JobSpecs."""
+    return replace(report, specs=[])
 
 
 # What a child prepares while the parent judges: the secret values of its specs (which
@@ -77,13 +69,22 @@ def marker(sensitivity: Sensitivity) -> Callable[[dict[int, FileReport]], Secret
 # the answer that no child claims, unread.
 Shared = tuple[Part, crowding.Tally, list[Any]]
 
-# What the parent first tells a child: its place among them, how many there are, the
-# names the others claim, and how many pieces of the answer its range has.
-Header = tuple[int, int, list[str], int]
+# What the parent first tells a child: its place among them, how many there are, and
+# how many pieces the answer was cut into (``ranges``: which of them each decodes).
+Header = tuple[int, int, int]
+
+# What a child first sends the others: the digest of the body of each of its specs a
+# live job may hold (``plan.judge.settled``), by name, and the other names it claims.
+Bodies = tuple[dict[str, int], list[str]]
 
 # What a child found in its range of the answer for the names other children claim:
 # those whose one job there holds their spec's body, and the jobs of the others.
 Found = tuple[set[str], dict[str, list[dict[str, Any]]]]
+
+
+def ranges(pieces: int, members: int) -> list[range]:
+    """The pieces of the answer each child decodes: as many for each, in order."""
+    return [range(m * pieces // members, (m + 1) * pieces // members) for m in range(members)]
 
 
 def share_answer(
@@ -93,15 +94,16 @@ def share_answer(
     the live jobs of the names it claims, which every child helps to read.
 
     It yields three parts. First the digest of the create body of each of its specs
-    (``plan.judge.body_digest``), made while the parent sends the list request. Then it
-    reads the frames: a header (``Header``), the other children's digests, and its
-    range of the answer's pieces, which it alone decodes: the first live job of a name
-    is checked against its body (its digest, for a name another child claims), and is
-    only counted when it is that name's one job and holds it (``plan.judge.settled``);
-    any other is kept. It yields what it found for the names the others claim
-    (``Found``), reads what they found for its own, and yields its share planned
-    (``Shared``). A job that does not read, a range that does not decode whole, and a
-    name held in another range that has another job raise ValueError: the parent then
+    (``plan.judge.body_digest``) and the names it claims (``Bodies``), made while the
+    parent sends the list request. Then it reads the frames: a header (``Header``),
+    what the other children sent first, and every piece of the answer, of which it
+    decodes only its range (``ranges``): the first live job of a name there is checked
+    against its body (its digest, for a name another child claims), and is only
+    counted when it is that name's one job and holds it (``plan.judge.settled``); any
+    other is kept. It yields what it found for the names the others claim (``Found``),
+    reads what they found for its own, and yields its share planned (``Shared``). A
+    held job whose name has other jobs is read again from its range. A job that does
+    not read, or a range that does not decode whole, raise ValueError: the parent then
     plans it all."""
 
     def answer(done: dict[int, FileReport], frames: Frames) -> Iterator[Any]:
@@ -119,26 +121,40 @@ def share_answer(
                 specs.append(spec)
         owner = policy.owner
         bodies = {s.job_name: create_values(s, owner) for s in specs if settled(s)}
-        yield {name: body_digest(values) for name, values in bodies.items()}
-        member, members, elsewhere, count = marshal.loads(next(frames.take(1)))
+        mine = claims(specs)
+        made: Bodies = (
+            {name: body_digest(values) for name, values in bodies.items()},
+            [name for name in mine if name not in bodies],
+        )
+        yield made
+        member, members, pieces = marshal.loads(next(frames.take(1)))
         digests: dict[str, int] = {}
+        others: set[str] = set()
         for theirs in frames.take(members - 1):
-            digests.update(pickle.loads(theirs))
-        mine, others = claims(specs), set(elsewhere)
-        pieces = members, members + count  # where the range's pieces stand in the frames
+            of_theirs, more = pickle.loads(theirs)
+            digests.update(of_theirs)
+            others.update(of_theirs, more)
+        cut = ranges(pieces, members)
+
+        def again(index: int) -> Iterator[list[Any]]:  # the pieces of a range, read again
+            return joined(frames.again(members + cut[index].start, members + cut[index].stop))
+
+        here = cut[member]
+        frames.skip(here.start)
         with collector_paused():  # reading makes no cycles: nothing for it to find
-            found = _scan(joined(frames.take(count)), mine | others, bodies, digests)
+            found = _scan(joined(frames.take(len(here))), mine | others, bodies, digests)
+        frames.skip(pieces - here.stop)
         if found.doubled:
-            found.first_of(found.doubled, joined(frames.again(*pieces)))
+            _put_first(found.kept, found.doubled, again(member))
         yield found.held & others, {n: objs for n, objs in found.kept.items() if n in others}
-        ranges: list[Found] = [pickle.loads(part) for part in frames.take(members - 1)]
-        ranges.insert(member, (found.held & mine, found.kept))
-        quiet, late = _quiet(ranges, mine, member)
-        if late:  # held here, and the name has jobs in another range: read it again
-            found.first_of(late, joined(frames.again(*pieces)))
+        parts: list[Found] = [pickle.loads(part) for part in frames.take(members - 1)]
+        parts.insert(member, (found.held & mine, found.kept))
+        quiet, late = _quiet(parts, mine)
+        for index, names in late.items():
+            _put_first(parts[index][1], names, again(index))
         live = [
             remote_job_from_api(obj)
-            for _, kept in ranges
+            for _, kept in parts
             for name, objs in kept.items()
             if name in mine
             for obj in objs
@@ -160,20 +176,6 @@ class _Range:
         self.kept: dict[str, list[dict[str, Any]]] = {}
         self.unclaimed: list[Any] = []
         self.doubled: set[str] = set()  # held names a second job came to: read both
-
-    def first_of(self, names: set[str], batches: Iterator[list[Any]]) -> None:
-        """The first live job of each of ``names`` in the range, read again from its
-        pieces (it was only checked, not kept), put before the later jobs of its name."""
-        first: dict[str, dict[str, Any]] = {}
-        for obj in _live(batches):
-            name = obj.get(IDENTITY)
-            if type(name) is str and name in names and name not in first:
-                first[name] = obj
-                if len(first) == len(names):
-                    break
-        for name, obj in first.items():
-            self.held.discard(name)
-            self.kept[name] = [obj, *self.kept.get(name, ())]
 
 
 def _scan(
@@ -212,21 +214,32 @@ def _scan(
     return found
 
 
-def _quiet(ranges: list[Found], mine: set[str], member: int) -> tuple[set[str], set[str]]:
+def _put_first(
+    kept: dict[str, list[dict[str, Any]]], names: set[str], batches: Iterator[list[Any]]
+) -> None:
+    """The first live job of each of ``names`` in a range, read again from its pieces
+    (it was only checked, not kept), put before the later jobs of its name there."""
+    first: dict[str, dict[str, Any]] = {}
+    for obj in _live(batches):
+        name = obj.get(IDENTITY)
+        if type(name) is str and name in names and name not in first:
+            first[name] = obj
+            if len(first) == len(names):
+                break
+    for name, obj in first.items():
+        kept[name] = [obj, *kept.get(name, ())]
+
+
+def _quiet(parts: list[Found], mine: set[str]) -> tuple[set[str], dict[int, set[str]]]:
     """The names of ``mine`` whose one live job in all the ranges holds their body, and
-    those held in this child's range (``member``) that have jobs in another. ValueError
-    for a name held in another range that has other jobs: only that child could read
-    the held job again."""
-    held = [names & mine for names, _ in ranges]
+    by range the names held there that have other jobs (their held job is read again)."""
+    held = [names & mine for names, _ in parts]
     every: set[str] = set().union(*held)
-    kept = {name for _, jobs in ranges for name in jobs if name in mine}
+    kept = {name for _, jobs in parts for name in jobs if name in mine}
     twice = {n for i, names in enumerate(held) for later in held[i + 1 :] for n in names & later}
     quiet = every - kept - twice
     late = every - quiet
-    theirs = late & set().union(*(names for i, names in enumerate(held) if i != member))
-    if theirs:
-        raise ValueError(f"the live jobs of {min(theirs)!r} stand in more than one range")
-    return quiet, late
+    return quiet, {index: names & late for index, names in enumerate(held) if names & late}
 
 
 def _live(batches: Iterator[list[Any]]) -> Iterator[dict[str, Any]]:

@@ -5,19 +5,19 @@ out over the cores. A plan shares it out too, and keeps each share where it was 
 
 1. Children (one per core, at most one per file) take the files one at a time, as
    validate's do, and keep the JobSpecs they build. Each sends back what validate's
-   children send (problems, names and where they stand) and the names its specs claim
-   (names and previous names).
+   children send (problems, names and where they stand).
 2. This process judges the files together, exactly as validate does; any problem ends
    the run before a request is made. Meanwhile it has set up the API client, and the
    children mark their specs secret where they are and send back their secret values,
    which the client then masks in any message.
 3. It sends the one list request and cuts the answer's bytes into pieces
    (``jsonfast.array_pieces``). The children have meanwhile made the create body of
-   each of their specs; it sends every child the others' bodies and a range of the
-   pieces, each written once where the children read (``Crew.broadcast``). Each child
-   decodes its range alone and checks each live job there against the body of its
-   name, whichever child claims it; a name's one job that holds it is only counted.
-   What each found for the names the others claim goes to them (``plan.share``).
+   each of their specs and sent its digest, with the names they claim; it sends every
+   child what the others sent and a range of the pieces, each written once where the
+   children read (``Crew.broadcast``). Each child decodes its range alone and checks
+   each live job there against the body of its name, whichever child claims it; a
+   name's one job that holds it is only counted. What each found for the names the
+   others claim goes to them (``plan.share``).
 4. Each child plans its share against the live jobs of its names and sends back only
    what a shown plan needs: the changes that are not quiet, counts, the live jobs of
    its range no child claims, and its schedules counted. This process joins the parts.
@@ -26,8 +26,9 @@ The plan is the one ``diff.make_plan`` makes of all the specs and jobs, but for 
 quiet unchanged jobs, which are counted (``Plan.unchanged``): so it is made only for a
 plan shown as text or markdown (``PlanRequest.compact``). Whenever the split cannot
 give that plan (a child failed, a live job that does not read, an answer that is not a
-plain array, a range that does not decode whole) this process plans everything itself
-from the same answer, so errors read as they always do and no second request is sent.
+plain array, a range that does not decode whole, copies of a job in two ranges) this
+process plans everything itself from the same answer, so errors read as they always do
+and no second request is sent.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ from reconciler.plan.share import (
     Header,
     Secrets,
     Shared,
-    Summary,
     loader,
     marker,
     share_answer,
@@ -81,7 +81,7 @@ class Loading:
     """The spec files being loaded by children (step 1), started as early as the run
     knows what to load: the parent sets up the API meanwhile."""
 
-    def __init__(self, start: Start, crew: Crew[FileReport, Summary]) -> None:
+    def __init__(self, start: Start, crew: Crew[FileReport, FileReport]) -> None:
         self.start = start
         self.crew = crew
 
@@ -136,14 +136,13 @@ def split_plan(
                 summaries = crew.summaries()
                 if summaries is not None:
                     by_item = {item: s for part in summaries for item, s in part.items()}
-                    reports = [by_item[i].report for i in range(len(start.names))]
+                    reports = [by_item[i] for i in range(len(start.names))]
                     report = judge(start, reports, False)
             if summaries is None:  # a child failed: no child keeps its specs meanwhile
                 crew.close()
                 return local(None)
             if report.problems:
                 raise SpecError(report.problems)
-            claimed = [[n for f in part.values() for n in f.claims] for part in summaries]
             prepared: list[Secrets] | None = crew.prepared()
             if prepared is None:
                 crew.close()
@@ -151,7 +150,7 @@ def split_plan(
             client.add_secrets([v for secrets, _ in prepared for v in secrets])
             answer = client.list_answer()
             try:
-                answers = _exchange(crew, answer, claimed)
+                answers = _exchange(crew, answer)
                 named = [v for _, of_named in prepared for v in of_named]
                 return _outcome(request, env, answers, named)
             except _Unsplit:
@@ -177,10 +176,10 @@ class Board(Protocol):
     def answers(self) -> list[Any] | None: ...
 
 
-def _exchange(crew: Board, answer: Answer, claimed: list[list[str]]) -> list[Shared]:
-    """Each child's answer (``plan.share.share_answer``) to the list ``answer``, the
-    names each claims being ``claimed``: every child is sent its header, the others'
-    bodies and its range of the pieces, then what the others found for it."""
+def _exchange(crew: Board, answer: Answer) -> list[Shared]:
+    """Each child's answer (``plan.share.share_answer``) to the list ``answer``: every
+    child is sent its header, the others' bodies and its range of the pieces, then what
+    the others found for it."""
     from reconciler.api.answers import json_bytes
     from reconciler.api.client import JOBS
     from reconciler.api.jsonfast import array_pieces
@@ -194,20 +193,14 @@ def _exchange(crew: Board, answer: Answer, claimed: list[list[str]]) -> list[Sha
     bodies = crew.gather()
     if pieces is None or bodies is None:
         raise _Unsplit
-    ranges = [
-        range(m * len(pieces) // members, (m + 1) * len(pieces) // members) for m in range(members)
-    ]
     sent = True
-    for member, pieces_of in enumerate(ranges):
-        elsewhere = [n for other, names in enumerate(claimed) if other != member for n in names]
-        header: Header = (member, members, elsewhere, len(pieces_of))
+    for member in range(members):
+        header: Header = (member, members, len(pieces))
         sent = sent and crew.broadcast(marshal.dumps(header), to=(member,))
     for member, made in enumerate(bodies):
         sent = sent and crew.broadcast(made, to=_others(member, members))
-    for step in range(max(len(r) for r in ranges)):  # in turns: every child starts at once
-        for member, pieces_of in enumerate(ranges):
-            if step < len(pieces_of):
-                sent = sent and crew.broadcast(pieces[pieces_of[step]], to=(member,))
+    for piece in pieces:  # every child notes each, and decodes those of its range
+        sent = sent and crew.broadcast(piece)
     found = crew.gather() if sent else None
     if found is None:
         raise _Unsplit

@@ -233,8 +233,8 @@ def _write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
 
 class Frames:
     """The frames the parent sends a child, read once: all of them until the empty one
-    that ends them (iterating), or so many at a time (``take``). ``again()`` reads those
-    read so far once more (a rare second look, so nothing is kept decoded meanwhile):
+    that ends them (iterating), or so many at a time (``take``, ``skip``). ``again()``
+    reads those read or skipped so far once more (a rare second look, so nothing is kept decoded meanwhile):
     broadcast frames from the board, each frame sent to this child alone from a copy.
     Broadcast frames that came down the pipe (no board) are not kept, which would put a
     copy of the whole answer in every child: ``again()`` then raises ValueError, and the
@@ -262,7 +262,14 @@ class Frames:
                 raise EOFError("the frames ended early")
             yield frame
 
-    def _next(self) -> bytes | None:
+    def skip(self, count: int) -> None:
+        """Passes over the next ``count`` frames: one on the board is only noted (for
+        ``again``), not read; EOFError when they end before."""
+        for _ in range(count):
+            if self._next(read=False) is None:
+                raise EOFError("the frames ended early")
+
+    def _next(self, read: bool = True) -> bytes | None:
         if self._ended:
             return None
         size: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
@@ -274,7 +281,7 @@ class Frames:
             where = (size & ~_ON_BOARD, offset)
             if self._read is not None:
                 self._read.append(where)
-            return _read_at(self._board, *where)
+            return _read_at(self._board, *where) if read else b""
         if size & _PIPED:
             self._read = None
             return read_exactly(self._fd, size & ~_PIPED)

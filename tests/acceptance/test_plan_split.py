@@ -24,16 +24,26 @@ if TYPE_CHECKING:
     from reconciler.emulator.testing import EmulatorHandle
 
 # Run the CLI with the split forced on (any amount of YAML) or off, saying which ran.
+# In shares, the list answer is cut into pieces of about 300 bytes, so each child
+# decodes a range of several; a plan the children answered says so.
 DRIVER = """
 import sys
+import reconciler.api.jsonfast as jsonfast
 import reconciler.plan.split as split
 split.PARALLEL_MIN_BYTES = 0 if sys.argv[1] == "shares" else 10**15
+jsonfast.CHUNK_BYTES = 300
 started = split.start_loading
 def start_loading(*args, **kwargs):
     loading = started(*args, **kwargs)
     print("loading in shares" if loading else "loading here", file=sys.stderr)
     return loading
 split.start_loading = start_loading
+exchanged = split._exchange
+def exchange(*args, **kwargs):
+    answers = exchanged(*args, **kwargs)
+    print("answered in shares", file=sys.stderr)
+    return answers
+split._exchange = exchange
 from reconciler.cli import main
 main(sys.argv[2:])
 """
@@ -60,8 +70,8 @@ def _both(args: list[str], emu: EmulatorHandle, cwd: Path) -> Result:
     assert "loading in shares" not in whole.err
     assert shares.out == whole.out
     assert shares.code == whole.code
-    strip = "loading in shares\n", "loading here\n"
-    assert shares.err.replace(strip[0], "") == whole.err.replace(strip[1], "")
+    strip = "loading in shares\n", "loading here\n", "answered in shares\n"
+    assert shares.err.replace(strip[0], "").replace(strip[2], "") == whole.err.replace(strip[1], "")
     return shares
 
 
@@ -130,6 +140,8 @@ def test_a_plan_in_shares_prints_what_the_whole_plan_prints(
 ) -> None:
     _fleet(tmp_path, clean_emulator)
     result = _both(args, clean_emulator, tmp_path)
+    # Made by the children, each reading its range, copies in two ranges included.
+    assert "answered in shares" in result.err
     if args[1:2] == ["--select"] and args[2] == "nothing-*":
         assert result.code == 1
         assert "matches no job" in result.err
@@ -152,6 +164,7 @@ def test_in_sync_specs_in_shares_count_every_job_once(
     before = clean_emulator.stats()["requests"].get("GET /api/jobs", 0)
     result = _both(["plan", "--detailed-exitcode"], clean_emulator, tmp_path)
     assert result.code == 0
+    assert "answered in shares" in result.err  # each child read its own range
     assert "0 to create, 0 to replace, 0 to delete, 200 unchanged" in result.out
     assert "200 jobs start at" in result.out  # the schedules of every share counted
     # One list request each, whichever way the plan was made.

@@ -9,6 +9,7 @@ collect by itself, and test_parallel.py runs it where no thread runs.
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -248,6 +249,39 @@ def test_a_crew_without_a_board_sends_broadcasts_down_each_pipe() -> None:
     assert answers is not None and [a[0] for a in answers] == [[b"one", b"two"]] * 2
     # Not kept: each child would hold a copy of every broadcast.
     assert all(a[2] == "frames broadcast down the pipe cannot be read again" for a in answers)
+    assert _no_child_left()
+
+
+def _in_parts(done: dict[int, tuple[int, int]], frames: Any) -> Iterator[Any]:
+    """An answer in parts: what it was sent alone, then (after the parent sent it on)
+    the other child's first part and a broadcast, with a frame passed over between
+    them, and those frames once more."""
+    yield list(frames.take(1)), os.getpid()
+    got = list(frames.take(1))
+    frames.skip(1)
+    got += list(frames.take(1))
+    yield got, [bytes(f) for f in frames.again(1, 4)]
+
+
+def test_a_crew_answers_in_parts_that_the_parent_sends_on() -> None:
+    with Crew(_keep, 10, 2, _count, _in_parts) as crew:
+        assert crew.summaries() is not None
+        for member in range(crew.size):
+            assert crew.broadcast(f"to {member}".encode(), to=(member,))
+        first = crew.gather()
+        assert first is not None
+        for member, part in enumerate(first):  # each child's first part, to the other
+            assert crew.broadcast(part, to=[1 - member])
+        assert crew.broadcast(b"passed over")
+        assert crew.broadcast(b"last")
+        answers = crew.answers()
+    parts = [pickle.loads(part) for part in first]
+    assert [p[0] for p in parts] == [[b"to 0"], [b"to 1"]]
+    assert PARENT not in {p[1] for p in parts}
+    assert answers is not None
+    for member, (got, again) in enumerate(answers):
+        assert got == [first[1 - member], b"last"]
+        assert again == [first[1 - member], b"passed over", b"last"]
     assert _no_child_left()
 
 

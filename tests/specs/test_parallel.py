@@ -60,4 +60,4 @@ def test_the_fork_cases_pass_in_a_process_without_threads() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
-    assert "17 passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
+    assert "18 passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
