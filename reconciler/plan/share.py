@@ -1,7 +1,8 @@
 """What each child of a plan in shares does (plan/split.py runs them): load its files
 and keep the specs (``loader``), summarise each file for the judging (``summary``),
 mark the specs secret and gather their secret values while the parent judges
-(``marker``), then plan its share against the live jobs sent to it (``share_answer``).
+(``marker``), then read its range of the list answer for all the children and plan its
+share against the live jobs of its names (``share_answer``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from reconciler.plan.diff import Part, claims, plan_part
 from reconciler.plan.judge import body_digest, holds_digest, holds_values, settled
 from reconciler.plan.select import chosen, matching
 from reconciler.specs.build import FileReport
-from reconciler.specs.crew import Frames
+from reconciler.specs.frames import Frames
 from reconciler.specs.parallel import collector_paused
 from reconciler.specs.validate import Start, check_file
 

@@ -4,7 +4,8 @@ A ``Crew`` shares items as ``parallel.share`` does, but a child sends back only 
 summary of its results, then (when asked) what it prepares from all of them, then the
 parts of its answer to the frames the parent sends it (frames of bytes in, pickled parts
 out), so large results never cross. A frame for many children is written once to a file
-in memory they all read (the board), not down each child's pipe.
+in memory they all read (the board), not down each child's pipe; ``specs.frames``
+reads them.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import pickle
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
+from reconciler.specs.frames import ON_BOARD, PIPED, Frames
 from reconciler.specs.parallel import (
     LENGTH,
     Pulling,
     bury,
     memory_file,
-    read_exactly,
     read_part,
     write_all,
     write_part,
@@ -29,18 +30,12 @@ from reconciler.specs.parallel import (
 
 R = TypeVar("R")
 S = TypeVar("S")
-# A frame's length with this bit set: the frame stands on the board, at the offset that
-# follows (``Crew.broadcast``).
-_ON_BOARD = 1 << 63
-# A frame's length with this bit set: a broadcast frame down the pipe (no board), which
-# a child does not keep for ``Frames.again``.
-_PIPED = 1 << 62
 
 
 # Answers a question about a child's results from the frames the parent sends it: each
 # part it yields is sent as soon as it is made (``Crew.gather`` reads it), the last one
 # is the answer (``Crew.answers``).
-Answer = Callable[[dict[int, R], "Frames"], Iterator[Any]]
+Answer = Callable[[dict[int, R], Frames], Iterator[Any]]
 
 
 class Crew(Generic[R, S]):
@@ -53,9 +48,9 @@ class Crew(Generic[R, S]):
 
     ``summaries()``, ``gather()`` and ``answers()`` return None when a child failed (an
     exception, a crash, a kill): the caller then does the work itself. A child reads
-    frames while the parent sends them and the parent reads parts while the children
-    send them, never both at once, so neither waits on the other through a full pipe. Every child has ended once
-    ``close()`` returned; use the crew as a context manager.
+    frames while the parent sends them, and the parent reads parts while the children
+    send them, never both at once, so neither waits on the other through a full pipe.
+    Every child has ended once ``close()`` returned; use the crew as a context manager.
 
     The collector is off in a child while it makes its results, which it keeps until
     it ends: each pass would trace all of them again (loading 50,000 jobs ran five full
@@ -174,10 +169,10 @@ class Crew(Generic[R, S]):
             except OSError:  # out of memory for it: the pipes then
                 pass
             else:
-                where = LENGTH.pack(_ON_BOARD | len(frame)) + LENGTH.pack(self._posted)
+                where = LENGTH.pack(ON_BOARD | len(frame)) + LENGTH.pack(self._posted)
                 self._posted += len(frame)
                 return all(self._ask(member, where) for member in members)
-        return all(self.send(member, frame, _PIPED) for member in members)
+        return all(self.send(member, frame, PIPED) for member in members)
 
     def _ask(self, member: int, data: bytes) -> bool:
         try:
@@ -229,82 +224,3 @@ def _write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
     while view:
         written = os.pwrite(fd, view, offset)
         view, offset = view[written:], offset + written
-
-
-class Frames:
-    """The frames the parent sends a child, read once: all of them until the empty one
-    that ends them (iterating), or so many at a time (``take``, ``skip``). ``again()``
-    reads those read or skipped so far once more (a rare second look, so nothing is kept decoded meanwhile):
-    broadcast frames from the board, each frame sent to this child alone from a copy.
-    Broadcast frames that came down the pipe (no board) are not kept, which would put a
-    copy of the whole answer in every child: ``again()`` then raises ValueError, and the
-    parent does the work itself, as for any child that fails."""
-
-    def __init__(self, fd: int, board: int) -> None:
-        self._fd = fd
-        self._board = board
-        # Each frame read: its size and offset on the board, or the frame itself.
-        self._read: list[tuple[int, int] | bytes] | None = []
-        self._ended = False  # the empty frame came
-
-    def __iter__(self) -> Iterator[bytes]:
-        while True:
-            frame = self._next()
-            if frame is None:
-                return
-            yield frame
-
-    def take(self, count: int) -> Iterator[bytes]:
-        """The next ``count`` frames; EOFError when they end before."""
-        for _ in range(count):
-            frame = self._next()
-            if frame is None:
-                raise EOFError("the frames ended early")
-            yield frame
-
-    def skip(self, count: int) -> None:
-        """Passes over the next ``count`` frames: one on the board is only noted (for
-        ``again``), not read; EOFError when they end before."""
-        for _ in range(count):
-            if self._next(read=False) is None:
-                raise EOFError("the frames ended early")
-
-    def _next(self, read: bool = True) -> bytes | None:
-        if self._ended:
-            return None
-        size: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
-        if not size:
-            self._ended = True
-            return None
-        if size & _ON_BOARD:
-            offset: int = LENGTH.unpack(read_exactly(self._fd, LENGTH.size))[0]
-            where = (size & ~_ON_BOARD, offset)
-            if self._read is not None:
-                self._read.append(where)
-            return _read_at(self._board, *where) if read else b""
-        if size & _PIPED:
-            self._read = None
-            return read_exactly(self._fd, size & ~_PIPED)
-        frame = read_exactly(self._fd, size)
-        if self._read is not None:
-            self._read.append(frame)
-        return frame
-
-    def again(self, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
-        """The frames read so far (``[start:stop]`` of them), once more (raises at the
-        call)."""
-        if self._read is None:
-            raise ValueError("frames broadcast down the pipe cannot be read again")
-        board, read = self._board, self._read[start:stop]
-        return (f if isinstance(f, bytes) else _read_at(board, *f) for f in read)
-
-
-def _read_at(fd: int, size: int, offset: int) -> bytes:
-    chunks = []
-    while size:
-        chunk = os.pread(fd, size, offset)
-        if not chunk:
-            raise EOFError("the board ends early")
-        chunks.append(chunk)
-        size, offset = size - len(chunk), offset + len(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

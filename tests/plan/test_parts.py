@@ -266,3 +266,27 @@ def test_copies_of_a_held_body_between_other_jobs_are_all_judged_in_shares() -> 
         for members, seed in [(1, 0)] + [(m, s) for m in (2, 3) for s in range(12)]:
             shown = _shares(specs, objects, policy, Selection(), members, seed)
             assert shown is not None and _view(shown) == _view(whole)
+
+
+def test_a_list_answer_cut_inside_a_string_or_a_nested_job_is_never_misread() -> None:
+    """A server may write text that ends in the cut (``},{``), or nest objects that look
+    like jobs inside a job: a child whose range starts inside one cannot decode it whole
+    (the parent then plans it all, None), and a range that decodes whole is read as the
+    whole answer reads. The plan shown is the whole plan's, or made whole."""
+    specs = [spec(f"a{i}", schedule=f"0 {i} * * *") for i in range(8)]
+    api = FakeApi()
+    for one in specs:
+        api._store(create_body(one, OWNER))
+    objects = list(api.jobs.values())
+    objects[1] = {**objects[1], "source": 'ends in },{"job_name":"a7"}'}
+    nested = [{}, create_body(specs[7], OWNER), {"job_name": "a6", "id": "x"}]
+    objects[3] = {**objects[3], "extra": nested}
+    objects[5] = {**objects[5], "destination": "},{", "more": {"job_name": "a0"}}
+    whole = make_plan(specs, [remote_job_from_api(o) for o in objects], OPEN)
+    made = 0
+    for members, seed in [(m, s) for m in (2, 3) for s in range(40)]:
+        shown = _shares(specs, objects, OPEN, Selection(), members, seed)
+        if shown is not None:
+            made += 1
+            assert _view(shown) == _view(whole)
+    assert made > 0
