@@ -7,6 +7,8 @@ once, a conflict, adoption, and the protection and ignored fields that mark a ch
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from operator import itemgetter
@@ -157,20 +159,31 @@ def holds_values(obj: Mapping[str, Any], values: tuple[Any, ...]) -> bool:
     return type(job_id) is str and bool(job_id)
 
 
-def body_digest(values: tuple[Any, ...]) -> int:
+# Python hashes text with SipHash keyed by a secret drawn when the process starts,
+# unless PYTHONHASHSEED fixes it (then anyone can know it); forked children share it.
+KEYED_HASH = os.environ.get("PYTHONHASHSEED", "") in ("", "random") and (sys.hash_info.width >= 64)
+
+# What stands for a create body's values in ``holds_digest``: their hash, or the values
+# themselves where the hash is not keyed by a secret.
+Digest = int | tuple[Any, ...]
+
+
+def body_digest(values: tuple[Any, ...]) -> Digest:
     """What ``holds_digest`` compares a listed job with: the hash of a create body's
-    values (``marker.create_values``, text or None each). A child of a plan in shares
-    checks the jobs of another child's names against their digests (plan/share.py).
-    Python hashes text with SipHash keyed by a secret drawn when the process starts,
-    which forked children share and a server never sees, so a server cannot aim at a
-    digest: two different bodies agree by chance once in 2**64."""
-    return hash(values)
+    values (``marker.create_values``, text or None each), where that hash is keyed by
+    a secret 64 bits wide (``KEYED_HASH``), else the values themselves. A child of a
+    plan in shares checks the jobs of another child's names against their digests
+    (plan/share.py). A server never sees the key, so it cannot aim at a digest: two
+    different bodies agree by chance once in 2**64."""
+    return hash(values) if KEYED_HASH else values
 
 
-def holds_digest(obj: Mapping[str, Any], digest: int) -> bool:
+def holds_digest(obj: Mapping[str, Any], digest: Digest) -> bool:
     """``holds_values`` for a body known by its digest (``body_digest``). Only text and
     null are compared by their hash: a number hashes to itself, and null to where it
     stands in memory."""
+    if type(digest) is tuple:
+        return holds_values(obj, digest)
     try:
         held = _WIRE_VALUES(obj)
     except KeyError:

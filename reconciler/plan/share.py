@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.model import IDENTITY, JobSpec, RemoteJob
 from reconciler.plan import crowding
 from reconciler.plan.diff import Part, claims, plan_part
-from reconciler.plan.judge import body_digest, holds_digest, holds_values, settled
+from reconciler.plan.judge import Digest, body_digest, holds_digest, holds_values, settled
 from reconciler.plan.select import chosen, matching
 from reconciler.specs.build import FileReport
 from reconciler.specs.frames import Frames
@@ -76,7 +76,7 @@ Header = tuple[int, int, int]
 
 # What a child first sends the others: the digest of the body of each of its specs a
 # live job may hold (``plan.judge.settled``), by name, and the other names it claims.
-Bodies = tuple[dict[str, int], list[str]]
+Bodies = tuple[dict[str, Digest], list[str]]
 
 # What a child found in its range of the answer for the names other children claim:
 # those whose one job there holds their spec's body, and the jobs of the others.
@@ -101,8 +101,8 @@ def share_answer(
     decodes only its range (``ranges``): the first live job of a name there is checked
     against its body (its digest, for a name another child claims), and is only
     counted when it is that name's one job and holds it (``plan.judge.settled``); any
-    other is kept. It yields what it found for the names the others claim (``Found``),
-    reads what they found for its own, and yields its share planned (``Shared``). A
+    other is kept. It yields what it found for the names each other child claims
+    (``Found``, one for each), reads what they found for its own, and yields its share planned (``Shared``). A
     held job whose name has other jobs is read again from its range. A job that does
     not read, or a range that does not decode whole, raise ValueError: the parent then
     plans it all."""
@@ -129,12 +129,13 @@ def share_answer(
         )
         yield made
         member, members, pieces = marshal.loads(next(frames.take(1)))
-        digests: dict[str, int] = {}
-        others: set[str] = set()
+        digests: dict[str, Digest] = {}
+        claimed_by: list[set[str]] = []  # the names each other child claims, in order
         for theirs in frames.take(members - 1):
             of_theirs, more = pickle.loads(theirs)
             digests.update(of_theirs)
-            others.update(of_theirs, more)
+            claimed_by.append({*of_theirs, *more})
+        others = claimed_by[0] if len(claimed_by) == 1 else set().union(*claimed_by)
         cut = ranges(pieces, members)
 
         def again(index: int) -> Iterator[list[Any]]:  # the pieces of a range, read again
@@ -145,9 +146,17 @@ def share_answer(
         with collector_paused():  # reading makes no cycles: nothing for it to find
             found = _scan(joined(frames.take(len(here))), mine | others, bodies, digests)
         frames.skip(pieces - here.stop)
+        del bodies, digests, made
         if found.doubled:
             _put_first(found.kept, found.doubled, again(member))
-        yield found.held & others, {n: objs for n, objs in found.kept.items() if n in others}
+        # What it found for each of the others (in their order), pickled for the parent
+        # to send on unread.
+        yield [
+            pickle.dumps(
+                (found.held & theirs, {n: o for n, o in found.kept.items() if n in theirs})
+            )
+            for theirs in claimed_by
+        ]
         parts: list[Found] = [pickle.loads(part) for part in frames.take(members - 1)]
         parts.insert(member, (found.held & mine, found.kept))
         quiet, late = _quiet(parts, mine)
@@ -160,6 +169,8 @@ def share_answer(
             if name in mine
             for obj in objs
         ]
+        del parts, claimed_by, others
+        found.kept = {}
         quiet_specs = [s for s in specs if s.job_name in quiet]
         rest = [(k, s) for k, s in zip(keys, specs, strict=True) if s.job_name not in quiet]
         yield _planned(policy, selection, quiet_specs, rest, live, found.unclaimed)
@@ -183,7 +194,7 @@ def _scan(
     batches: Iterator[list[Any]],
     claimed: set[str],
     bodies: dict[str, tuple[Any, ...]],
-    digests: dict[str, int],
+    digests: dict[str, Digest],
 ) -> _Range:
     """The live jobs of a range of the answer sorted out (``_Range``): the first job of
     a name is checked against its body, or its digest, popped from ``bodies`` or

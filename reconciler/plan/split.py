@@ -26,14 +26,14 @@ The plan is the one ``diff.make_plan`` makes of all the specs and jobs, but for 
 quiet unchanged jobs, which are counted (``Plan.unchanged``): so it is made only for a
 plan shown as text or markdown (``PlanRequest.compact``). Whenever the split cannot
 give that plan (a child failed, a live job that does not read, an answer that is not a
-plain array, a range that does not decode whole, copies of a job in two ranges) this
-process plans everything itself from the same answer, so errors read as they always do
-and no second request is sent.
+plain array, a range that does not decode whole) this process plans everything itself
+from the same answer, so errors read as they always do and no second request is sent.
 """
 
 from __future__ import annotations
 
 import marshal
+import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -199,13 +199,16 @@ def _exchange(crew: Board, answer: Answer) -> list[Shared]:
         sent = sent and crew.broadcast(marshal.dumps(header), to=(member,))
     for member, made in enumerate(bodies):
         sent = sent and crew.broadcast(made, to=_others(member, members))
+    del bodies
     for piece in pieces:  # every child notes each, and decodes those of its range
         sent = sent and crew.broadcast(piece)
     found = crew.gather() if sent else None
     if found is None:
         raise _Unsplit
-    for member, part in enumerate(found):
-        sent = sent and crew.broadcast(part, to=_others(member, members))
+    for member, part in enumerate(found):  # to each other child what it found for it
+        for other, found_for in zip(_others(member, members), pickle.loads(part), strict=True):
+            sent = sent and crew.broadcast(found_for, to=(other,))
+    del found
     answers = crew.answers() if sent else None
     if answers is None:
         raise _Unsplit

@@ -290,3 +290,28 @@ def test_a_list_answer_cut_inside_a_string_or_a_nested_job_is_never_misread() ->
             made += 1
             assert _view(shown) == _view(whole)
     assert made > 0
+
+
+def test_without_a_secret_hash_key_the_children_send_the_bodies_themselves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With PYTHONHASHSEED fixed anyone can compute a hash: a body then stands for
+    itself, and is compared exactly, not by its hash."""
+    from reconciler.plan import judge
+
+    one = spec("a", properties={"n": 1})
+    values = create_values(one, OWNER)
+    obj = {"id": "x", **create_body(one, OWNER)}
+    assert judge.holds_digest(obj, judge.body_digest(values))
+    monkeypatch.setattr(judge, "KEYED_HASH", False)
+    assert judge.body_digest(values) == values
+    assert judge.holds_digest(obj, values)
+    assert not judge.holds_digest({**obj, "source": "s3://x"}, values)
+    specs = [spec(f"a{i}") for i in range(6)]
+    api = FakeApi()
+    for index in (0, 1, 2, 3, 4, 5, 2):
+        api._store(create_body(specs[index], OWNER))
+    whole = make_plan(specs, api.list_jobs(), OPEN)
+    for members, seed in [(2, s) for s in range(6)] + [(3, s) for s in range(6)]:
+        shown = _shares(specs, list(api.jobs.values()), OPEN, Selection(), members, seed)
+        assert shown is not None and _view(shown) == _view(whole)
