@@ -159,29 +159,47 @@ def secret_values(
     out: dict[str, None] = {}
     sensitivity = sensitivity or Sensitivity()
     jobs: list[tuple[Any, Iterable[FieldPath]]] = [
-        (
-            spec,
-            [p for p in spec.sensitive if sensitivity.path_is_sensitive(p)]
-            if named
-            else spec.sensitive,
-        )
-        for spec in specs
+        (spec, _named_paths(spec, sensitivity) if named else spec.sensitive) for spec in specs
     ]
     for job in live:
         paths = sensitivity.paths_in(job.properties, ("properties",)) | set(job.sensitive)
         jobs.append((job, paths))
     for spec, secret_paths in jobs:
         for path in secret_paths:
-            value: Any = spec
-            try:
-                value = getattr(spec, str(path[0]))
-                for key in path[1:]:
-                    value = value[key]
-            except (AttributeError, KeyError, IndexError, TypeError):
-                continue
-            for leaf in _strings(value):
-                out[leaf] = None
+            value = _value_at(spec, path)
+            if value is not _ABSENT:
+                for leaf in _strings(value):
+                    out[leaf] = None
     return list(out)
+
+
+_ABSENT = object()
+
+
+def _value_at(job: Any, path: FieldPath) -> Any:
+    """The value at ``path`` of a spec or live job; ``_ABSENT`` where there is none."""
+    try:
+        value = getattr(job, str(path[0]))
+        for key in path[1:]:
+            value = value[key]
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return _ABSENT
+    return value
+
+
+def _named_paths(spec: JobSpec, sensitivity: Sensitivity) -> list[FieldPath]:
+    """The secret paths of ``spec`` a key names secret: those with such a key on them,
+    and inside a list made secret whole (``Sensitivity.mark``: items move between runs)
+    the paths of the keys in it that name a secret (``creds: [{password: ...}]``)."""
+    out = []
+    for path in spec.sensitive:
+        if sensitivity.path_is_sensitive(path):
+            out.append(path)
+            continue
+        value = _value_at(spec, path)
+        if type(value) is list or type(value) is dict:
+            out.extend((*path, *inner) for inner in sensitivity.paths_in(value))
+    return out
 
 
 def shown_secrets(

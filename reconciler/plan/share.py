@@ -66,9 +66,10 @@ def marker(sensitivity: Sensitivity) -> Callable[[dict[int, FileReport]], Secret
     return prepare
 
 
-# A child's answer: its part, its schedules counted, and the live jobs of its range of
-# the answer that no child claims, unread.
-Shared = tuple[Part, crowding.Tally, list[Any]]
+# A child's answer: its part, its schedules counted, the live jobs of its range of the
+# answer that no child claims (unread), and the secret values a key names that only its
+# live jobs' markers made secret (``sensitive.marked_as_live``).
+Shared = tuple[Part, crowding.Tally, list[Any], tuple[str, ...]]
 
 # What the parent first tells a child: its place among them, how many there are, and
 # how many pieces the answer was cut into (``ranges``: which of them each decodes).
@@ -89,7 +90,7 @@ def ranges(pieces: int, members: int) -> list[range]:
 
 
 def share_answer(
-    policy: Policy, selection: Selection
+    policy: Policy, selection: Selection, sensitivity: Sensitivity
 ) -> Callable[[dict[int, FileReport], Frames], Iterator[Any]]:
     """What a child answers (``plan.split`` sends the frames): its share planned against
     the live jobs of the names it claims, which every child helps to read.
@@ -173,7 +174,7 @@ def share_answer(
         found.kept = {}
         quiet_specs = [s for s in specs if s.job_name in quiet]
         rest = [(k, s) for k, s in zip(keys, specs, strict=True) if s.job_name not in quiet]
-        yield _planned(policy, selection, quiet_specs, rest, live, found.unclaimed)
+        yield _planned(policy, selection, sensitivity, quiet_specs, rest, live, found.unclaimed)
 
     return answer
 
@@ -270,6 +271,7 @@ def _live(batches: Iterator[list[Any]]) -> Iterator[dict[str, Any]]:
 def _planned(
     policy: Policy,
     selection: Selection,
+    sensitivity: Sensitivity,
     quiet: list[JobSpec],
     rest: list[tuple[tuple[int, int], JobSpec]],
     live: list[RemoteJob],
@@ -277,9 +279,14 @@ def _planned(
 ) -> Shared:
     """A child's share planned: the specs that are not ``quiet`` (with their keys)
     against ``live``, the quiet ones counted."""
+    from reconciler.masks import secret_values
     from reconciler.sensitive import marked_as_live
 
     others = marked_as_live([s for _, s in rest], live)
+    # A spec the marker of its live job made more secret: the values a key names secret
+    # there are masked in every output, as in a plan made whole.
+    changed = [spec for spec, (_, was) in zip(others, rest, strict=True) if spec is not was]
+    named = tuple(secret_values(changed, sensitivity=sensitivity, named=True))
     part = plan_part(others, live, policy, selection, keys=[k for k, _ in rest], keep_quiet=False)
     picked = chosen(selection, quiet, ())[0]
     part.count_quiet_specs(picked)
@@ -287,4 +294,4 @@ def _planned(
     part.specs += len(quiet)
     if selection:
         part.matched |= matching(selection, quiet, ())
-    return part, crowding.tally([*others, *quiet]), unclaimed
+    return part, crowding.tally([*others, *quiet]), unclaimed, named

@@ -111,7 +111,7 @@ def start_loading(
         len(start.names),
         children,
         summary,
-        share_answer(policy, selection),
+        share_answer(policy, selection, sensitivity),
         marker(sensitivity),
     )
     return Loading(start, crew)
@@ -225,14 +225,15 @@ def _outcome(
     from reconciler.api.remote import remote_job_from_api
     from reconciler.pipeline import PlanOutcome, masked_names_noted, render_options
 
-    rest = [obj for _, _, unclaimed in answers for obj in unclaimed or ()]
+    rest = [obj for _, _, unclaimed, _ in answers for obj in unclaimed]
     try:
         unread = [remote_job_from_api(obj) for obj in rest]
     except ValueError:
         raise _Unsplit from None
-    plan = join_parts([part for part, _, _ in answers], unread, request.policy, request.selection)
+    plan = join_parts([part for part, *_ in answers], unread, request.policy, request.selection)
     now = datetime.now(UTC)
-    warnings = crowding.crowded_in(crowding.merged(t for _, t, _ in answers), now)
+    warnings = crowding.crowded_in(crowding.merged(t for _, t, *_ in answers), now)
     plan = replace(plan, warnings=tuple(warnings))
+    named = [*named, *(v for *_, of_live in answers for v in of_live)]
     options = render_options(request, now, named, env)
     return PlanOutcome(masked_names_noted(plan, options), (), options)

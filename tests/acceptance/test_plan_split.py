@@ -284,3 +284,20 @@ def test_a_spec_secret_the_server_moves_into_another_field_is_masked_in_shares(
         assert result.code == 0, result.err
         assert secret not in result.out + result.err
         assert "(sensitive)" in result.out
+
+
+def test_a_password_inside_a_list_that_the_server_echoes_is_masked(tmp_path: Path) -> None:
+    """A password inside a list makes the list secret as a whole; its value is still
+    masked wherever a server puts it (a job's name here), whichever way the plan is
+    made, and a live marker that records its path says no less."""
+    secret = "hunter2-in-a-list"
+    props = {"_managed_by": "team-a", "_sensitive": [["properties", "creds", 0, "password"]]}
+    live = [
+        {"id": "1", "job_name": "a-00", "job_type": "mirror", "properties_json": json.dumps(props)},
+        {"id": "2", "job_name": f"stray-{secret}", "job_type": "mirror", "properties_json": None},
+    ]
+    specs = [_job("a-00", properties={"creds": [{"password": secret}]}), _job("b-00")]
+    result = _against(b"200 OK", live, specs, tmp_path)
+    assert result.code == 0, result.err
+    assert secret not in result.out + result.err
+    assert "stray-(sensitive)" in result.out

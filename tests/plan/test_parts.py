@@ -132,16 +132,16 @@ def _shares(
         done[deal.randrange(members)][item] = FileReport(one.location.file, specs=[one])
     data = json.dumps(objects, separators=(",", ":")).encode()
     size = deal.randint(1, 400)
-    board = _Board(share_answer(policy, selection), done)
+    board = _Board(share_answer(policy, selection, Sensitivity()), done)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jsonfast, "CHUNK_BYTES", size)
         try:
             answers = split._exchange(board, cast(Any, _Answer(data)))
         except split._Unsplit:
             return None
-    rest = [remote_job_from_api(o) for _, _, unclaimed in answers for o in unclaimed or ()]
-    plan = join_parts([part for part, _, _ in answers], rest, policy, selection)
-    warnings = crowding.crowded_in(crowding.merged(t for _, t, _ in answers), NOW, crowd=2)
+    rest = [remote_job_from_api(o) for _, _, unclaimed, _ in answers for o in unclaimed]
+    plan = join_parts([part for part, *_ in answers], rest, policy, selection)
+    warnings = crowding.crowded_in(crowding.merged(t for _, t, *_ in answers), NOW, crowd=2)
     return replace(plan, warnings=tuple(warnings))
 
 

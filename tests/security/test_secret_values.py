@@ -54,6 +54,21 @@ def test_a_secret_in_a_list_masks_the_whole_list() -> None:
     assert ("properties", "hosts") in Sensitivity().mark(spec).sensitive
 
 
+def test_a_key_named_secret_inside_a_list_names_its_value_secret_everywhere() -> None:
+    """A password inside a list makes the whole list secret (items move between runs),
+    and its own value stays one that every output masks wherever it stands, as a
+    password outside a list does; the list's other values do not."""
+    from reconciler.masks import secret_values
+
+    sensitivity = Sensitivity()
+    props = {"creds": [{"user": "admin-user", "password": "pw-in-a-list"}], "db_password": "pw-2"}
+    spec = sensitivity.mark(JobSpec("a", "mirror", properties=props))
+    assert ("properties", "creds") in spec.sensitive
+    named = secret_values([spec], sensitivity=sensitivity, named=True)
+    assert sorted(named) == ["pw-2", "pw-in-a-list"]
+    assert "admin-user" in secret_values([spec], sensitivity=sensitivity)
+
+
 def test_a_secret_stays_masked_after_the_spec_stops_naming_it(api: Runner, tmp_path: Path) -> None:
     spec = tmp_path / "jobs" / "a.yaml"
     write_jobs(
