@@ -158,8 +158,10 @@ def share_answer(
             )
             for theirs in claimed_by
         ]
+        of_mine = {name: objs for name, objs in found.kept.items() if name in mine}
+        found.kept = {}
         parts: list[Found] = [pickle.loads(part) for part in frames.take(members - 1)]
-        parts.insert(member, (found.held & mine, found.kept))
+        parts.insert(member, (found.held & mine, of_mine))
         quiet, late = _quiet(parts, mine)
         for index, names in late.items():
             _put_first(parts[index][1], names, again(index))
@@ -170,8 +172,7 @@ def share_answer(
             if name in mine
             for obj in objs
         ]
-        del parts, claimed_by, others
-        found.kept = {}
+        del parts, of_mine, claimed_by, others
         quiet_specs = [s for s in specs if s.job_name in quiet]
         rest = [(k, s) for k, s in zip(keys, specs, strict=True) if s.job_name not in quiet]
         yield _planned(policy, selection, sensitivity, quiet_specs, rest, live, found.unclaimed)

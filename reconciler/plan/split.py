@@ -205,10 +205,12 @@ def _exchange(crew: Board, answer: Answer) -> list[Shared]:
     found = crew.gather() if sent else None
     if found is None:
         raise _Unsplit
-    for member, part in enumerate(found):  # to each other child what it found for it
-        for other, found_for in zip(_others(member, members), pickle.loads(part), strict=True):
+    for member in range(members):  # to each other child what it found for it
+        for other, found_for in zip(
+            _others(member, members), pickle.loads(found[member]), strict=True
+        ):
             sent = sent and crew.broadcast(found_for, to=(other,))
-    del found
+        found[member] = b""  # on the board now
     answers = crew.answers() if sent else None
     if answers is None:
         raise _Unsplit

@@ -123,6 +123,7 @@ class Crew(Generic[R, S]):
                     write_part(answers_write, prepare(done))
                 for part in answer(done, Frames(questions_read, self._board)):
                     write_part(answers_write, part)
+                    del part  # sent: not held while the answer goes on
                 code = 0
             finally:
                 os._exit(code)  # never run the parent's cleanup, atexit or buffered output
