@@ -4,17 +4,20 @@ A plan reads every job of the API (5 MB for 10,000 jobs) and every job's
 ``properties_json``; orjson does both in about half the time. What is read is JSON as
 RFC 8259 defines it: NaN, Infinity, numbers too large for a float and lone surrogates
 (text that is not Unicode, which no output could print) are refused with a ValueError,
-and so is nesting too deep for Python to handle. orjson gives a float for an integer
-beyond 64 bits, and refuses nesting deeper than 1024; such text, and text orjson
-refuses, is read by ``json``, which keeps integers exact and words the errors.
+and so is nesting deeper than 1024 levels (``MAX_DEPTH``). orjson gives a float for an
+integer beyond 64 bits, and refuses nesting deeper than 1024; such text, and text orjson
+refuses, is read by ``json``, which keeps integers exact and words the errors, and is
+held to the same depth wherever it is called from.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
-from typing import Any
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 import orjson
 
@@ -49,15 +52,60 @@ def _finite(text: str) -> float:
 _DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 
 
+# The deepest nesting read: orjson's own limit, which ``json`` is held to as well.
+MAX_DEPTH = 1024
+# Python frames a ``json`` reading of MAX_DEPTH levels may need, with room to spare.
+_ROOM = MAX_DEPTH + 200
+
+T = TypeVar("T")
+
+
+def _roomy(read: Callable[[], T], text: bytes | str) -> T:
+    """``read()`` of ``text`` by ``json``, which nests a call per level: where ``text``
+    could nest deep, in a thread of its own with room for MAX_DEPTH levels, so how deep
+    it reads never depends on how deep the caller stands (a plan's children and its
+    parent read the same text the same). ValueError "nested too deeply" past that."""
+    opening = (
+        text.count(b"[") + text.count(b"{")
+        if isinstance(text, bytes)
+        else (text.count("[") + text.count("{"))
+    )
+    if opening <= 500:  # far from any limit wherever it is read
+        return read()
+    if sys.getrecursionlimit() < _ROOM:
+        sys.setrecursionlimit(_ROOM)
+    out: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            out.append(read())
+        except RecursionError:
+            failed.append(ValueError("nested too deeply"))
+        except BaseException as exc:  # the caller's to see, as if read here
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="reconciler-json")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    return out[0]
+
+
 def loads(data: bytes | str) -> Any:
     """Like ``json.loads``, but strict (see the module docstring); raises ValueError."""
     value = _fast(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass"))
     if value is not _UNREAD:
         return value
     try:
-        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite)
+        value = _roomy(
+            lambda: json.loads(data, parse_constant=_no_constant, parse_float=_finite), data
+        )
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    if deeper_than(value, MAX_DEPTH):
+        raise ValueError("nested too deeply")
     check_text(value)
     return value
 
@@ -66,9 +114,11 @@ def raw_decode(text: str) -> tuple[Any, int]:
     """The strict ``JSONDecoder.raw_decode``: one value from the start of ``text``, and
     where it ends. Raises ``json.JSONDecodeError`` or ValueError."""
     try:
-        value, end = _DECODER.raw_decode(text)
+        value, end = _roomy(lambda: _DECODER.raw_decode(text), text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    if deeper_than(value, MAX_DEPTH):
+        raise ValueError("nested too deeply")
     check_text(value)
     return value, end
 

@@ -158,3 +158,29 @@ def test_array_chunks_of_a_long_string_full_of_cuts_take_few_tries() -> None:
         (chunk,) = list(jsonfast.array_chunks(f"[{text},{text}]".encode(), size=10))
     assert len(chunk) == 2
     assert calls < 40
+
+
+def _deep(depth: int, digits: bool) -> bytes:
+    """An array nested ``depth`` levels deep; with a 20-digit number orjson leaves it to
+    ``json``."""
+    inner = b"12345678901234567890" if digits else b"1"
+    return b"[" * depth + inner + b"]" * depth
+
+
+@pytest.mark.parametrize("digits", [False, True])
+@pytest.mark.parametrize("stack", [0, 600])
+def test_how_deep_text_reads_never_depends_on_the_reader_or_where_it_stands(
+    digits: bool, stack: int
+) -> None:
+    """orjson and ``json`` read the same depths (at most MAX_DEPTH), from a shallow
+    caller or from one already deep in calls (a plan's parent, not its children)."""
+
+    def at_depth(n: int, read: Any) -> Any:
+        return read() if n == 0 else at_depth(n - 1, read)
+
+    ok = at_depth(stack, lambda: jsonfast.loads(_deep(jsonfast.MAX_DEPTH, digits)))
+    assert jsonfast.deeper_than(ok, jsonfast.MAX_DEPTH - 1)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        at_depth(stack, lambda: jsonfast.loads(_deep(jsonfast.MAX_DEPTH + 1, digits)))
+    text = _deep(jsonfast.MAX_DEPTH, digits).decode()
+    assert at_depth(stack, lambda: jsonfast.raw_decode(text))[1] == len(text)
