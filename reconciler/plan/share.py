@@ -103,10 +103,10 @@ def share_answer(
     against its body (its digest, for a name another child claims), and is only
     counted when it is that name's one job and holds it (``plan.judge.settled``); any
     other is kept. It yields what it found for the names each other child claims
-    (``Found``, one for each), reads what they found for its own, and yields its share planned (``Shared``). A
-    held job whose name has other jobs is read again from its range. A job that does
-    not read, or a range that does not decode whole, raise ValueError: the parent then
-    plans it all."""
+    (``Found``, one for each), reads what they found for its own, and yields its share
+    planned (``Shared``). A held job whose name has other jobs is read again from its
+    range. A job that does not read, or a range that does not decode whole, raise
+    ValueError: the parent then plans it all."""
 
     def answer(done: dict[int, FileReport], frames: Frames) -> Iterator[Any]:
         from reconciler.api.jsonfast import joined
