@@ -145,15 +145,20 @@ def settled(spec: JobSpec) -> bool:
 _WIRE_VALUES = itemgetter(*WIRES)
 
 
+def _held(obj: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The values of a listed job's managed fields, in ``WIRES`` order (None for one
+    it lacks): one call for every field, asked of each of 100,000 jobs."""
+    try:
+        return _WIRE_VALUES(obj)  # type: ignore[no-any-return]
+    except KeyError:
+        return tuple([obj.get(wire) for wire in WIRES])
+
+
 def holds_values(obj: Mapping[str, Any], values: tuple[Any, ...]) -> bool:
     """Whether a job object of the list holds exactly these create body values
     (``marker.create_values``, for the job of its name) and an id: then ``api.remote``
     reads it without fault and ``same_job`` says it is the same."""
-    try:
-        held = _WIRE_VALUES(obj)  # one call for every field: a plan asks 100,000 times
-    except KeyError:
-        held = tuple([obj.get(wire) for wire in WIRES])
-    if held != values:
+    if _held(obj) != values:
         return False
     job_id = obj.get("id")
     return type(job_id) is str and bool(job_id)
@@ -184,10 +189,7 @@ def holds_digest(obj: Mapping[str, Any], digest: Digest) -> bool:
     stands in memory."""
     if type(digest) is tuple:
         return holds_values(obj, digest)
-    try:
-        held = _WIRE_VALUES(obj)
-    except KeyError:
-        held = tuple([obj.get(wire) for wire in WIRES])
+    held = _held(obj)
     if any(value is not None and type(value) is not str for value in held):
         return False
     if hash(held) != digest:
